@@ -1,0 +1,1 @@
+"""Core types, errors, seeding and validation helpers (no heavy imports)."""

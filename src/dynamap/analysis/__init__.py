@@ -1,0 +1,1 @@
+"""Analysis of orbits of flows and maps: spikes, regimes, sweeps, Lyapunov spectra, metrics."""

@@ -1,0 +1,156 @@
+"""Lyapunov spectra: flows by variational equations + QR, maps by Jacobian products + QR.
+
+Maps go through the :class:`~dynamap._core.protocols.MapLike` protocol, batched over rows, so the
+built-in maps and learned neural-network maps use the same code. Exponents of a map are per step;
+pass ``dt`` to convert them to per unit time (``lambda / dt``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+
+import numpy as np
+
+from .._core.errors import InputError, NumericalError
+from .._core.protocols import MapLike
+from ..systems.base import DiscreteMap, Flow
+from ..systems.simulate import check_times, flow_run
+
+__all__ = ["LyapunovResult", "lyapunov_flow", "lyapunov_map", "lyapunov_spectrum"]
+
+
+@dataclasses.dataclass(frozen=True)
+class LyapunovResult:
+    """A Lyapunov spectrum (descending) with its units."""
+
+    spectrum: np.ndarray
+    units: str  # "per unit time" or "per step"
+    time_unit: str = ""
+    n_steps: int = 0
+    duration: float = 0.0
+    method: str = ""
+
+    def to_dict(self) -> dict:
+        return {
+            "spectrum": [float(v) for v in self.spectrum],
+            "units": self.units,
+            "time_unit": self.time_unit,
+            "n_steps": int(self.n_steps),
+            "duration": float(self.duration),
+            "method": self.method,
+        }
+
+
+def lyapunov_flow(
+    system: Flow,
+    params: Mapping[str, float] | None = None,
+    *,
+    t_end: float | None = None,
+    transient: float | None = None,
+    k: int | None = None,
+    renorm_dt: float | None = None,
+    rtol: float | None = None,
+    atol: float | None = None,
+    y0=None,
+) -> LyapunovResult:
+    """First ``k`` exponents of a flow (per unit time), averaged over [transient, t_end]."""
+    k = system.dim if k is None else int(k)
+    if not 1 <= k <= system.dim:
+        raise InputError(f"k must be in 1..{system.dim}, got {k}")
+    t_end = float(system.default_t_end if t_end is None else t_end)
+    transient = float(system.default_transient if transient is None else transient)
+    check_times(t_end, transient, 1.0)
+    run = flow_run(
+        system,
+        system.param_vector(params),
+        t_end=t_end,
+        transient=transient,
+        dt=0.0,
+        y0=y0,
+        n_lyapunov=k,
+        rtol=rtol,
+        atol=atol,
+        renorm_dt=renorm_dt,
+    )
+    if run.status != 0:
+        raise NumericalError(f"Lyapunov integration of {system.name!r} failed: {run.message}")
+    return LyapunovResult(
+        np.sort(run.lyapunov)[::-1],
+        "per unit time",
+        system.time_unit,
+        run.n_steps,
+        t_end - transient,
+        "variational equations + Gram-Schmidt (Dormand-Prince 5(4))",
+    )
+
+
+def lyapunov_map(
+    m: MapLike,
+    x0: np.ndarray,
+    p: np.ndarray,
+    *,
+    n_steps: int = 100_000,
+    n_transient: int = 1_000,
+    k: int | None = None,
+    renorm_every: int = 1,
+) -> np.ndarray:
+    """Lyapunov exponents per step of a map, batched: ``x0`` (B, d), ``p`` (B, n_p) -> (B, k).
+
+    Tangent vectors are propagated by the Jacobian and re-orthonormalised by QR every
+    ``renorm_every`` steps; rows whose orbit diverges get NaN.
+    """
+    x = np.array(x0, dtype=np.float64, ndmin=2)
+    p = np.array(p, dtype=np.float64, ndmin=2)
+    b, d = x.shape
+    k = d if k is None else int(k)
+    if not 1 <= k <= d:
+        raise InputError(f"k must be in 1..{d}, got {k}")
+    if n_steps < 1:
+        raise InputError(f"n_steps must be >= 1, got {n_steps}")
+    q = np.tile(np.eye(d)[:, :k], (b, 1, 1))
+    acc = np.zeros((b, k))
+    alive = np.ones(b, dtype=bool)
+    for i in range(n_transient + n_steps):
+        jac = m.jacobian(x, p)
+        x = m.step(x, p)
+        q = jac @ q
+        if (i + 1) % renorm_every == 0 or i == n_transient + n_steps - 1:
+            q, r = np.linalg.qr(q)
+            diag = np.abs(np.diagonal(r, axis1=1, axis2=2))
+            sign = np.sign(np.diagonal(r, axis1=1, axis2=2))
+            q = q * np.where(sign == 0, 1.0, sign)[:, None, :]
+            if i >= n_transient:
+                with np.errstate(divide="ignore"):
+                    acc += np.log(diag)
+        bad = ~np.all(np.isfinite(x), axis=1)
+        if bad.any():
+            alive &= ~bad
+            x[bad] = 0.0
+            q[bad] = np.eye(d)[:, :k]
+    out = acc / n_steps
+    out[~alive] = np.nan
+    return -np.sort(-out, axis=1)
+
+
+def lyapunov_spectrum(
+    system: Flow | DiscreteMap,
+    params: Mapping[str, float] | None = None,
+    *,
+    t_end: float | None = None,
+    transient: float | None = None,
+    k: int | None = None,
+) -> LyapunovResult:
+    """Lyapunov spectrum of a built-in system (flow: per unit time; map: per step)."""
+    if isinstance(system, Flow):
+        return lyapunov_flow(system, params, t_end=t_end, transient=transient, k=k)
+    n_total = int(system.default_t_end * 10 if t_end is None else t_end)
+    n_tr = int(system.default_transient if transient is None else transient)
+    if n_total <= n_tr:
+        raise InputError(f"t_end ({n_total}) must be beyond transient ({n_tr})")
+    p = system.param_vector(params)[None, :]
+    x0 = np.asarray(system.initial_state, dtype=np.float64)[None, :]
+    spec = lyapunov_map(system, x0, p, n_steps=n_total - n_tr, n_transient=n_tr, k=k)[0]
+    if not np.all(np.isfinite(spec)):
+        raise NumericalError(f"the orbit of {system.name!r} diverged at {dict(params or {})}")
+    return LyapunovResult(spec, "per step", "step", n_total - n_tr, float(n_total - n_tr), "Jacobian products + QR")

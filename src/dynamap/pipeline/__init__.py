@@ -1,0 +1,1 @@
+"""dynamap.pipeline"""

@@ -1,0 +1,145 @@
+"""System descriptions: flows (ODEs) and maps, with their own facts (parameters, units, Jacobians).
+
+A :class:`Flow` wraps numba-compiled ``rhs(t, y, p, out)`` and ``jac(t, y, p, out)``; a
+:class:`DiscreteMap` wraps vectorised numpy ``step(x, p)`` and ``jacobian(x, p)`` batched over
+rows. Parameters are always passed by name (a mapping) at the public surface and converted to a
+vector in the declared order inside.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+
+from .._core.errors import InputError
+
+__all__ = ["Parameter", "Flow", "DiscreteMap", "System"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Parameter:
+    """A named parameter with its default, unit and the range users typically sweep."""
+
+    name: str
+    default: float
+    unit: str = ""
+    range: tuple[float, float] | None = None
+    description: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class _SystemBase:
+    name: str
+    variables: tuple[str, ...]
+    parameters: tuple[Parameter, ...]
+    observable: str
+    initial_state: tuple[float, ...]
+    control: str
+    citation: str
+    description: str = ""
+    units: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    spike_threshold: float | None = None
+
+    @property
+    def dim(self) -> int:
+        return len(self.variables)
+
+    @property
+    def param_names(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.parameters)
+
+    @property
+    def observable_index(self) -> int:
+        return self.variables.index(self.observable)
+
+    def defaults(self) -> dict[str, float]:
+        return {p.name: float(p.default) for p in self.parameters}
+
+    def parameter(self, name: str) -> Parameter:
+        for p in self.parameters:
+            if p.name == name:
+                return p
+        raise InputError(
+            f"system {self.name!r} has no parameter {name!r}; valid parameters: "
+            + ", ".join(self.param_names)
+        )
+
+    def param_vector(self, params: Mapping[str, float] | None = None) -> np.ndarray:
+        """Defaults overridden by ``params`` (by name), as a float64 vector in declared order."""
+        values = self.defaults()
+        for key, val in (params or {}).items():
+            self.parameter(key)  # raises with the valid names
+            try:
+                fval = float(val)
+            except (TypeError, ValueError):
+                raise InputError(
+                    f"parameter {key!r} of {self.name!r} must be a number, got {val!r}"
+                ) from None
+            if not np.isfinite(fval):
+                raise InputError(f"parameter {key!r} of {self.name!r} must be finite, got {val!r}")
+            values[key] = fval
+        return np.array([values[n] for n in self.param_names], dtype=np.float64)
+
+    def info(self) -> dict[str, Any]:
+        """JSON-ready description of the system."""
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "variables": list(self.variables),
+            "observable": self.observable,
+            "control": self.control,
+            "parameters": [dataclasses.asdict(p) for p in self.parameters],
+            "units": dict(self.units),
+            "citation": self.citation,
+        }
+
+
+@dataclasses.dataclass(frozen=True)
+class Flow(_SystemBase):
+    """A continuous-time system dy/dt = f(y; p)."""
+
+    rhs: Callable = None  # numba njit: rhs(t, y, p, out)
+    jac: Callable = None  # numba njit: jac(t, y, p, out)
+    time_unit: str = "s"
+    default_dt: float = 0.01
+    default_transient: float = 100.0
+    default_t_end: float = 1000.0
+    rtol: float = 1e-8
+    atol: float = 1e-10
+    lyapunov_renorm_dt: float = 0.5
+    kind: str = "flow"
+
+    def rhs_numpy(self, y: np.ndarray, params: Mapping[str, float] | None = None) -> np.ndarray:
+        out = np.empty(self.dim)
+        self.rhs(0.0, np.asarray(y, dtype=np.float64), self.param_vector(params), out)
+        return out
+
+    def jac_numpy(self, y: np.ndarray, params: Mapping[str, float] | None = None) -> np.ndarray:
+        out = np.empty((self.dim, self.dim))
+        self.jac(0.0, np.asarray(y, dtype=np.float64), self.param_vector(params), out)
+        return out
+
+
+@dataclasses.dataclass(frozen=True)
+class DiscreteMap(_SystemBase):
+    """A discrete-time system x_{n+1} = F(x_n; p), vectorised over rows of ``x`` and ``p``."""
+
+    step_fn: Callable = None  # step_fn(x (B, d), p (B, n_p)) -> (B, d)
+    jac_fn: Callable = None  # jac_fn(x (B, d), p (B, n_p)) -> (B, d, d)
+    default_transient: float = 1000
+    default_t_end: float = 10000
+    kind: str = "map"
+    time_unit: str = "step"
+    default_dt: float = 1.0
+
+    def step(self, x: np.ndarray, p: np.ndarray) -> np.ndarray:
+        return self.step_fn(np.asarray(x, dtype=np.float64), np.asarray(p, dtype=np.float64))
+
+    def jacobian(self, x: np.ndarray, p: np.ndarray) -> np.ndarray:
+        return self.jac_fn(np.asarray(x, dtype=np.float64), np.asarray(p, dtype=np.float64))
+
+
+System = Flow | DiscreteMap
