@@ -1,0 +1,238 @@
+"""Reading and writing scalar series: CSV (with a header), ``.npy`` and ``.npz``.
+
+Formats
+-------
+* CSV: a header row. Either a time column named ``t`` (or ``time``) plus one value column, e.g.
+  ``t,V``, or a single named value column together with an explicit ``dt``.
+* ``.npy``: a 1-D array of values (needs ``dt``) or an (N, 2) array of (t, value) rows.
+* ``.npz``: an array ``t`` (or a scalar ``dt``) and one value array (its key is the series name).
+
+Every problem with a file raises :class:`~dynamap.InputError` naming the file and the fix.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from .._core.errors import InputError
+from .._core.types import Series
+
+__all__ = ["read_series", "write_series", "validate_values", "SUFFIXES"]
+
+SUFFIXES = (".csv", ".npy", ".npz")
+_TIME_NAMES = ("t", "time")
+#: relative tolerance on the spacing of a time column
+_UNIFORM_RTOL = 1e-3
+
+
+def _fail(path, what: str, fix: str) -> InputError:
+    return InputError(f"{path}: {what}; {fix}")
+
+
+def validate_values(values: np.ndarray, path: str | Path, *, min_length: int = 2) -> np.ndarray:
+    """Check a value array: 1-D, finite, not constant, long enough. Returns float64."""
+    values = np.asarray(values)
+    if values.ndim != 1:
+        raise _fail(path, f"expected one column of values, got shape {values.shape}", "pass a single series")
+    if not np.issubdtype(values.dtype, np.number):
+        raise _fail(path, f"values are not numeric (dtype {values.dtype})", "store numbers only")
+    values = values.astype(np.float64)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise _fail(
+            path,
+            f"{int(bad.sum())} non-finite value(s) (NaN or inf), first at sample {i}",
+            "remove or interpolate them before fitting",
+        )
+    if values.size < min_length:
+        raise _fail(path, f"series has {values.size} samples, fewer than {min_length}", "supply a longer recording")
+    if np.ptp(values) <= 1e-12 * max(1.0, float(np.abs(values).max())):
+        raise _fail(path, "series is constant", "a constant series carries no dynamics; check the column")
+    return values
+
+
+def _dt_from_time(t: np.ndarray, path) -> tuple[float, float]:
+    if t.size < 2:
+        raise _fail(path, "time column has fewer than 2 samples", "supply a longer recording")
+    if not np.all(np.isfinite(t)):
+        raise _fail(path, "time column has NaN or inf", "fix the time column")
+    d = np.diff(t)
+    if np.any(d <= 0):
+        i = int(np.flatnonzero(d <= 0)[0])
+        raise _fail(path, f"time is not increasing at row {i + 1}", "sort the rows or remove duplicates")
+    dt = float(np.median(d))
+    if np.max(np.abs(d - dt)) > _UNIFORM_RTOL * dt:
+        raise _fail(
+            path,
+            f"time steps are not uniform (from {d.min():.6g} to {d.max():.6g})",
+            "resample the series to a uniform step",
+        )
+    return dt, float(t[0])
+
+
+def _check_dt(dt, path) -> float:
+    try:
+        dt = float(dt)
+    except (TypeError, ValueError):
+        raise _fail(path, f"dt must be a number, got {dt!r}", "pass --dt with the sampling step") from None
+    if not np.isfinite(dt) or dt <= 0:
+        raise _fail(path, f"dt must be positive, got {dt!r}", "pass --dt with the sampling step")
+    return dt
+
+
+def _read_csv(path: Path, dt: float | None) -> tuple[np.ndarray, float, float, str]:
+    try:
+        with open(path, newline="") as fh:
+            rows = list(csv.reader(fh))
+    except UnicodeDecodeError:
+        raise _fail(path, "not a text CSV file", "export the series as CSV with a header row") from None
+    rows = [r for r in rows if any(c.strip() for c in r)]
+    if not rows:
+        raise _fail(path, "file is empty", "write a header row and one value per line")
+    header = [h.strip() for h in rows[0]]
+    if not header or any(_is_number(h) for h in header):
+        raise _fail(path, "first row is not a header", "add a header such as 't,V' (or 'V' with --dt)")
+    body = rows[1:]
+    cols = len(header)
+    data = np.empty((len(body), cols))
+    for i, r in enumerate(body):
+        if len(r) != cols:
+            raise _fail(path, f"row {i + 2} has {len(r)} cells, header has {cols}", "fix the row")
+        for j, c in enumerate(r):
+            try:
+                data[i, j] = float(c)
+            except ValueError:
+                raise _fail(
+                    path, f"non-numeric cell {c.strip()!r} at row {i + 2}, column {header[j]!r}", "fix or remove it"
+                ) from None
+    tcols = [j for j, h in enumerate(header) if h.lower() in _TIME_NAMES]
+    vcols = [j for j in range(cols) if j not in tcols]
+    if len(vcols) != 1:
+        raise _fail(
+            path,
+            f"expected one value column besides the time column, found {len(vcols)}: {[header[j] for j in vcols]}",
+            "keep only the observed variable",
+        )
+    values = data[:, vcols[0]]
+    if tcols:
+        tdt, t0 = _dt_from_time(data[:, tcols[0]], path)
+        if dt is not None and abs(tdt - dt) > _UNIFORM_RTOL * tdt:
+            raise _fail(path, f"--dt {dt} disagrees with the time column step {tdt:.6g}", "drop --dt")
+        return values, tdt, t0, header[vcols[0]]
+    if dt is None:
+        raise _fail(path, "no time column and no sampling step", "add a 't' column or pass --dt")
+    return values, dt, 0.0, header[vcols[0]]
+
+
+def _is_number(s: str) -> bool:
+    try:
+        float(s)
+        return True
+    except ValueError:
+        return False
+
+
+def _read_npy(path: Path, dt: float | None):
+    try:
+        arr = np.load(path, allow_pickle=False)
+    except Exception as exc:  # noqa: BLE001 - any loader error is the file's fault
+        raise _fail(path, f"cannot read as .npy ({type(exc).__name__})", "save it with numpy.save") from None
+    if arr.ndim == 2 and arr.shape[1] == 2:
+        tdt, t0 = _dt_from_time(np.asarray(arr[:, 0], dtype=np.float64), path)
+        return arr[:, 1], tdt, t0, "x"
+    if arr.ndim != 1:
+        raise _fail(path, f"array of shape {arr.shape}", "save a 1-D array of values or (N, 2) rows of (t, value)")
+    if dt is None:
+        raise _fail(path, "a 1-D .npy has no sampling step", "pass --dt")
+    return arr, dt, 0.0, "x"
+
+
+def _read_npz(path: Path, dt: float | None):
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+    except Exception as exc:  # noqa: BLE001
+        raise _fail(path, f"cannot read as .npz ({type(exc).__name__})", "save it with numpy.savez") from None
+    t = arrays.pop("t", arrays.pop("time", None))
+    zdt = arrays.pop("dt", None)
+    if len(arrays) != 1:
+        raise _fail(path, f"expected one value array besides t/dt, found {sorted(arrays)}", "keep one series")
+    (name, values), = arrays.items()
+    if t is not None:
+        tdt, t0 = _dt_from_time(np.asarray(t, dtype=np.float64), path)
+        if np.asarray(t).shape[0] != np.asarray(values).shape[0]:
+            raise _fail(path, "t and values have different lengths", "save matching arrays")
+        return values, tdt, t0, name
+    if zdt is not None:
+        return values, _check_dt(zdt, path), 0.0, name
+    if dt is None:
+        raise _fail(path, "no 't' or 'dt' array in the .npz", "add one or pass --dt")
+    return values, dt, 0.0, name
+
+
+def read_series(
+    path: str | Path, *, dt: float | None = None, param_value: float | None = None, min_length: int = 2
+) -> Series:
+    """Read and validate one scalar series file (format chosen by the extension)."""
+    path = Path(path)
+    if dt is not None:
+        dt = _check_dt(dt, path)
+    if not path.exists():
+        raise _fail(path, "file not found", "check the path")
+    if path.is_dir():
+        raise _fail(path, "is a directory", "pass a series file (.csv, .npy, .npz)")
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        values, sdt, t0, name = _read_csv(path, dt)
+    elif suffix == ".npy":
+        values, sdt, t0, name = _read_npy(path, dt)
+    elif suffix == ".npz":
+        values, sdt, t0, name = _read_npz(path, dt)
+    else:
+        raise _fail(path, f"unknown file type {suffix!r}", f"use one of {', '.join(SUFFIXES)}")
+    values = validate_values(values, path, min_length=min_length)
+    return Series(values, float(sdt), float(t0), str(name), param_value, str(path))
+
+
+def write_series(series: Series, path: str | Path) -> Path:
+    """Write ``series`` atomically; the format follows the extension (.csv, .npy, .npz)."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in SUFFIXES:
+        raise InputError(f"{path}: unknown output type {suffix!r}; use one of {', '.join(SUFFIXES)}")
+    ensure_writable(path)
+    t = series.t
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=path.parent)
+    os.close(fd)
+    try:
+        if suffix == ".csv":
+            with open(tmp, "w") as fh:
+                fh.write(f"t,{series.name}\n")
+                np.savetxt(fh, np.column_stack([t, series.values]), delimiter=",", fmt="%.10g")
+        elif suffix == ".npy":
+            np.save(tmp, np.column_stack([t, series.values]))
+        else:
+            np.savez(tmp, t=t, **{series.name: series.values})
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
+def ensure_writable(path: str | Path) -> None:
+    """Raise InputError unless ``path`` can be created (its folder exists and is writable)."""
+    path = Path(path)
+    parent = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise InputError(f"{path}: is a directory; give a file name such as {path / 'series.csv'}")
+    if not parent.exists():
+        raise InputError(f"{path}: folder {parent} does not exist; create it or choose another path")
+    if not os.access(parent, os.W_OK):
+        raise InputError(f"{path}: folder {parent} is not writable; choose another path")
