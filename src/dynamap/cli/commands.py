@@ -39,7 +39,7 @@ def _check_file_out(path: str, suffixes: tuple[str, ...]) -> Path:
 
 def _positive(name: str, value: float | None) -> None:
     if value is not None and not value > 0:
-        raise InputError(f"{name} must be positive, got {value!r}")
+        raise InputError(f"{name} must be positive, got {value!r}; pass a positive step such as 0.005")
 
 
 def _load_model(path: str):

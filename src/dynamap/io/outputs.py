@@ -27,6 +27,10 @@ def check_out_dir(path: str | Path) -> Path:
         raise InputError(f"--out {path}: folder {parent} does not exist; create it first")
     if not anchor.is_dir() or not os.access(anchor, os.W_OK | os.X_OK):
         raise InputError(f"--out {path}: {anchor} is not a writable folder; choose another path")
+    try:  # root passes os.access everywhere; a probe folder is the real test
+        os.rmdir(tempfile.mkdtemp(prefix=".probe-", dir=anchor))
+    except OSError as exc:
+        raise InputError(f"--out {path}: cannot write in {anchor} ({exc.strerror}); choose another path") from None
     return path
 
 

@@ -236,3 +236,9 @@ def ensure_writable(path: str | Path) -> None:
         raise InputError(f"{path}: folder {parent} does not exist; create it or choose another path")
     if not os.access(parent, os.W_OK):
         raise InputError(f"{path}: folder {parent} is not writable; choose another path")
+    try:  # root passes os.access everywhere; a probe file is the real test
+        fd, probe = tempfile.mkstemp(prefix=".probe-", dir=parent)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write in {parent} ({exc.strerror}); choose another path") from None

@@ -1,0 +1,88 @@
+"""Data-derived choices: spike threshold, sampling step of the map, delay-window length.
+
+Every rule reads only the series (no model-specific constants), so the same defaults serve the HH
+burster and a user's bursting recording (e.g. Hindmarsh-Rose). All constants are OUR choices (the
+paper's settings are not available) and are exposed as configuration fields by the caller.
+
+* spike threshold = q_lo + ``level`` * (q_hi - q_lo), with q_lo, q_hi the 1st and 99.9th percentiles
+  (level 0.75 gives -32 mV on the HH burster, whose textbook threshold is -30 mV);
+* fast time scale T_f = 10th percentile of the inter-spike intervals (the fastest repeated motion);
+  without enough spikes, the first zero crossing of the autocorrelation;
+* sampling step = T_f / ``samples_per_fast``, rounded down to an integer multiple (stride) of the data step;
+* window D_e = round(``window_fast`` * T_f / sampling step) samples.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from .._core.errors import InputError
+from ..analysis.spikes import spike_times
+
+__all__ = ["spike_threshold", "fast_time_scale", "SamplingChoice", "choose_sampling"]
+
+
+def spike_threshold(x: np.ndarray, level: float = 0.75) -> float:
+    """Threshold at ``level`` of the way from the 1st to the 99.9th percentile of ``x``."""
+    x = np.asarray(x, dtype=np.float64)
+    lo, hi = np.percentile(x, [1.0, 99.9])
+    if not hi > lo:
+        raise InputError("the series is constant; it has no spikes or oscillations to reconstruct")
+    return float(lo + level * (hi - lo))
+
+
+def _acf_zero(x: np.ndarray, dt: float) -> float:
+    x = np.asarray(x, dtype=np.float64) - np.mean(x)
+    n = x.shape[0]
+    f = np.fft.rfft(x, 2 * n)
+    acf = np.fft.irfft(f * np.conj(f))[:n]
+    acf /= acf[0]
+    neg = np.flatnonzero(acf < 0)
+    return float((neg[0] if neg.size else n // 10) * dt * 4)
+
+
+def fast_time_scale(x: np.ndarray, dt: float, threshold: float, min_spikes: int = 8) -> tuple[float, str]:
+    """The fast time scale T_f of the series and how it was obtained ("isi" or "acf")."""
+    t = spike_times(x, threshold, dt)
+    if t.size >= min_spikes:
+        return float(np.percentile(np.diff(t), 10.0)), "isi"
+    return _acf_zero(x, dt), "acf"
+
+
+@dataclasses.dataclass(frozen=True)
+class SamplingChoice:
+    """What the rules chose for one set of series (stored in the model config/history)."""
+
+    spike_threshold: float
+    fast_time: float
+    fast_time_source: str
+    stride: int
+    dt_map: float
+    window: int
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def choose_sampling(
+    xs: list[np.ndarray],
+    dt: float,
+    *,
+    threshold: float | None,
+    threshold_level: float,
+    samples_per_fast: float,
+    window_fast: float,
+    min_window: int,
+    max_window: int,
+) -> SamplingChoice:
+    """Apply the rules to the training series (pooled; the shortest fast time scale wins)."""
+    pooled = np.concatenate([np.asarray(x, dtype=np.float64) for x in xs])
+    th = spike_threshold(pooled, threshold_level) if threshold is None else float(threshold)
+    scales = [fast_time_scale(x, dt, th) for x in xs]
+    tf, src = min(scales, key=lambda s: s[0])
+    stride = max(1, int(np.floor(tf / samples_per_fast / dt)))
+    dt_map = stride * dt
+    window = int(np.clip(round(window_fast * tf / dt_map), min_window, max_window))
+    return SamplingChoice(th, tf, src, stride, dt_map, window)

@@ -1,0 +1,93 @@
+"""The command line as a user runs it: outputs, schema, exit status 2 with one line on bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from dynamap.cli.main import main
+from dynamap.io.series import read_series
+
+
+def run_cli(*args):
+    return subprocess.run([sys.executable, "-m", "dynamap", *args], capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.parametrize(
+    "args,fragment",
+    [
+        (["sweep", "--system", "nope", "--param", "V_S", "--from", "-44", "--to", "-34", "--num", "3"], "unknown system"),
+        (["sweep", "--system", "hh-burster", "--param", "V_X", "--from", "-44", "--to", "-34", "--num", "3"], "no parameter 'V_X'"),
+        (["sweep", "--system", "hh-burster", "--param", "V_S", "--from", "-34", "--to", "-44", "--num", "3"], "swap them"),
+        (["sweep", "--system", "hh-burster", "--param", "V_S", "--from", "-44", "--to", "-34", "--num", "0"], "--num must be at least 1"),
+        (["simulate", "--system", "hh-burster", "--t-end", "500", "--dt", "0"], "--dt must be positive"),
+        (["simulate", "--system", "hh-burster", "--t-end", "100", "--transient", "200"], "must be beyond transient"),
+        (["simulate", "--system", "hh-burster", "--t-end", "500", "--set", "V_S=abc"], "is not a number"),
+        (["simulate", "--system", "lorenz", "--t-end", "x"], "invalid float value"),
+        (["lyapunov", "--system", "hh-burster", "--set", "Q=1"], "no parameter 'Q'"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(tmp_path, capsys, args, fragment):
+    out = tmp_path / ("o.csv" if args[0] == "simulate" else "o.json" if args[0] == "lyapunov" else "o")
+    code = main([*args, "--out", str(out)])
+    err = capsys.readouterr().err.strip()
+    assert code == 2
+    assert len(err.splitlines()) == 1 and fragment in err, err
+    assert not out.exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_unwritable_output_path(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    code = main(["simulate", "--system", "lorenz", "--t-end", "10", "--out", str(blocker / "s.csv")])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1
+    code = main(["sweep", "--system", "lorenz", "--param", "rho", "--from", "20", "--to", "30", "--num", "2",
+                 "--out", str(blocker / "d")])
+    assert code == 2
+
+
+def test_process_exit_status_and_no_traceback(tmp_path):
+    r = run_cli("sweep", "--system", "nope", "--param", "a", "--from", "0", "--to", "1", "--num", "2",
+                "--out", str(tmp_path / "d"))
+    assert r.returncode == 2
+    assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".npy", ".npz"])
+def test_simulate_writes_the_observed_series(tmp_path, suffix):
+    out = tmp_path / f"v{suffix}"
+    assert main(["simulate", "--system", "hh-burster", "--set", "V_S=-40", "--t-end", "450",
+                 "--transient", "400", "--dt", "0.01", "--out", str(out)]) == 0
+    s = read_series(out)
+    assert len(s) == 5001 and s.dt == pytest.approx(0.01)
+    assert s.t0 == pytest.approx(400.0)
+    assert -80 < s.values.min() < -50 and -30 < s.values.max() < -15  # spikes cross -30 mV
+
+
+def test_sweep_schema_and_figure(tmp_path):
+    out = tmp_path / "sw"
+    assert main(["sweep", "--system", "hh-burster", "--param", "V_S", "--from", "-40", "--to", "-36",
+                 "--num", "2", "--t-end", "700", "--quiet", "--out", str(out)]) == 0
+    doc = json.loads((out / "sweep.json").read_text())
+    assert doc["param"] == "V_S"
+    assert (out / "sweep.png").stat().st_size > 10_000
+    p0, p1 = doc["points"]
+    assert p0["value"] == -40 and p0["regime"] == "bursting" and p0["spikes_per_burst"] == [4]
+    assert p1["regime"] == "tonic" and p1["spikes_per_burst"] == [1]
+    for p in doc["points"]:
+        assert {"value", "regime", "spikes_per_burst", "isi_mean", "lyapunov_max"} <= set(p)
+        assert abs(p["lyapunov_max"]) < 0.05
+
+
+def test_lyapunov_cli(tmp_path):
+    out = tmp_path / "l.json"
+    assert main(["lyapunov", "--system", "henon", "--out", str(out)]) == 0
+    doc = json.loads(out.read_text())
+    assert doc["units"] == "per step"
+    np.testing.assert_allclose(doc["spectrum"], [0.419, -1.624], atol=0.01)

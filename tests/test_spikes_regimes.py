@@ -1,0 +1,70 @@
+"""Spike detection, bursts and regime labels on signals with known answers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from dynamap.analysis.regimes import classify
+from dynamap.analysis.spikes import burst_stats, spike_times
+
+
+def test_spike_times_of_a_sine_are_exact_to_interpolation_error():
+    dt = 1e-3
+    t = np.arange(0, 10, dt)
+    x = np.sin(2 * np.pi * 0.5 * t)  # upward zero crossings at t = 0 (excluded: starts at 0), 2, 4, 6, 8
+    times = spike_times(x, 0.0, dt)
+    np.testing.assert_allclose(times, [2.0, 4.0, 6.0, 8.0], atol=1e-6)
+
+
+def _train(pattern, ibi, isi, n_bursts):
+    times, t = [], 0.0
+    for b in range(n_bursts):
+        k = pattern[b % len(pattern)]
+        for i in range(k):
+            times.append(t + i * isi)
+        t += (k - 1) * isi + ibi
+    return np.array(times)
+
+
+def test_burst_stats_counts_complete_bursts():
+    st = burst_stats(_train([3], ibi=3.0, isi=0.4, n_bursts=10))
+    assert not st.tonic
+    assert st.spb_values == [3]
+    assert st.spikes_per_burst.size == 8  # first and last dropped as possibly incomplete
+
+
+def test_tonic_train():
+    st = burst_stats(np.arange(50) * 0.5)
+    assert st.tonic and st.spb_values == [1]
+
+
+def _signal_from_train(times, dt=0.005, t_end=None):
+    t_end = t_end or times[-1] + 1.0
+    t = np.arange(0, t_end, dt)
+    x = np.full(t.size, -60.0)
+    for s in times:
+        x += 40.0 * np.exp(-(((t - s) / 0.01) ** 2))
+    return x
+
+
+@pytest.mark.parametrize(
+    "pattern,lyap,label,spb",
+    [
+        ([4], None, "bursting", [4]),
+        ([3, 4], 0.0, "mixed", [3, 4]),
+        ([3, 4, 6, 3, 5], 0.3, "irregular", [3, 4, 5, 6]),
+    ],
+)
+def test_classify_bursting_patterns(pattern, lyap, label, spb):
+    x = _signal_from_train(_train(pattern, ibi=3.0, isi=0.4, n_bursts=25))
+    info = classify(x, 0.005, -30.0, lyapunov_max=lyap)
+    assert info.regime == label
+    assert info.spikes_per_burst == spb
+
+
+def test_classify_silent_and_tonic():
+    assert classify(np.full(1000, -60.0) + 1e-3 * np.arange(1000), 0.01, -30.0).regime == "silent"
+    tonic = classify(_signal_from_train(np.arange(1, 60) * 0.5), 0.005, -30.0)
+    assert tonic.regime == "tonic" and tonic.spikes_per_burst == [1]
+    assert tonic.isi_mean == pytest.approx(0.5, abs=1e-3)
