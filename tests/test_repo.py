@@ -1,0 +1,37 @@
+"""Repository contracts: CI runs the README's test command; layers point down."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PKG = ROOT / "src" / "dynamap"
+
+# lower layers may not import higher ones (STYLE.md: cli/report -> pipeline -> training/analysis -> models
+# -> systems/io/embedding -> _core). report is a leaf beside analysis: it turns dicts into figures and
+# HTML, and pipeline (the composer) calls it.
+RANK = {"_core": 0, "systems": 1, "io": 1, "embedding": 1, "models": 2, "analysis": 3, "training": 3,
+        "report": 3, "pipeline": 4, "cli": 6}
+
+
+def test_ci_runs_the_readme_test_command():
+    ci = (ROOT / ".ci" / "run").read_text().splitlines()
+    cmd = [ln for ln in ci if ln.startswith("python3 -m venv")]
+    assert len(cmd) == 1
+    assert cmd[0] in (ROOT / "README.md").read_text()
+
+
+def test_layers_point_down():
+    bad = []
+    for path in PKG.rglob("*.py"):
+        rel = path.relative_to(PKG).parts
+        if len(rel) < 2 or rel[0] not in RANK:
+            continue
+        own = RANK[rel[0]]
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level >= 2 and node.module:
+                top = node.module.split(".")[0]
+                if top in RANK and RANK[top] > own:
+                    bad.append(f"{'/'.join(rel)} imports {top}")
+    assert not bad, bad
