@@ -94,11 +94,13 @@ def lyapunov_map(
     n_transient: int = 1_000,
     k: int | None = None,
     renorm_every: int = 1,
+    seed: int = 0,
 ) -> np.ndarray:
     """Lyapunov exponents per step of a map, batched: ``x0`` (B, d), ``p`` (B, n_p) -> (B, k).
 
-    Tangent vectors are propagated by the Jacobian and re-orthonormalised by QR every
-    ``renorm_every`` steps; rows whose orbit diverges get NaN.
+    Tangent vectors start from a random orthonormal basis (``seed``; a coordinate basis could sit in an
+    invariant subspace and miss the leading exponents when ``k < d``), are propagated by the Jacobian
+    and re-orthonormalised by QR every ``renorm_every`` steps; rows whose orbit diverges get NaN.
     """
     x = np.array(x0, dtype=np.float64, ndmin=2)
     p = np.array(p, dtype=np.float64, ndmin=2)
@@ -108,7 +110,8 @@ def lyapunov_map(
         raise InputError(f"k must be in 1..{d}, got {k}")
     if n_steps < 1:
         raise InputError(f"n_steps must be >= 1, got {n_steps}")
-    q = np.tile(np.eye(d)[:, :k], (b, 1, 1))
+    q0, _ = np.linalg.qr(np.random.default_rng(seed).standard_normal((d, d)))
+    q = np.tile(q0[:, :k], (b, 1, 1))
     acc = np.zeros((b, k))
     alive = np.ones(b, dtype=bool)
     for i in range(n_transient + n_steps):
@@ -127,7 +130,7 @@ def lyapunov_map(
         if bad.any():
             alive &= ~bad
             x[bad] = 0.0
-            q[bad] = np.eye(d)[:, :k]
+            q[bad] = q0[:, :k]
     out = acc / n_steps
     out[~alive] = np.nan
     return -np.sort(-out, axis=1)

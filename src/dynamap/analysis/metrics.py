@@ -371,7 +371,9 @@ def regime_sequence_score(true_seq: Sequence[Hashable], model_seq: Sequence[Hash
     """
     t, m = list(true_seq), list(model_seq)
     if not t:
-        raise InputError("true_seq is empty; pass the regime sequence of the true sweep (at least one regime)")
+        raise InputError(
+            "true_seq is empty; pass the regime sequence of the true sweep (at least one regime)"
+        )
     return max(_lcs_length(t, m), _lcs_length(t, m[::-1])) / len(t)
 
 
@@ -379,7 +381,9 @@ def _point_field(point: Any, key: str, name: str, i: int) -> Any:
     try:
         return point[key]
     except (KeyError, TypeError, IndexError):
-        raise InputError(f"{name}[{i}] must be a mapping with a {key!r} entry (a sweep point), got {point!r}") from None
+        raise InputError(
+            f"{name}[{i}] must be a mapping with a {key!r} entry (a sweep point), got {point!r}"
+        ) from None
 
 
 def heldout_accuracy(true_points: Sequence[Mapping], model_points: Sequence[Mapping]) -> float:
@@ -445,7 +449,9 @@ def lyapunov_sign_agreement(le_true: Any, le_model: Any, tol: float) -> float:
     t = np.asarray(le_true, dtype=np.float64).ravel()
     m = np.asarray(le_model, dtype=np.float64).ravel()
     if t.size == 0 or t.size != m.size:
-        raise InputError(f"le_true and le_model must be non-empty and equally long, got {t.size} and {m.size}")
+        raise InputError(
+            f"le_true and le_model must be non-empty and equally long, got {t.size} and {m.size}"
+        )
     if not np.all(np.isfinite(t)):
         raise InputError("le_true contains NaN or inf; drop the failed true points first")
     tol = float(tol)

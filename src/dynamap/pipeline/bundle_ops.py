@@ -1,0 +1,305 @@
+"""What the CLI does with model bundles: fit from files, load, simulate, sweep, Lyapunov spectra.
+
+Times given for a model (``t_end``, ``transient``, ``dt``) are in the time units of its training
+series; the map advances by its sampling step ``model.dt_`` per iteration. The control input is ``c``.
+"""
+
+from __future__ import annotations
+
+import copy
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .._core.errors import InputError
+from .._core.types import Series
+from ..analysis.regimes import classify
+from ..io.outputs import staged_dir, write_json
+from ..io.series import read_series
+
+__all__ = [
+    "MODEL_RECORD_STEPS",
+    "MODEL_TRANSIENT_STEPS",
+    "fit_from_files",
+    "iterate_model",
+    "largest_lyapunov_model",
+    "load_model",
+    "lyapunov_model",
+    "simulate_model",
+    "sweep_model",
+]
+
+#: default transient and record length of a model orbit, in map steps (our choice: enough for about a
+#: hundred bursts of the HH burster at the default sampling step)
+MODEL_TRANSIENT_STEPS = 5_000
+MODEL_RECORD_STEPS = 20_000
+#: steps used for the largest Lyapunov exponent of each sweep point
+MODEL_LYAPUNOV_STEPS = 5_000
+
+
+def load_model(path: str | Path):
+    from .fit import DynamapModel
+
+    path = Path(path)
+    if not path.is_dir():
+        raise InputError(f"--model {path}: not a folder; pass the folder written by 'dynamap fit --out'")
+    if not (path / "config.json").exists():
+        raise InputError(f"--model {path}: no config.json, not a dynamap model bundle; run 'dynamap fit' first")
+    return DynamapModel.load(path)
+
+
+def _control(model, sets: Mapping[str, float]) -> float:
+    extra = sorted(set(sets) - {"c"})
+    if extra:
+        raise InputError(f"a model has one control input 'c'; unknown parameter(s) {extra}: use --set c=V")
+    return float(sets.get("c", model.param_values_[0]))
+
+
+def _steps(model, t_end, transient, dt=None) -> tuple[int, int, int]:
+    """(record steps, transient steps, stride) from times in series units."""
+    mdt = float(model.dt_)
+    stride = 1
+    if dt is not None:
+        ratio = dt / mdt
+        stride = int(round(ratio))
+        if stride < 1 or abs(ratio - stride) > 1e-6 * max(1.0, ratio):
+            raise InputError(f"--dt {dt} must be a whole multiple of the model's sampling step {mdt:g}")
+    n_tr = MODEL_TRANSIENT_STEPS if transient is None else int(round(float(transient) / mdt))
+    if transient is not None and transient < 0:
+        raise InputError(f"--transient must be >= 0, got {transient}")
+    if t_end is None:
+        n_rec = MODEL_RECORD_STEPS
+    else:
+        if transient is not None and t_end <= transient:
+            raise InputError(f"--t-end ({t_end}) must be beyond --transient ({transient})")
+        n_rec = int(round(float(t_end) / mdt)) - n_tr
+        if n_rec < 1:
+            raise InputError(f"--t-end {t_end} leaves no samples after the transient; raise it")
+    if n_rec * 1.0 > 5e7:
+        raise InputError(f"{n_rec} steps is too many; lower --t-end")
+    return n_rec, n_tr, stride
+
+
+def simulate_model(model, sets, *, t_end=None, transient=None, dt=None, seed: int = 0) -> Series:
+    """The model's free-running decoded observable at ``c`` (``sets["c"]``, default: training value)."""
+    c = _control(model, sets)
+    n_rec, n_tr, stride = _steps(model, t_end, transient, dt)
+    x, _ = iterate_model(model, np.array([c]), n_rec, n_tr, start_index=seed)
+    values = x[0, ::stride]
+    if not np.all(np.isfinite(values)):
+        raise InputError(f"the model's orbit diverged at c={c}; choose c nearer the training values")
+    t0 = n_tr * model.dt_
+    return Series(values, model.dt_ * stride, t0, model.name_, c, source="dynamap model")
+
+
+def iterate_model(
+    model,
+    c_values: np.ndarray,
+    n_steps: int,
+    n_transient: int,
+    *,
+    x0: np.ndarray | None = None,
+    start_index: int = 0,
+    progress: bool = False,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Iterate the map for all ``c_values`` as one batch: decoded orbits (B, n_steps), final states (B, d).
+
+    Start states are ``x0`` or states on the data attractor (``start_index`` rotates which ones).
+    Diverged rows are NaN.
+    """
+    from tqdm.auto import tqdm
+
+    m = model.as_map()
+    c_values = np.atleast_1d(np.asarray(c_values, dtype=np.float64))
+    if x0 is None:
+        idx = np.roll(np.arange(c_values.size), start_index)
+        x0 = m.initial_states(c_values[idx])[np.argsort(idx)] if start_index else m.initial_states(c_values)
+    z = torch.as_tensor(np.asarray(x0), dtype=torch.float32).reshape(c_values.size, m.dim).clone()
+    c = torch.as_tensor(model.normalise_c(c_values), dtype=torch.float32)[:, None]
+    states = torch.empty(c_values.size, n_steps, m.dim)
+    with torch.no_grad():
+        for k in tqdm(range(n_transient + n_steps), desc="iterate map", disable=not progress, leave=False,
+                      file=sys.stderr, mininterval=0.5):
+            z = m.step_torch(z, c)
+            if k >= n_transient:
+                states[:, k - n_transient] = z
+    final = states[:, -1].numpy().astype(np.float64)
+    bad = ~torch.isfinite(states).all(-1) | (states.abs().amax(-1) > 1e3)
+    flat = torch.nan_to_num(states, 0.0, 0.0, 0.0).reshape(-1, m.dim).numpy()
+    x = np.concatenate([m.decode(flat[i : i + 1_000_000]) for i in range(0, flat.shape[0], 1_000_000)])
+    x = x.reshape(c_values.size, n_steps)
+    x[bad.numpy()] = np.nan
+    final[bad.numpy().any(axis=1)] = np.nan
+    return x, final
+
+
+def largest_lyapunov_model(model, x0: np.ndarray, c_values: np.ndarray, n_steps: int) -> np.ndarray:
+    """Largest exponent per step of each row (B,), by forward-mode tangent propagation (torch.func.jvp)
+    with renormalisation every step, in float64."""
+    from torch.func import jvp
+
+    net = copy.deepcopy(model.map_).to(torch.float64).eval()
+    for prm in net.parameters():
+        prm.requires_grad_(False)
+    x = torch.as_tensor(np.nan_to_num(np.asarray(x0, dtype=np.float64)))
+    c = torch.as_tensor(model.normalise_c(c_values), dtype=torch.float64)[:, None]
+    gen = torch.Generator().manual_seed(0)
+    v = torch.randn(x.shape, generator=gen, dtype=torch.float64)
+    v = v / v.norm(dim=1, keepdim=True)
+    acc = torch.zeros(x.shape[0], dtype=torch.float64)
+    with torch.no_grad():
+        for _ in range(n_steps):
+            x, v = jvp(lambda z: net(z, c), (x,), (v,))
+            nrm = v.norm(dim=1, keepdim=True)
+            acc += torch.log(nrm[:, 0])
+            v = v / nrm
+    out = (acc / n_steps).numpy()
+    out[~np.all(np.isfinite(np.asarray(x0)), axis=1)] = np.nan
+    return out
+
+
+def sweep_model(
+    model,
+    param: str,
+    values: Sequence[float],
+    *,
+    t_end: float | None = None,
+    transient: float | None = None,
+    lyapunov: bool = True,
+    continuation: str = "none",
+    spike_threshold: float | None = None,
+    progress: bool = True,
+) -> dict:
+    """Sweep the control input of a model; same ``sweep.json`` schema as a system sweep.
+
+    ``continuation="none"`` iterates all values as one batch from states on the data attractor;
+    ``"forward"``/``"backward"`` walk the values up/down, each starting from its neighbour's last state
+    (exposes hysteresis).
+    """
+    if param != "c":
+        raise InputError(f"a model's control input is 'c', not {param!r}; use --param c")
+    if continuation not in ("none", "forward", "backward"):
+        raise InputError(f"continuation must be none, forward or backward, got {continuation!r}")
+    values = np.asarray(values, dtype=np.float64)
+    n_rec, n_tr, _ = _steps(model, t_end, transient)
+    threshold = model.spike_threshold_ if spike_threshold is None else float(spike_threshold)
+    if continuation == "none":
+        x, final = iterate_model(model, values, n_rec, n_tr, progress=progress)
+    else:
+        order = np.argsort(values) if continuation == "forward" else np.argsort(values)[::-1]
+        x = np.empty((values.size, n_rec))
+        final = np.empty((values.size, model.latent_dim_))
+        prev = None
+        from tqdm.auto import tqdm
+
+        for i in tqdm(order, desc=f"continuation ({continuation})", disable=not progress, leave=False,
+                      file=sys.stderr):
+            start = None if prev is None or not np.all(np.isfinite(prev)) else prev[None, :]
+            tr = n_tr if prev is None else max(n_tr // 5, 1)
+            xi, fi = iterate_model(model, values[i : i + 1], n_rec, tr, x0=start)
+            x[i], final[i] = xi[0], fi[0]
+            prev = fi[0]
+    les = np.full(values.size, np.nan)
+    if lyapunov:
+        ok = np.all(np.isfinite(final), axis=1)
+        if ok.any():
+            les[ok] = largest_lyapunov_model(model, final[ok], values[ok], min(n_rec, MODEL_LYAPUNOV_STEPS))
+    dt = float(model.dt_)
+    points = []
+    for v, xi, le in zip(values, x, les):
+        if not np.all(np.isfinite(xi)):
+            points.append({"value": float(v), "regime": "failed", "status": "failed",
+                           "message": "orbit diverged", "spikes_per_burst": [], "lyapunov_max": None})
+            continue
+        le_t = float(le / dt) if np.isfinite(le) else None
+        info = classify(xi, dt, threshold, lyapunov_max=le_t)
+        pt = {"value": float(v), **info.to_dict(), "status": "ok",
+              "lyapunov_max_per_step": float(le) if np.isfinite(le) else None}
+        points.append(pt)
+    return {
+        "param": "c",
+        "source": {"model": str(getattr(model, "source_dir_", "")), "mode": model.mode_,
+                   "training_values": list(map(float, model.param_values_))},
+        "settings": {"transient_steps": n_tr, "record_steps": n_rec, "dt": dt, "continuation": continuation,
+                     "spike_threshold": threshold, "lyapunov": lyapunov,
+                     "lyapunov_units": "per unit time", "lyapunov_steps": min(n_rec, MODEL_LYAPUNOV_STEPS)},
+        "points": points,
+    }
+
+
+def lyapunov_model(model, sets, *, t_end=None, transient=None, k=None) -> dict:
+    """Lyapunov spectrum of the map at ``c`` by QR on its exact Jacobian (per step and per unit time)."""
+    from ..analysis.lyapunov import lyapunov_map
+
+    c = _control(model, sets)
+    n_rec, n_tr, _ = _steps(model, t_end, transient)
+    m = model.as_map()
+    if k is not None and not 1 <= k <= m.dim:
+        raise InputError(f"--k must be in 1..{m.dim}, got {k}")
+    x0 = m.initial_states(np.array([c]))
+    per_step = lyapunov_map(m, x0, np.array([[c]]), n_steps=n_rec, n_transient=n_tr, k=k)[0]
+    if not np.all(np.isfinite(per_step)):
+        raise InputError(f"the model's orbit diverged at c={c}; choose c nearer the training values")
+    dt = float(model.dt_)
+    return {
+        "spectrum": [float(v) / dt for v in per_step],
+        "units": "per unit time",
+        "spectrum_per_step": [float(v) for v in per_step],
+        "dt": dt,
+        "c": c,
+        "n_steps": n_rec,
+        "method": "exact Jacobian (torch.func) products + QR",
+    }
+
+
+def fit_from_files(
+    paths: Sequence[str],
+    *,
+    param_values: Sequence[float] | None,
+    dt: float | None,
+    out: str | Path,
+    seed: int = 0,
+    spike_threshold: float | None = None,
+    config_path: str | None = None,
+    progress: bool = True,
+):
+    """Read and validate the series, fit a model, write the bundle and its metrics.json to ``out``."""
+    import dataclasses
+    import json
+
+    from .config import FitConfig
+    from .fit import DynamapModel
+
+    if param_values is not None and len(param_values) != len(paths):
+        raise InputError(
+            f"{len(paths)} series file(s) but {len(param_values)} --param-value(s); give one value per file"
+        )
+    if param_values is None and len(paths) > 1:
+        raise InputError(f"{len(paths)} series files need one --param-value each (tagged mode)")
+    if param_values is not None and len(set(param_values)) != len(param_values) and len(paths) > 1:
+        raise InputError("--param-value values repeat; give each series its own parameter value")
+    config = FitConfig()
+    if config_path is not None:
+        try:
+            config = FitConfig.from_dict(json.loads(Path(config_path).read_text()))
+        except FileNotFoundError:
+            raise InputError(f"--config {config_path}: file not found") from None
+        except json.JSONDecodeError as exc:
+            raise InputError(f"--config {config_path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    if spike_threshold is not None:
+        config = dataclasses.replace(config, spike_threshold=float(spike_threshold))
+    series = [
+        read_series(p, dt=dt, param_value=None if param_values is None else float(v), min_length=2)
+        for p, v in zip(paths, param_values or [None] * len(paths))
+    ]
+    model = DynamapModel(config, seed=seed).fit(series, param_values=param_values, progress=progress)
+    metrics = model.free_running_check(series)
+    with staged_dir(out) as tmp:
+        model.save(tmp)
+        write_json(metrics, tmp / "metrics.json")
+    print(f"wrote model bundle to {out} (latent dimension {model.latent_dim_}, map step {model.dt_:g})",
+          file=sys.stderr)
+    return model, metrics
