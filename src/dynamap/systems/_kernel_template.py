@@ -52,7 +52,7 @@ DIM = 0  # replaced: the state dimension
 # BINDING-END
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _aug_rhs(t, z, p, k, jbuf, out):
     d = DIM
     RHS(t, z[:d], p, out[:d])
@@ -67,7 +67,7 @@ def _aug_rhs(t, z, p, k, jbuf, out):
                 out[off + r] = s
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _renormalise(z, k, acc, accumulate):
     d = DIM
     # modified Gram-Schmidt on the k tangent vectors; accumulate log of norms
@@ -90,7 +90,7 @@ def _renormalise(z, k, acc, accumulate):
             z[off + r] /= nrm
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def flow_kernel( y0, p, t0, t_record, t_end, dt_out, k, renorm_dt, rtol, atol, max_steps
 ):
     d = DIM

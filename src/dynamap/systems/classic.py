@@ -10,14 +10,14 @@ from .base import DiscreteMap, Flow, Parameter
 # ----------------------------------------------------------------------------------------- Lorenz
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _lorenz_rhs(t, y, p, out):
     out[0] = p[0] * (y[1] - y[0])
     out[1] = y[0] * (p[1] - y[2]) - y[1]
     out[2] = y[0] * y[1] - p[2] * y[2]
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _lorenz_jac(t, y, p, out):
     out[0, 0] = -p[0]
     out[0, 1] = p[0]
@@ -57,14 +57,14 @@ LORENZ = Flow(
 # ----------------------------------------------------------------------------------------- Rossler
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _rossler_rhs(t, y, p, out):
     out[0] = -y[1] - y[2]
     out[1] = y[0] + p[0] * y[1]
     out[2] = p[1] + y[2] * (y[0] - p[2])
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _rossler_jac(t, y, p, out):
     out[0, 0] = 0.0
     out[0, 1] = -1.0
@@ -104,7 +104,7 @@ ROSSLER = Flow(
 # ---------------------------------------------------------------------------------- Hindmarsh-Rose
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _hr_rhs(t, y, p, out):
     a, b, c, d, r, s, x_r, current = p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]
     x, yy, z = y[0], y[1], y[2]
@@ -113,7 +113,7 @@ def _hr_rhs(t, y, p, out):
     out[2] = r * (s * (x - x_r) - z)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _hr_jac(t, y, p, out):
     a, b, d, r, s = p[0], p[1], p[3], p[4], p[5]
     x = y[0]

@@ -18,7 +18,7 @@ _NAMES = (
 )  # fmt: skip
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _rhs(t, y, p, out):
     V = y[0]
     n = y[1]
@@ -37,7 +37,7 @@ def _rhs(t, y, p, out):
     out[2] = (s_inf - S) / tau_S
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _jac(t, y, p, out):
     V = y[0]
     n = y[1]
