@@ -73,7 +73,8 @@ def _dt_from_time(t: np.ndarray, path) -> tuple[float, float]:
             f"time steps are not uniform (from {d.min():.6g} to {d.max():.6g})",
             "resample the series to a uniform step",
         )
-    return dt, float(t[0])
+    # the end-to-end mean is far more precise than any single rounded difference
+    return float((t[-1] - t[0]) / (t.size - 1)), float(t[0])
 
 
 def _check_dt(dt, path) -> float:
@@ -214,7 +215,7 @@ def write_series(series: Series, path: str | Path) -> Path:
         if suffix == ".csv":
             with open(tmp, "w") as fh:
                 fh.write(f"t,{series.name}\n")
-                np.savetxt(fh, np.column_stack([t, series.values]), delimiter=",", fmt="%.10g")
+                np.savetxt(fh, np.column_stack([t, series.values]), delimiter=",", fmt="%.15g")
         elif suffix == ".npy":
             np.save(tmp, np.column_stack([t, series.values]))
         else:
