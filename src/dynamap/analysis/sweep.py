@@ -74,10 +74,11 @@ def sweep_values(start: float, stop: float, num: int) -> np.ndarray:
     return np.linspace(float(start), float(stop), int(num))
 
 
-def _point_flow(system: Flow, p: np.ndarray, s: SweepSettings, threshold: float) -> dict:
+def _point_flow(system: Flow, p: np.ndarray, s: SweepSettings, threshold: float, y0=None) -> dict:
     run = flow_run(
         system,
         p,
+        y0=y0,
         t_end=s.t_end,
         transient=s.transient,
         dt=s.dt,
@@ -92,13 +93,14 @@ def _point_flow(system: Flow, p: np.ndarray, s: SweepSettings, threshold: float)
     info = classify(x, s.dt, threshold, lyapunov_max=le)
     out = info.to_dict()
     out["status"] = "ok"
+    out["initial_state"] = [float(v) for v in (system.initial_state if y0 is None else y0)]
     out["final_state"] = [float(v) for v in run.final_state]
     return out
 
 
-def _point_map(system: DiscreteMap, p: np.ndarray, s: SweepSettings, threshold: float) -> dict:
+def _point_map(system: DiscreteMap, p: np.ndarray, s: SweepSettings, threshold: float, y0=None) -> dict:
     n_total, n_skip = int(s.t_end), int(s.transient)
-    states = _iterate_map(system, p, n_total, n_skip, None)
+    states = _iterate_map(system, p, n_total, n_skip, y0)
     if not np.all(np.isfinite(states)):
         return {"regime": "failed", "status": "failed", "message": "orbit diverged", "spikes_per_burst": []}
     le = None
@@ -109,6 +111,8 @@ def _point_map(system: DiscreteMap, p: np.ndarray, s: SweepSettings, threshold: 
     info = classify(x, 1.0, threshold, lyapunov_max=le)
     out = info.to_dict()
     out["status"] = "ok"
+    out["initial_state"] = [float(v) for v in (system.initial_state if y0 is None else y0)]
+    out["final_state"] = [float(v) for v in states[-1]]
     return out
 
 
@@ -121,11 +125,17 @@ def sweep_system(
     fixed: Mapping[str, float] | None = None,
     n_jobs: int | None = None,
     progress: Callable[[int], None] | None = None,
+    continuation: str = "none",
 ) -> SweepResult:
     """Sweep ``param`` of a built-in system over ``values``.
 
-    ``fixed`` overrides other parameters; ``progress(n)`` is called as points finish.
+    ``fixed`` overrides other parameters; ``progress(n)`` is called as points finish. With
+    ``continuation="forward"`` (``"backward"``) the values are visited in increasing (decreasing) order,
+    each starting from the last state of its neighbour, to expose hysteresis; otherwise every value
+    starts from the system's initial state, and the values run in parallel threads.
     """
+    if continuation not in ("none", "forward", "backward"):
+        raise InputError(f"continuation must be none, forward or backward, got {continuation!r}")
     system.parameter(param)  # raises with the valid names
     threshold = settings.spike_threshold
     if threshold is None:
@@ -138,16 +148,26 @@ def sweep_system(
     pvecs = [system.param_vector({**base, param: float(v)}) for v in values]
     if isinstance(system, Flow):
 
-        def work(pv):
-            return _point_flow(system, pv, settings, threshold)
+        def work(pv, y0=None):
+            return _point_flow(system, pv, settings, threshold, y0)
     else:
 
-        def work(pv):
-            return _point_map(system, pv, settings, threshold)
+        def work(pv, y0=None):
+            return _point_map(system, pv, settings, threshold, y0)
 
     n_jobs = n_jobs or os.cpu_count() or 1
     points: list[dict] = [None] * len(pvecs)  # type: ignore[list-item]
-    if n_jobs == 1 or len(pvecs) == 1 or isinstance(system, DiscreteMap):
+    if continuation != "none":
+        order = np.argsort(np.asarray(values, dtype=float), kind="stable")
+        if continuation == "backward":
+            order = order[::-1]
+        y0 = None
+        for i in order:
+            points[i] = work(pvecs[i], y0)
+            y0 = points[i].get("final_state") if points[i].get("status") == "ok" else None
+            if progress:
+                progress(1)
+    elif n_jobs == 1 or len(pvecs) == 1 or isinstance(system, DiscreteMap):
         for i, pv in enumerate(pvecs):
             points[i] = work(pv)
             if progress:
@@ -165,7 +185,11 @@ def sweep_system(
     return SweepResult(
         param=param,
         points=points,
-        source={"system": system.name, "fixed": {k: float(v) for k, v in base.items()}},
+        source={
+            "system": system.name,
+            "fixed": {k: float(v) for k, v in base.items()},
+            "continuation": continuation,
+        },
         settings={
             **dataclasses.asdict(settings),
             "spike_threshold": float(threshold),

@@ -112,7 +112,14 @@ def cmd_sweep(args) -> int:
         )
         with _progress(len(values), f"sweep {system.name} {args.param}", args.quiet) as bar:
             result = sweep_system(
-                system, args.param, values, settings, fixed=sets, n_jobs=args.jobs or None, progress=bar.update
+                system,
+                args.param,
+                values,
+                settings,
+                fixed=sets,
+                n_jobs=args.jobs or None,
+                progress=bar.update,
+                continuation=args.continuation,
             ).to_dict()
         title = f"{system.name}: sweep of {args.param}"
     else:

@@ -77,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--continuation",
         choices=("none", "forward", "backward"),
         default="none",
-        help="models: start each value from its neighbour's last state",
+        help="start each value from its neighbour's last state (exposes hysteresis)",
     )
     p.add_argument("--jobs", type=int, default=0, help="threads (default: all cores)")
     p.add_argument("--out", required=True, metavar="DIR")
