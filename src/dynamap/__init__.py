@@ -27,11 +27,27 @@ from .systems import SYSTEMS, DiscreteMap, Flow, get_system, list_systems, simul
 
 __version__ = "0.1.0"
 
+_LAZY = {  # names whose modules import torch: loaded on first use, so `import dynamap` stays light
+    "DynamapModel": "dynamap.pipeline.fit",
+    "FitConfig": "dynamap.pipeline.config",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'dynamap' has no attribute {name!r}")
+
+
 __all__ = [
     "SYSTEMS",
     "ConfigError",
     "DiscreteMap",
     "DynamapError",
+    "DynamapModel",
+    "FitConfig",
     "Flow",
     "InputError",
     "LyapunovResult",

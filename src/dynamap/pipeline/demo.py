@@ -1,0 +1,338 @@
+"""The demo (``dynamap demo --out DIR``): the paper's experiment and the tagged extension on the HH burster.
+
+Stages (each timed in ``metrics.json``):
+
+a. the true sweep of V_S over [-44, -34] mV (ground truth);
+b. single-series mode (the paper's experiment): V at V_S = -40 mV, one model, a sweep of its control
+   input c over :attr:`DemoSettings.single_c_range` (c is the model's normalised control: the training
+   value is c = 1, see :class:`dynamap.pipeline.config.FitConfig` ``single_c_value``), scored by the
+   regime-sequence agreement (:func:`dynamap.pipeline.evaluate.evaluate_single`);
+c. tagged mode: segments at :attr:`DemoSettings.tagged_values`, a held-out grid over [-44, -34] mV
+   without the training values, scored by :func:`dynamap.pipeline.evaluate.evaluate_tagged`;
+d. fixed points of both maps vs the ODE equilibrium (:func:`~dynamap.pipeline.evaluate.evaluate_fixed_points`);
+e. ``metrics.json`` and the self-contained ``report.html``.
+
+All numbers in :class:`DemoSettings` are our choices (documented there); ``quick=True`` uses
+:data:`QUICK` (tiny fits, short records, few points: a smoke test, not a quality run).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ..analysis.sweep import SweepSettings, sweep_system
+from ..io.outputs import staged_dir, to_jsonable, write_json
+from ..systems import get_system
+from ..systems.simulate import simulate
+from .bundle_ops import sweep_model
+from .config import FitConfig
+from .evaluate import LE_SIGN_TOL, evaluate_fixed_points, evaluate_single, evaluate_tagged
+from .fit import DynamapModel
+
+__all__ = ["DemoSettings", "FULL", "QUICK", "run_demo"]
+
+
+@dataclasses.dataclass(frozen=True)
+class DemoSettings:
+    """Everything the demo does, in one place (times in s, voltages in mV).
+
+    * ``true_*``: the ground-truth sweep (101 points over [-44, -34], 1200 s after a 400 s transient,
+      the README's reference settings).
+    * ``single_*``: the training series (V at -40 mV, ``single_t_end`` - ``single_transient`` = 1200 s
+      recorded) and the c sweep: ``single_c_num`` values over ``single_c_range`` of the normalised
+      control (training value 1; the range [-1, 3] spans +-2 training values, our choice: wide enough
+      for the map to leave its training regime in both directions).
+    * ``tagged_values``: the training tags: 3 and 4 spikes per burst, the chaotic window's edge and
+      tonic spiking (our choice, one segment per regime family); ``tagged_segment``: seconds recorded
+      per tag; held-out grid: ``heldout_num`` values over [-44, -34] minus those within
+      ``heldout_exclude`` mV of a tag.
+    * ``model_t_end``/``model_transient``: record and transient of each model orbit (series time).
+    * ``fit``: None means :class:`FitConfig` defaults.
+    """
+
+    true_range: tuple = (-44.0, -34.0)
+    true_num: int = 101
+    true_t_end: float = 1200.0
+    true_transient: float = 400.0
+    dt: float = 0.005
+    single_value: float = -40.0
+    single_t_end: float = 1600.0
+    single_transient: float = 400.0
+    single_c_range: tuple = (-1.0, 3.0)
+    single_c_num: int = 200
+    tagged_values: tuple = (-42.5, -40.5, -38.0, -36.0)
+    tagged_segment: float = 400.0
+    heldout_num: int = 51
+    heldout_exclude: float = 0.1
+    model_t_end: float = 250.0
+    model_transient: float = 50.0
+    portrait_span: float = 60.0
+    fit: FitConfig | None = None
+
+
+FULL = DemoSettings()
+
+
+def _quick_fit() -> FitConfig:
+    from ..training.config import MapConfig, VAEConfig
+
+    return FitConfig(
+        spike_threshold=-30.0,
+        n_candidates=1,
+        vae=VAEConfig(hidden=16, latent_min=1, latent_max=3, steps_per_dim=60, refine_steps=20, eval_windows=256),
+        map=MapConfig(hidden=16, horizons=(1, 3), stage_steps=(60, 20), batch_size=32, states_per_batch=32,
+                      select_every=20, select_starts=2, select_steps=300, select_transient=50),
+    )
+
+
+QUICK = DemoSettings(
+    true_num=11, true_t_end=300.0, true_transient=100.0, single_t_end=300.0, single_transient=100.0,
+    single_c_num=20, tagged_segment=120.0, heldout_num=11, model_t_end=60.0, model_transient=20.0,
+    portrait_span=30.0, fit=None,
+)
+
+
+def _heldout_grid(s: DemoSettings) -> np.ndarray:
+    g = np.linspace(*s.true_range, s.heldout_num)
+    tags = np.asarray(s.tagged_values)
+    keep = np.min(np.abs(g[:, None] - tags[None, :]), axis=1) > s.heldout_exclude
+    return np.round(g[keep], 10)
+
+
+class _Stages:
+    """Timing of stages and a tqdm bar over them (stderr)."""
+
+    def __init__(self, names: list[str], progress: bool):
+        from tqdm.auto import tqdm
+
+        self.bar = tqdm(total=len(names), desc="demo", disable=not progress, file=sys.stderr, leave=True)
+        self.times: dict[str, float] = {}
+        self.progress = progress
+
+    def run(self, name: str, fn):
+        self.bar.set_description(f"demo: {name}")
+        t0 = time.perf_counter()
+        out = fn()
+        self.times[name] = time.perf_counter() - t0
+        self.bar.update(1)
+        return out
+
+    def close(self):
+        self.bar.close()
+
+
+def _sweep_true(hh, values, s: DemoSettings, progress: bool, desc: str) -> dict:
+    from tqdm.auto import tqdm
+
+    with tqdm(total=len(values), desc=desc, disable=not progress, file=sys.stderr, leave=False) as bar:
+        res = sweep_system(hh, "V_S", list(map(float, values)),
+                           SweepSettings(t_end=s.true_t_end, transient=s.true_transient, dt=s.dt, lyapunov=True),
+                           progress=bar.update)
+    return res.to_dict()
+
+
+def _fit(series, tags, cfg: FitConfig, seed: int, progress: bool) -> DynamapModel:
+    return DynamapModel(cfg, seed=seed).fit(series, param_values=tags, progress=progress)
+
+
+def _summary_history(h: dict) -> dict:
+    ld = h.get("latent_dim", {})
+    per = ld.get("per_dim", {})
+    return {
+        "latent_dim_chosen": ld.get("chosen"),
+        "final_loss_per_dim": {k: v.get("final_loss") for k, v in per.items()},
+        "kl_units_per_dim": {k: v.get("kl_units") for k, v in per.items()},
+        "map_selected_score": h.get("map", {}).get("selected_score"),
+        "sampling": h.get("sampling"),
+        "fit_timings_s": h.get("timings"),
+    }
+
+
+def run_demo(out, seed: int = 0, quick: bool = False, progress: bool = True) -> dict:
+    """Run the demo and write ``out/metrics.json`` and ``out/report.html``; returns the metrics dict.
+
+    ``quick``: the :data:`QUICK` settings (about a minute; a smoke test). Nothing is left in ``out``
+    when a stage fails (the files are staged).
+    """
+    s = QUICK if quick else FULL
+    cfg = s.fit if s.fit is not None else (_quick_fit() if quick else FitConfig(spike_threshold=-30.0))
+    hh = get_system("hh-burster")
+    t_start = time.perf_counter()
+    names = ["true sweep", "single: simulate", "single: fit", "single: sweep", "tagged: simulate",
+             "tagged: fit", "tagged: true held-out sweep", "tagged: sweep", "fixed points", "report"]
+    st = _Stages(names, progress)
+    with staged_dir(out) as tmp:
+        try:
+            true_values = np.linspace(*s.true_range, s.true_num)
+            true_sweep = st.run("true sweep", lambda: _sweep_true(hh, true_values, s, progress, "true sweep"))
+
+            # (b) single-series mode
+            traj = st.run("single: simulate", lambda: simulate(
+                hh, {"V_S": s.single_value}, t_end=s.single_t_end, transient=s.single_transient, dt=s.dt))
+            v = traj.series("V")
+            m1 = st.run("single: fit", lambda: _fit([v], None, cfg, seed, progress))
+            c_values = np.linspace(*s.single_c_range, s.single_c_num)
+            sw1 = st.run("single: sweep", lambda: sweep_model(
+                m1, "c", c_values, t_end=s.model_t_end, transient=s.model_transient, progress=progress))
+            train_spb = [int(k) for k in m1.history_["data_stats"][0].get("spb", {})]
+            ev1 = evaluate_single(true_sweep, sw1, training_spb=train_spb)
+
+            # (c) tagged mode
+            def seg():
+                return [simulate(hh, {"V_S": float(p)}, t_end=s.single_transient + s.tagged_segment,
+                                 transient=s.single_transient, dt=s.dt).series("V") for p in s.tagged_values]
+
+            segs = st.run("tagged: simulate", seg)
+            m2 = st.run("tagged: fit", lambda: _fit(segs, list(map(float, s.tagged_values)), cfg, seed, progress))
+            grid = _heldout_grid(s)
+            true_held = st.run("tagged: true held-out sweep",
+                               lambda: _sweep_true(hh, grid, s, progress, "true held-out sweep"))
+            sw2 = st.run("tagged: sweep", lambda: sweep_model(
+                m2, "c", grid, t_end=s.model_t_end, transient=s.model_transient, progress=progress))
+            ev2 = evaluate_tagged(true_held, sw2)
+            # the tagged map over the whole true grid as well, for the side-by-side diagram
+            sw2_full = sweep_model(m2, "c", true_values, t_end=s.model_t_end, transient=s.model_transient,
+                                   progress=progress)
+
+            # (d) fixed points
+            def fps():
+                return {
+                    "single": evaluate_fixed_points(m1, hh, {"V_S": s.single_value}, float(m1.param_values_[0])),
+                    "tagged": evaluate_fixed_points(m2, hh, {"V_S": float(s.tagged_values[1])},
+                                                    float(s.tagged_values[1])),
+                }
+
+            fp = st.run("fixed points", fps)
+
+            metrics = {
+                "settings": dataclasses.asdict(dataclasses.replace(s, fit=None)),
+                "fit_config": json.loads(json.dumps(to_jsonable(dataclasses.asdict(cfg)))),
+                "seed": int(seed),
+                "quick": bool(quick),
+                "single": {
+                    "training_value": s.single_value,
+                    "latent_dim": int(m1.latent_dim_),
+                    "dt_map": float(m1.dt_),
+                    "c_range": list(s.single_c_range),
+                    "c_num": int(s.single_c_num),
+                    "regime_sequence": ev1,
+                    "history": _summary_history(m1.history_),
+                },
+                "tagged": {
+                    "training_values": list(map(float, s.tagged_values)),
+                    "heldout_values": [float(x) for x in grid],
+                    "latent_dim": int(m2.latent_dim_),
+                    "dt_map": float(m2.dt_),
+                    "scores": ev2,
+                    "history": _summary_history(m2.history_),
+                },
+                "fixed_points": fp,
+                "lyapunov_sign_tol": LE_SIGN_TOL,
+            }
+
+            def report():
+                _write_report(tmp / "report.html", s, metrics, true_sweep, sw1, sw2_full, true_held, sw2,
+                              traj, v, m1, m2)
+
+            st.run("report", report)
+            metrics["timings_s"] = {**st.times, "total": time.perf_counter() - t_start}
+            write_json(metrics, tmp / "metrics.json")
+            m1.save(tmp / "model_single")
+            m2.save(tmp / "model_tagged")
+            for name, obj in (("sweep_true.json", true_sweep), ("sweep_single.json", sw1),
+                              ("sweep_tagged.json", sw2_full)):
+                write_json(obj, tmp / name)
+        finally:
+            st.close()
+    return metrics
+
+
+def _fmt(x, nd=3):
+    if x is None:
+        return "n/a"
+    if isinstance(x, float):
+        return f"{x:.{nd}g}"
+    return str(x)
+
+
+def _write_report(path: Path, s, metrics, true_sweep, sw1, sw2_full, true_held, sw2, traj, v, m1, m2) -> None:
+    from ..report import demo_figures as dfig
+    from ..report.html import Report
+
+    ev1 = metrics["single"]["regime_sequence"]
+    ev2 = metrics["tagged"]["scores"]
+    r = Report("dynamap demo: the HH burster from one scalar series",
+               "Kuptsov & Stankevich (2025) method; true system vs learned map. All settings: metrics.json.")
+    r.heading("1. Single-series mode (the paper's experiment)")
+    r.paragraph(
+        f"One series of V at V_S = {s.single_value} mV ({s.single_t_end - s.single_transient:g} s, dt "
+        f"{s.dt} s); latent dimension {m1.latent_dim_}, map step {m1.dt_:g} s. The map's control c is "
+        f"swept over {list(s.single_c_range)} ({s.single_c_num} values; training value c = "
+        f"{float(m1.param_values_[0]):g}); c and V_S correspond only qualitatively.")
+    r.figure(dfig.sweeps_side_by_side(true_sweep, sw1, marks=[float(m1.param_values_[0])]),
+             "Left: true sweep of V_S. Right: the single-series map's sweep of c (dashed: training value). "
+             "Rows: spikes per burst (colour = regime), ISIs, local maxima of V, largest Lyapunov exponent.")
+    r.table([
+        {"quantity": "regime-sequence agreement (LCS / true length)", "value": _fmt(ev1["score"])},
+        {"quantity": "true sequence", "value": " | ".join(ev1["true_sequence"])},
+        {"quantity": "map sequence", "value": " | ".join(ev1["model_sequence"])},
+        {"quantity": "true regimes found", "value": f"{ev1['n_true_regimes_found']} of {ev1['n_true_regimes']}"},
+        {"quantity": "tonic spiking found", "value": str(ev1["tonic_found"])},
+        {"quantity": "spikes per burst in training series", "value": str(ev1["training_spb_values"])},
+        {"quantity": "new spikes-per-burst values", "value": str(ev1["new_spb"])},
+        {"quantity": "diverged c values", "value": str(ev1["n_failed"])},
+    ])
+    n_p = int(s.portrait_span / s.dt)
+    rec = m1.transform(v)
+    n_r = int(s.portrait_span / m1.dt_)
+    r.figure(dfig.portraits_figure(traj.states[-n_p:], rec[-n_r:]),
+             f"Top: the true state (V, n, S), last {s.portrait_span:g} s. Bottom: recovered states u (VAE means).")
+    sim = m1.simulate(None, n_steps=int(s.portrait_span / m1.dt_), n_transient=int(s.model_transient / m1.dt_))
+    r.figure(dfig.series_figure([(v.values[-n_p:], s.dt, "true V at V_S = -40 mV (training data)"),
+                                 (sim.values, m1.dt_, "free-running map at the training c, decoded")]),
+             "Time series: data vs the free-running learned map.")
+    r.figures_row([(dfig.training_curves_figure(m1.history_, "single-series fit"), "Training curves."),
+                   (dfig.latent_evidence_figure(m1.history_, "single-series fit"),
+                    "Latent-dimension evidence: final loss per D_r and KL per latent unit.")])
+
+    r.heading("2. Tagged mode (c calibrated in mV)")
+    r.paragraph(f"Segments of {s.tagged_segment:g} s at V_S = {list(s.tagged_values)} mV; held-out grid of "
+                f"{len(metrics['tagged']['heldout_values'])} values over {list(s.true_range)} mV without the tags.")
+    r.figure(dfig.sweeps_side_by_side(true_sweep, sw2_full, model_xlabel="c = V_S (mV)",
+                                      titles=("true system", "tagged map"), marks=s.tagged_values),
+             "Left: true sweep. Right: the tagged map's sweep over the same V_S grid (dashed: training tags).")
+    tr = ev2["transition"]
+    r.table([
+        {"quantity": "held-out accuracy (regime + spikes-per-burst set)",
+         "value": f"{_fmt(ev2['heldout_accuracy'])} ({ev2['n_match']}/{ev2['n_points']})"},
+        {"quantity": "bursting -> tonic: true / map / |error| (mV)",
+         "value": f"{_fmt(tr['true'])} / {_fmt(tr['model'])} / {_fmt(tr['abs_error'])}"},
+        {"quantity": f"largest-exponent sign agreement (zero band {ev2['lyapunov_tol']} /s)",
+         "value": _fmt(ev2["lyapunov_sign_agreement"])},
+        {"quantity": "ISI W1 / mean true ISI (median over held-out points)", "value": _fmt(ev2["isi_w1_rel_median"])},
+        {"quantity": "diverged held-out values", "value": str(ev2["n_failed"])},
+    ])
+    r.table(ev2["points"], ["value", "true", "model", "match"])
+    r.figures_row([(dfig.training_curves_figure(m2.history_, "tagged fit"), "Training curves."),
+                   (dfig.latent_evidence_figure(m2.history_, "tagged fit"), "Latent-dimension evidence.")])
+
+    r.heading("3. Fixed points")
+    rows = []
+    for k, f in metrics["fixed_points"].items():
+        cmp = f.get("comparison", {})
+        rows.append({"map": k, "status": f.get("status"), "V* (mV)": _fmt(f.get("observable_value"), 5),
+                     "decoded map fixed point (mV)": _fmt(f.get("decoded_fixed_point"), 5),
+                     "predicted exp(lambda dt)": "; ".join(f"{a:.4g}{b:+.3g}i" for a, b in cmp.get("predicted", [])),
+                     "map multipliers": "; ".join(f"{a:.4g}{b:+.3g}i" for a, b in cmp.get("found", [])),
+                     "unstable (ODE / map)": f"{f.get('n_unstable_true')} / {f.get('n_unstable_map')}"})
+    r.table(rows)
+    r.paragraph("The ODE equilibrium is encoded as the recovered state of a constant window at V*; Newton on "
+                "the map starts there and from attractor states; the fixed point nearest the encoded "
+                "equilibrium is compared.")
+    r.write(path)

@@ -1,0 +1,252 @@
+"""Compare a model's sweep with the true system's sweep (SPEC section 4); every result is JSON-ready.
+
+* :func:`evaluate_single`: single-series mode, where c and the true parameter correspond only
+  qualitatively: the ordered distinct regimes along both sweeps and their LCS agreement.
+* :func:`evaluate_tagged`: tagged mode, c in the units of the true parameter: held-out accuracy,
+  the bursting -> tonic transition error, largest-exponent sign agreement, ISI Wasserstein-1.
+* :func:`evaluate_fixed_points`: the map's fixed point near the encoded ODE equilibrium, its
+  multipliers against exp(lambda dt) of the equilibrium's eigenvalues.
+
+Sweep dicts follow the ``sweep.json`` schema (``{"param", "points": [{"value", "regime",
+"spikes_per_burst", "isi", "lyapunov_max", ...}]}``) for systems and models alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+
+import numpy as np
+
+from .._core.errors import InputError
+from .._core.types import Series
+from ..analysis.fixed_points import compare_fixed_points, flow_equilibria, map_fixed_points
+from ..analysis.metrics import (
+    heldout_accuracy,
+    isi_wasserstein,
+    lyapunov_sign_agreement,
+    regime_sequence,
+    regime_sequence_score,
+)
+
+__all__ = [
+    "LE_SIGN_TOL",
+    "evaluate_fixed_points",
+    "evaluate_single",
+    "evaluate_tagged",
+    "point_label",
+    "tonic_onset",
+]
+
+#: zero band of the largest-exponent sign comparison, per unit time (our choice: 0.1 /s for the HH
+#: burster, whose chaotic bursting has exponents up to about 0.6 /s while periodic orbits give |l| of a
+#: few 0.01 /s from finite records, and the map's 5 000-step estimate is noisier than that)
+LE_SIGN_TOL = 0.1
+
+#: regimes that count as "a spiking pattern with bursts" for the bursting -> tonic transition
+_BURSTY = ("bursting", "mixed", "irregular")
+
+
+def _points(sweep: Mapping, name: str) -> list[dict]:
+    try:
+        pts = list(sweep["points"])
+    except (KeyError, TypeError):
+        raise InputError(f"{name} must be a sweep dict with a 'points' list (sweep.json schema)") from None
+    if not pts:
+        raise InputError(f"{name} has no points; sweep at least one parameter value")
+    for i, p in enumerate(pts):
+        if not isinstance(p, Mapping) or "regime" not in p or "value" not in p:
+            raise InputError(f"{name}['points'][{i}] must have 'value' and 'regime', got {p!r}")
+    return pts
+
+
+def _spb(p: Mapping) -> tuple[int, ...]:
+    return tuple(sorted({int(v) for v in (p.get("spikes_per_burst") or [])}))
+
+
+def point_label(p: Mapping):
+    """Regime label of a sweep point for regime sequences (hashable, JSON-able via :func:`_label_json`).
+
+    ``bursting``/``mixed`` carry their spikes-per-burst set (``("bursting", (3,))``); ``irregular``
+    is one class whatever values it shows (they depend on the record length); other regimes
+    (``silent``, ``tonic``, ``failed``) are plain strings.
+    """
+    r = str(p["regime"])
+    if r in ("bursting", "mixed"):
+        return (r, _spb(p))
+    return r
+
+
+def _label_json(lab) -> str:
+    if isinstance(lab, tuple):
+        return f"{lab[0]} {','.join(map(str, lab[1])) or '(no complete burst)'}"
+    return str(lab)
+
+
+def _ordered(pts: list[dict]) -> list[dict]:
+    return sorted(pts, key=lambda p: float(p["value"]))
+
+
+def evaluate_single(true_sweep: Mapping, model_sweep: Mapping, training_spb: Iterable[int] = ()) -> dict:
+    """Single-series mode: regime sequences along the true parameter and along the map's c.
+
+    Points are ordered by value; runs of equal labels (:func:`point_label`) collapse to one entry;
+    the score is LCS / len(true sequence), in either direction of c (:func:`regime_sequence_score`).
+    ``failed`` model points (diverged orbits) are dropped from the model sequence and counted.
+    ``training_spb``: spikes-per-burst values seen in the training series; the result lists those the
+    map produces at periodic (``bursting``/``mixed``) points that were not in it (``new_spb``); the
+    values seen in irregular bursting are listed apart (``irregular_spb_values``: they depend on the
+    record length).
+    """
+    tp = _ordered(_points(true_sweep, "true_sweep"))
+    mp_all = _ordered(_points(model_sweep, "model_sweep"))
+    mp = [p for p in mp_all if p["regime"] != "failed"]
+    tseq = regime_sequence([point_label(p) for p in tp])
+    mseq = regime_sequence([point_label(p) for p in mp])
+    score = regime_sequence_score(tseq, mseq) if mseq else 0.0
+    tset, mset = set(tseq), set(mseq)
+    model_spb = sorted({k for p in mp if p["regime"] in ("bursting", "mixed") for k in _spb(p)})
+    irr_spb = sorted({k for p in mp if p["regime"] == "irregular" for k in _spb(p)})
+    train = {int(k) for k in training_spb}
+    return {
+        "score": float(score),
+        "true_sequence": [_label_json(x) for x in tseq],
+        "model_sequence": [_label_json(x) for x in mseq],
+        "true_regimes_found": [_label_json(x) for x in tseq if x in mset],
+        "true_regimes_missing": [_label_json(x) for x in tseq if x not in mset],
+        "n_true_regimes": len(tset),
+        "n_true_regimes_found": len(tset & mset),
+        "tonic_found": "tonic" in mset,
+        "irregular_found": "irregular" in mset,
+        "model_spb_values": model_spb,
+        "training_spb_values": sorted(train),
+        "new_spb": [k for k in model_spb if k not in train],
+        "irregular_spb_values": irr_spb,
+        "n_failed": len(mp_all) - len(mp),
+        "n_points": {"true": len(tp), "model": len(mp_all)},
+    }
+
+
+def tonic_onset(values: Sequence[float], regimes: Sequence[str]) -> float | None:
+    """Bursting -> tonic transition: midpoint between the last bursty point (bursting, mixed or
+    irregular) and the first point of the tonic run that follows it, scanning in increasing value;
+    the last such transition on the grid. None when there is none."""
+    v = np.asarray(values, dtype=np.float64)
+    order = np.argsort(v, kind="stable")
+    out = None
+    for a, b in zip(order[:-1], order[1:]):
+        if regimes[a] in _BURSTY and regimes[b] == "tonic":
+            out = float(0.5 * (v[a] + v[b]))
+    return out
+
+
+def _le(p: Mapping) -> float:
+    v = p.get("lyapunov_max")
+    return float("nan") if v is None else float(v)
+
+
+def evaluate_tagged(
+    true_sweep: Mapping, model_sweep: Mapping, *, le_tol: float = LE_SIGN_TOL, value_tol: float = 1e-6
+) -> dict:
+    """Tagged mode: the map's c is in the true parameter's units; points pair up by value.
+
+    * ``heldout_accuracy``: fraction of values whose regime and spikes-per-burst set match
+      (:func:`dynamap.analysis.metrics.heldout_accuracy`; a failed model point is a miss);
+    * ``transition``: bursting -> tonic onset (:func:`tonic_onset`) of both and the absolute error
+      (None when either sweep has none);
+    * ``lyapunov_sign_agreement``: largest exponents (per unit time) with zero band ``le_tol``
+      (:data:`LE_SIGN_TOL`), over points where the true exponent is known;
+    * ``isi_w1``: per point Wasserstein-1 between the ISI samples, relative to the true mean ISI;
+      the median over points where both spike.
+    """
+    tp = _ordered(_points(true_sweep, "true_sweep"))
+    mp = _ordered(_points(model_sweep, "model_sweep"))
+    tv = np.array([float(p["value"]) for p in tp])
+    mv = np.array([float(p["value"]) for p in mp])
+    if tv.size != mv.size or np.any(np.abs(tv - mv) > value_tol * (1 + np.abs(tv))):
+        raise InputError(
+            "true_sweep and model_sweep must cover the same parameter values; "
+            f"got {tv.size} and {mv.size} points"
+        )
+    acc = heldout_accuracy(tp, mp)
+    per_point = []
+    for a, b in zip(tp, mp):
+        match = heldout_accuracy([a], [b]) == 1.0
+        per_point.append({"value": float(a["value"]), "true": _label_json(point_label(a)),
+                          "model": _label_json(point_label(b)), "match": bool(match)})
+    t_on = tonic_onset(tv, [p["regime"] for p in tp])
+    m_on = tonic_onset(mv, [p["regime"] for p in mp])
+    le_t = np.array([_le(p) for p in tp])
+    le_m = np.array([_le(p) for p in mp])
+    known = np.isfinite(le_t)
+    le_agree = float(lyapunov_sign_agreement(le_t[known], le_m[known], le_tol)) if known.any() else None
+    rel = []
+    for a, b in zip(tp, mp):
+        ia, ib = np.asarray(a.get("isi") or [], float), np.asarray(b.get("isi") or [], float)
+        if ia.size and ib.size and b["regime"] != "failed":
+            rel.append(isi_wasserstein(ia, ib) / float(np.mean(ia)))
+    return {
+        "heldout_accuracy": float(acc),
+        "n_points": int(tv.size),
+        "n_match": int(sum(p["match"] for p in per_point)),
+        "n_failed": int(sum(p["regime"] == "failed" for p in mp)),
+        "transition": {
+            "kind": "bursting -> tonic",
+            "true": t_on,
+            "model": m_on,
+            "abs_error": None if t_on is None or m_on is None else abs(m_on - t_on),
+        },
+        "lyapunov_sign_agreement": le_agree,
+        "lyapunov_tol": float(le_tol),
+        "lyapunov_units": "per unit time",
+        "isi_w1_rel_median": float(np.median(rel)) if rel else None,
+        "isi_w1_rel_n": len(rel),
+        "points": per_point,
+    }
+
+
+def evaluate_fixed_points(model, system, params: Mapping[str, float], c: float, *, n_orbit_starts: int = 16,
+                          guesses=None) -> dict:
+    """The ODE equilibrium at ``params`` vs the learned map's fixed point at control input ``c``.
+
+    The equilibrium (:func:`flow_equilibria`, observable value V*) is encoded into the latent space as
+    the recovered state of a constant window at V* (``model.transform`` of a constant series); Newton
+    (:func:`map_fixed_points`, tol 1e-6: the map is float32) starts from it and from states on the
+    data attractor. The fixed point nearest the encoded equilibrium is compared with exp(lambda dt)
+    (:func:`compare_fixed_points`): multipliers and the number of unstable directions.
+    """
+    eqs = flow_equilibria(system, dict(params), guesses)
+    out: dict = {"params": {k: float(v) for k, v in params.items()}, "c": float(c),
+                 "equilibria": [e.to_dict() for e in eqs]}
+    if not eqs:
+        out["status"] = "no equilibrium found"
+        return out
+    eq = eqs[0]
+    obs = system.variables.index(system.observable) if hasattr(system, "observable") else 0
+    v_star = float(eq.x[obs])
+    data_dt = model.dt_ / model.sampling_.stride
+    n = (model.sampling_.window + 4) * model.sampling_.stride
+    z_eq = model.transform(Series(np.full(n, v_star), data_dt))[-1]
+    m = model.as_map()
+    starts = [z_eq[None, :]]
+    if n_orbit_starts:
+        starts.append(np.concatenate([m.initial_states(np.array([c]), start=k) for k in range(n_orbit_starts)]))
+    fps = map_fixed_points(m, np.concatenate(starts), np.array([c]), tol=1e-6)
+    out.update({"observable_value": v_star, "encoded": [float(v) for v in z_eq],
+                "map_fixed_points": [f.to_dict() for f in fps]})
+    if not fps:
+        out["status"] = "no fixed point of the map found"
+        return out
+    dist = [float(np.linalg.norm(f.x - z_eq)) for f in fps]
+    best = fps[int(np.argmin(dist))]
+    cmp = compare_fixed_points(eq.eigenvalues, best.multipliers, model.dt_)
+    out.update({
+        "status": "ok",
+        "nearest": best.to_dict(),
+        "distance_to_encoded": min(dist),
+        "decoded_fixed_point": float(m.decode(best.x[None, :])[0]),
+        "comparison": cmp,
+        "n_unstable_true": cmp["n_unstable_true"],
+        "n_unstable_map": cmp["n_unstable_map"],
+        "n_unstable_agree": cmp["n_unstable_agree"],
+    })
+    return out

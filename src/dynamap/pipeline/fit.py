@@ -1,0 +1,319 @@
+"""The estimator: from one (or several tagged) scalar series to a parameterised neural-network map.
+
+Steps (Kuptsov & Stankevich 2025, with our choices documented in :class:`FitConfig`):
+
+1. data rules: spike threshold, sampling step (stride) and window D_e from the series;
+2. delay windows R(n) (lag 1, gathered on the fly), scaled by the pooled mean/std of the series;
+3. VAE for each candidate D_r, latent dimension by the plateau rule, encoder means = recovered states;
+4. parametric map u(n+1) = F(u(n), c) on standardised states with rollout losses, checkpoint selected
+   on free-running spike statistics.
+
+Single-series mode: one series, one constant c. Tagged mode: several series with their parameter
+values as c (normalised internally); training pairs never cross segment boundaries.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from .._core.errors import InputError
+from .._core.types import Series
+from ..embedding.delay import DelayWindows
+from ..embedding.rules import SamplingChoice, choose_sampling
+from ..models.map import ParametricMap
+from ..models.vae import VAE
+from ..training.freerun import train_stats
+from ..training.latent_dim import search_latent_dim
+from ..training.map import fit_map
+from ..training.vae import encode_windows
+from .config import FitConfig
+from .learned_map import LearnedMap
+
+__all__ = ["FitConfig", "DynamapModel"]
+
+
+@contextlib.contextmanager
+def _threads(n: int | None):
+    """torch.set_num_threads(n) for the duration of a block (restored afterwards); None: no change."""
+    if n is None:
+        yield
+        return
+    old = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(old)
+
+#: start states kept per segment for ``initial_states`` (spread evenly over the recording)
+N_ANCHORS = 64
+
+
+def _check_series(series_list, param_values):
+    if isinstance(series_list, Series):
+        series_list = [series_list]
+    if not isinstance(series_list, (list, tuple)) or not series_list:
+        raise InputError("series_list must be a non-empty list of Series")
+    for i, s in enumerate(series_list):
+        if not isinstance(s, Series):
+            raise InputError(f"series_list[{i}] must be a dynamap Series, got {type(s).__name__}")
+        v = np.asarray(s.values, dtype=np.float64)
+        if v.ndim != 1 or not np.all(np.isfinite(v)):
+            raise InputError(f"series_list[{i}] must be 1-D and finite (NaN/inf found or wrong shape)")
+    dts = [float(s.dt) for s in series_list]
+    if not np.allclose(dts, dts[0], rtol=1e-9):
+        raise InputError(f"all series must have the same sampling step dt, got {dts}; resample them first")
+    if param_values is None:
+        if len(series_list) > 1:
+            tags = [s.param_value for s in series_list]
+            if any(t is None for t in tags):
+                raise InputError("several series need param_values (one per series) for tagged mode")
+            param_values = tags
+    else:
+        param_values = [float(p) for p in param_values]
+        if len(param_values) != len(series_list):
+            raise InputError(
+                f"param_values has {len(param_values)} entries for {len(series_list)} series; give one each"
+            )
+        if not np.all(np.isfinite(param_values)):
+            raise InputError(f"param_values must be finite, got {param_values}")
+    if param_values is not None and len(series_list) > 1 and len(set(param_values)) < 2:
+        raise InputError("tagged mode needs at least two distinct param_values")
+    return list(series_list), param_values
+
+
+class DynamapModel:
+    """Estimator (scikit-learn style): settings in ``__init__``, ``fit`` returns self, learned
+    attributes end in ``_``. Same seed and data give the same model."""
+
+    config_class = FitConfig
+
+    def __init__(self, config: FitConfig | None = None, seed: int = 0):
+        self.config = FitConfig() if config is None else config
+        self.seed = seed
+
+    # ------------------------------------------------------------------ fitting
+    def fit(self, series_list, param_values=None, progress: bool = True) -> DynamapModel:
+        cfg = self.config
+        series_list, tags = _check_series(series_list, param_values)
+        with _threads(cfg.num_threads):
+            return self._fit(series_list, tags, progress)
+
+    def _fit(self, series_list, tags, progress):
+        cfg = self.config
+        timings = {}
+        t0 = time.perf_counter()
+        dt = float(series_list[0].dt)
+        xs = [np.asarray(s.values, dtype=np.float64) for s in series_list]
+        for i, x in enumerate(xs):
+            if x.shape[0] < 64:
+                raise InputError(f"series {i} is too short: {x.shape[0]} samples; need at least 64 "
+                                 "(and many fast oscillations); supply a longer recording")
+        samp = choose_sampling(
+            xs, dt, threshold=cfg.spike_threshold, threshold_level=cfg.threshold_level,
+            samples_per_fast=cfg.samples_per_fast, window_fast=cfg.window_fast,
+            min_window=cfg.min_window, max_window=cfg.max_window,
+        )
+        if cfg.dt is not None:
+            stride = max(1, int(round(cfg.dt / dt)))
+            window = int(np.clip(round(cfg.window_fast * samp.fast_time / (stride * dt)), cfg.min_window,
+                                 cfg.max_window))
+            samp = SamplingChoice(samp.spike_threshold, samp.fast_time, samp.fast_time_source, stride,
+                                  stride * dt, window)
+        for i, x in enumerate(xs):
+            n = len(range(0, x.shape[0], samp.stride))
+            need = int(max(cfg.min_fast_periods * samp.fast_time / samp.dt_map, 4 * samp.window, 64))
+            if n < need:
+                raise InputError(
+                    f"series {i} is too short: {n} samples at the map step {samp.dt_map:g} "
+                    f"({x.shape[0] * dt:g} time units); need at least {need} ({cfg.min_fast_periods} fast "
+                    f"time scales of {samp.fast_time:g}); supply a longer recording"
+                )
+        self.sampling_ = samp
+        self.dt_ = samp.dt_map
+        self.spike_threshold_ = samp.spike_threshold
+        self.name_ = series_list[0].name
+        res = [x[:: samp.stride] for x in xs]
+        pooled = np.concatenate(res)
+        self.x_mean_, self.x_std_ = float(pooled.mean()), float(pooled.std())
+        windows = DelayWindows([(r - self.x_mean_) / self.x_std_ for r in res], samp.window)
+        timings["embedding_s"] = time.perf_counter() - t0
+
+        # control input normalisation
+        if tags is None or len(series_list) == 1:
+            self.mode_ = "single"
+            p0 = None if tags is None else tags[0]
+            if p0 is None:
+                p0 = series_list[0].param_value
+            known = p0 is not None
+            p0 = float(p0) if known else 1.0
+            scale = cfg.single_c_scale or (abs(p0) if known and p0 != 0 else 1.0)
+            offset = cfg.single_c_value if known else p0
+            self.param_values_ = [p0]
+            self.c_center_, self.c_scale_, self.c_offset_ = p0, float(scale), float(offset)
+        else:
+            self.mode_ = "tagged"
+            self.param_values_ = [float(t) for t in tags]
+            arr = np.asarray(self.param_values_)
+            self.c_center_ = float(arr.mean())
+            self.c_scale_ = float(max(0.5 * (arr.max() - arr.min()), 1e-12))
+            self.c_offset_ = 0.0
+
+        # VAE and latent dimension
+        t1 = time.perf_counter()
+        d, vae, evidence = search_latent_dim(windows, cfg.vae, seed=self.seed, progress=progress)
+        self.latent_dim_, self.vae_ = d, vae
+        timings["vae_s"] = time.perf_counter() - t1
+
+        # recovered states, standardised, split by segment
+        t2 = time.perf_counter()
+        mu = encode_windows(vae, windows)
+        self.z_mean_ = mu.mean(0).astype(np.float64)
+        self.z_std_ = np.maximum(mu.std(0), 1e-6).astype(np.float64)
+        z = (mu - self.z_mean_) / self.z_std_
+        latents = [z[windows.segment_of == i].astype(np.float32) for i in range(len(res))]
+        refs = [train_stats(r[samp.window - 1 :], self.dt_, self.spike_threshold_) for r in res]
+        c_norm = [float(v) for v in self.normalise_c(np.asarray(self.param_values_))]
+        best, cand_hist = None, []
+        for k in range(cfg.n_candidates):
+            fmap, map_hist = fit_map(
+                latents, c_norm, cfg.map, seed=self.seed, decode=self._decode_torch, refs=refs,
+                dt=self.dt_, threshold=self.spike_threshold_, candidate=k, progress=progress,
+            )
+            cand_hist.append(map_hist)
+            if best is None or map_hist["selected_score"] < best[0]:
+                best = (map_hist["selected_score"], fmap, k)
+            if best[0] <= cfg.good_score:
+                break
+        self.map_ = best[1]
+        map_hist = {"candidates": cand_hist, "selected_candidate": best[2], "selected_score": best[0]}
+        timings["map_s"] = time.perf_counter() - t2
+        anchors, anchor_c = [], []
+        for i, lat in enumerate(latents):
+            pos = np.linspace(0, lat.shape[0] - 1, N_ANCHORS).astype(int)
+            anchors.append(lat[pos])
+            anchor_c += [self.param_values_[i]] * N_ANCHORS
+        self.anchors_ = np.concatenate(anchors).astype(np.float64)
+        self.anchor_c_ = np.asarray(anchor_c, dtype=np.float64)
+        timings["total_s"] = time.perf_counter() - t0
+        self.history_ = {
+            "sampling": samp.to_dict(),
+            "latent_dim": evidence,
+            "map": map_hist,
+            "data_stats": [r.to_dict() for r in refs],
+            "timings": timings,
+            "mode": self.mode_,
+            "param_values": self.param_values_,
+            "seed": self.seed,
+        }
+        return self
+
+    # ------------------------------------------------------------------ helpers
+    def normalise_c(self, c: np.ndarray) -> np.ndarray:
+        """Control input in the tag's units -> the network's normalised input."""
+        return self.c_offset_ + (np.asarray(c, dtype=np.float64) - self.c_center_) / self.c_scale_
+
+    def _decode_torch(self, z: torch.Tensor, chunk: int = 262_144) -> torch.Tensor:
+        """Standardised states (N, d) -> observable (N,) in data units (newest window entry), float32."""
+        z = z.to(torch.float32)
+        zm = torch.as_tensor(self.z_mean_, dtype=torch.float32)
+        zs = torch.as_tensor(self.z_std_, dtype=torch.float32)
+        dec = self.vae_.decoder
+        w, b = dec[-1].weight[:1], dec[-1].bias[:1]
+        out = []
+        with torch.no_grad():
+            for s in range(0, z.shape[0], chunk):
+                h = dec[:-1](z[s : s + chunk] * zs + zm)
+                out.append((h @ w.T + b)[:, 0])
+        return torch.cat(out) * self.x_std_ + self.x_mean_
+
+    def _check_fitted(self):
+        if not hasattr(self, "map_"):
+            raise InputError("this DynamapModel is not fitted yet; call fit(...) or DynamapModel.load(dir)")
+
+    # ------------------------------------------------------------------ public API
+    def transform(self, series: Series) -> np.ndarray:
+        """Recovered (standardised) states (n, D_r) of a series sampled like the training data."""
+        self._check_fitted()
+        x = np.asarray(series.values, dtype=np.float64)
+        data_dt = self.dt_ / self.sampling_.stride
+        if np.isclose(series.dt, data_dt, rtol=1e-6):
+            x = x[:: self.sampling_.stride]
+        elif not np.isclose(series.dt, self.dt_, rtol=1e-6):
+            raise InputError(
+                f"series.dt={series.dt} matches neither the training data step {data_dt} nor the map step "
+                f"{self.dt_}; resample the series"
+            )
+        w = DelayWindows([(x - self.x_mean_) / self.x_std_], self.sampling_.window)
+        return (encode_windows(self.vae_, w) - self.z_mean_) / self.z_std_
+
+    def as_map(self) -> LearnedMap:
+        self._check_fitted()
+        return LearnedMap(self)
+
+    def simulate_batch(self, c_values, n_steps: int, n_transient: int = 0, progress: bool = False) -> np.ndarray:
+        """Decoded free orbits (B, n_steps) for all ``c_values`` as one torch batch (no grad)."""
+        self._check_fitted()
+        c_values = np.atleast_1d(np.asarray(c_values, dtype=np.float64))
+        if int(n_steps) < 1 or int(n_transient) < 0:
+            raise InputError(f"n_steps must be >= 1 and n_transient >= 0, got {n_steps}, {n_transient}")
+        with _threads(self.config.num_threads):
+            return self._simulate_batch(c_values, int(n_steps), int(n_transient), progress)
+
+    def _simulate_batch(self, c_values, n_steps, n_transient, progress):
+        m = self.as_map()
+        z = torch.from_numpy(m.initial_states(c_values).astype(np.float32))
+        c = torch.from_numpy(self.normalise_c(c_values).astype(np.float32))[:, None]
+        states = torch.empty(len(c_values), int(n_steps), self.latent_dim_)
+        with torch.no_grad():
+            for k in tqdm(range(int(n_transient) + int(n_steps)), desc="simulate", disable=not progress,
+                          leave=False, mininterval=1.0):
+                z = self.map_(z, c)
+                if k >= n_transient:
+                    states[:, k - n_transient] = z
+            bad = ~torch.isfinite(states).all(-1) | (states.abs().amax(-1) > 1e3)
+            x = self._decode_torch(torch.nan_to_num(states, 0.0, 0.0, 0.0).reshape(-1, self.latent_dim_))
+        x = x.reshape(len(c_values), int(n_steps)).numpy().astype(np.float64)
+        x[bad.numpy()] = np.nan
+        return x
+
+    def simulate(self, c: float | None = None, n_steps: int = 10_000, n_transient: int = 1000) -> Series:
+        """Free-running decoded observable at control input ``c`` (default: the training value)."""
+        self._check_fitted()
+        c = self.param_values_[0] if c is None else float(c)
+        x = self.simulate_batch(np.array([c]), n_steps, n_transient)[0]
+        return Series(x, self.dt_, 0.0, self.name_, c, source="dynamap model")
+
+    def free_running_check(self, series_list, second=None) -> dict:
+        from .check import free_running_check
+
+        self._check_fitted()
+        return free_running_check(self, series_list, second)
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, directory) -> None:
+        from ..io.bundle import save_model
+
+        self._check_fitted()
+        save_model(self, directory)
+
+    @classmethod
+    def load(cls, directory) -> DynamapModel:
+        from ..io.bundle import load_model
+
+        return load_model(cls, directory)
+
+    def _build_modules(self):
+        """Empty modules matching the fitted shapes (used by the loader)."""
+        v, m = self.config.vae, self.config.map
+        with torch.random.fork_rng(devices=[]):
+            self._build_unseeded(v, m)
+
+    def _build_unseeded(self, v, m):
+        self.vae_ = VAE(self.sampling_.window, self.latent_dim_, v.hidden, v.depth, v.activation)
+        self.map_ = ParametricMap(self.latent_dim_, m.hidden, m.depth, m.activation, m.residual)

@@ -1,0 +1,173 @@
+"""Training settings: the VAE with latent-dimension search, and the parametric map.
+
+Every default is OUR choice (the paper's exact settings are not available to us); the docstrings give
+the reason. Units: "steps" are optimiser steps; "map steps" are iterations of the learned map, whose
+step is the sampling step chosen by :mod:`dynamap.embedding.rules`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from .._core.errors import ConfigError
+from ._config import ConfigBase, check_choice, check_int_range, check_positive, check_range
+
+__all__ = ["VAEConfig", "MapConfig", "ACTIVATIONS"]
+
+ACTIVATIONS = ("tanh", "silu", "gelu", "elu")
+WEIGHTINGS = ("none", "increment")
+
+
+@dataclasses.dataclass(frozen=True)
+class VAEConfig(ConfigBase):
+    """VAE on delay windows and the rule that picks the latent dimension D_r.
+
+    * ``hidden``, ``depth``, ``activation``: MLP encoder/decoder; 64 x 2 SiLU is small enough to train
+      in seconds on 2 CPU cores and reconstructs HH spikes to a fraction of a mV.
+    * ``recon_sigma``: the decoder's noise level in units of the series' standard deviation. The loss
+      is sum((R - R_hat)^2) / (2 sigma^2) + beta * KL. It sets how much detail a latent unit must
+      explain to be worth its KL cost, i.e. the resolution at which D_r is read off; 0.05 keeps
+      spike-scale structure.
+    * ``latent_min``..``latent_max``: the searched range of D_r (default 1..6).
+    * ``steps_per_dim``: optimiser steps for each candidate D_r; ``refine_steps``: extra steps for the
+      chosen one. ``eval_windows``: a fixed evaluation subset for the comparable final losses.
+    * ``dim_tol``: the rule. L(D) is the evaluation loss after training with D units. D_r is the
+      smallest D with L(D) - L_best <= dim_tol * (L(latent_min) - L_best): beyond D_r the loss no
+      longer falls appreciably (the plateau with too few units shows up as a large gap).
+    * ``active_kl``: per-unit KL (nats) above which a unit counts as active (reported as evidence).
+
+    Measured on HH (1200 s, seed 0, window 53 at 0.01 s): L(D) for D = 1..6 is 1975, 436, 107, 82.9,
+    88.9, 82.6 at V_S=-40 (rule: D_r = 4; gap of D=3 is 1.3 % of the span) and 638, 68, 56, 52.5,
+    53.6, 57.2 at V_S=-36 (D_r = 3). With a 35-sample window at -40 the losses were 724, 56, 43, 40,
+    40, 42 (D_r = 3 at dim_tol 0.01, 2 at 0.05). At recon_sigma 0.05 all units stay active (per-unit KL
+    4-11 nats), so here the plateau, not unit collapse, carries the evidence.
+    """
+
+    hidden: int = 64
+    depth: int = 2
+    activation: str = "silu"
+    recon_sigma: float = 0.05
+    beta: float = 1.0
+    latent_min: int = 1
+    latent_max: int = 6
+    steps_per_dim: int = 1500
+    refine_steps: int = 1500
+    batch_size: int = 256
+    lr: float = 2e-3
+    eval_windows: int = 4096
+    dim_tol: float = 0.01
+    active_kl: float = 0.05
+
+    def __post_init__(self):
+        check_int_range("hidden", self.hidden, 2)
+        check_int_range("depth", self.depth, 1, 8)
+        check_choice("activation", self.activation, ACTIVATIONS)
+        check_positive("recon_sigma", self.recon_sigma)
+        check_positive("beta", self.beta, allow_zero=True)
+        check_int_range("latent_min", self.latent_min, 1, 32)
+        check_int_range("latent_max", self.latent_max, self.latent_min, 32)
+        check_int_range("steps_per_dim", self.steps_per_dim, 1)
+        check_int_range("refine_steps", self.refine_steps, 0)
+        check_int_range("batch_size", self.batch_size, 1)
+        check_positive("lr", self.lr)
+        check_int_range("eval_windows", self.eval_windows, 16)
+        check_range("dim_tol", self.dim_tol, 0.0, 1.0)
+        check_positive("active_kl", self.active_kl, allow_zero=True)
+
+
+@dataclasses.dataclass(frozen=True)
+class MapConfig(ConfigBase):
+    """The map u(n+1) = F(u(n), c) and its rollout training (all defaults are our choices).
+
+    * Residual MLP (``residual``), 64 x 2 tanh units: the increment is learned, so slow drift is not
+      swamped by the identity; tanh keeps the map smooth (exact Jacobians for Lyapunov spectra).
+    * Curriculum of rollout horizons ``horizons`` with ``stage_steps`` optimiser steps each and batch
+      sizes ``stage_batch`` (None: max(``batch_size``, ``states_per_batch`` // horizon), i.e. 1024, 256,
+      128 pairs for horizons 1, 4, 16); learning rate decays exponentially from
+      ``lr`` to ``lr_final``. The loss is the mean squared error of all states of the rollout.
+      Measured on HH (V_S=-40): the one-step stage must be trained to a small loss (8000 steps of 1024
+      pairs gives ~1e-5 in standardised units; 2000 steps of 128 left 3e-4 and the maps free-ran into
+      tonic spiking or a fixed point); short rollouts (4, 16 steps) then correct accumulated drift.
+      Longer horizons (32, 64) and teacher forcing did not help in our runs.
+    * ``noise``: Gaussian noise (standardised latent units) added to each rollout start. Default 0:
+      0.02 pulled the slow coordinate back to its mean (maps became tonic), 0.003 gave maps that
+      stalled at a fixed point.
+    * ``tf_alpha``: generalised teacher forcing, z <- (1 - a) F(z) + a u_true during training (0: off).
+    * ``weighting``: "increment" weights each rollout by 1 / (mean squared increment + median) to
+      stress slow phases; not better in our runs, off by default.
+    * ``output_scaling``: multiply the residual by the per-dimension increment std (not better; off).
+    * ``box_margin``: the map's output is clamped to the data's bounding box in latent space, widened
+      by this fraction of its size per side (negative: no box); a free orbit cannot diverge.
+    * Model selection: every ``select_every`` steps (after the first stage) the map is iterated freely
+      from ``select_starts`` states for ``select_steps`` map steps (first ``select_transient`` dropped),
+      decoded, and each start is scored on spikes per burst and ISI distribution vs the data
+      (:mod:`.freerun`); the mean over starts and segments ranks the checkpoints, the best one wins.
+    """
+
+    hidden: int = 64
+    depth: int = 2
+    activation: str = "tanh"
+    residual: bool = True
+    horizons: tuple = (1, 4, 16)
+    stage_steps: tuple = (8000, 1000, 1000)
+    batch_size: int = 128
+    states_per_batch: int = 1024
+    stage_batch: tuple | None = None
+    lr: float = 3e-3
+    lr_final: float = 1e-4
+    grad_clip: float = 1.0
+    noise: float = 0.0
+    tf_alpha: float = 0.0
+    weighting: str = "none"
+    output_scaling: bool = False
+    box_margin: float = 0.1
+    select_every: int = 50
+    select_starts: int = 6
+    select_steps: int = 8000
+    select_transient: int = 1000
+
+    def __post_init__(self):
+        check_int_range("hidden", self.hidden, 2)
+        check_int_range("depth", self.depth, 1, 8)
+        check_choice("activation", self.activation, ACTIVATIONS)
+        if not isinstance(self.residual, bool):
+            raise ConfigError(f"residual must be true or false, got {self.residual!r}")
+        for name in ("horizons", "stage_steps"):
+            v = getattr(self, name)
+            if not isinstance(v, tuple) or not v:
+                    raise ConfigError(f"{name} must be a non-empty list of integers, got {v!r}")
+            for i, h in enumerate(v):
+                check_int_range(f"{name}[{i}]", h, 1)
+        if len(self.horizons) != len(self.stage_steps):
+            raise ConfigError(
+                f"horizons ({len(self.horizons)} entries) and stage_steps ({len(self.stage_steps)}) "
+                "must have the same length"
+            )
+        check_int_range("batch_size", self.batch_size, 1)
+        check_int_range("states_per_batch", self.states_per_batch, 1)
+        if self.stage_batch is not None:
+            if not isinstance(self.stage_batch, tuple) or len(self.stage_batch) != len(self.horizons):
+                raise ConfigError(
+                    f"stage_batch must be null or a list with one batch size per stage "
+                    f"({len(self.horizons)}), got {self.stage_batch!r}"
+                )
+            for i, b in enumerate(self.stage_batch):
+                check_int_range(f"stage_batch[{i}]", b, 1)
+        check_positive("lr", self.lr)
+        check_positive("lr_final", self.lr_final)
+        check_positive("grad_clip", self.grad_clip)
+        check_positive("noise", self.noise, allow_zero=True)
+        check_range("tf_alpha", self.tf_alpha, 0.0, 1.0)
+        check_choice("weighting", self.weighting, WEIGHTINGS)
+        if not isinstance(self.box_margin, (int, float)) or isinstance(self.box_margin, bool):
+            raise ConfigError(f"box_margin must be a number (negative: no box), got {self.box_margin!r}")
+        if not isinstance(self.output_scaling, bool):
+            raise ConfigError(f"output_scaling must be true or false, got {self.output_scaling!r}")
+        check_int_range("select_every", self.select_every, 1)
+        check_int_range("select_starts", self.select_starts, 1)
+        check_int_range("select_steps", self.select_steps, 10)
+        check_int_range("select_transient", self.select_transient, 0)
+        if self.select_transient >= self.select_steps:
+            raise ConfigError(
+                f"select_transient ({self.select_transient}) must be below select_steps ({self.select_steps})"
+            )

@@ -1,0 +1,165 @@
+"""fit_map: train the parametric map on recovered states with multi-step rollouts, and select the
+checkpoint whose FREE-RUNNING behaviour matches the data best (see :mod:`.freerun`)."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from ..models.map import ParametricMap
+from ._seeding import build, generators
+from .config import MapConfig
+from .freerun import TrainStats, score, train_stats
+
+__all__ = ["fit_map", "iterate"]
+
+
+def iterate(fmap: ParametricMap, z0: torch.Tensor, c: torch.Tensor, n_steps: int) -> torch.Tensor:
+    """Free orbit (B, n_steps, d) from z0 (B, d), no grad; states that blow up become NaN."""
+    out = torch.empty(z0.shape[0], n_steps, z0.shape[1], dtype=z0.dtype)
+    z = z0
+    with torch.no_grad():
+        for k in range(n_steps):
+            z = fmap(z, c)
+            out[:, k] = z
+    return out
+
+
+def _starts_ok(seg: np.ndarray, horizon: int) -> np.ndarray:
+    n = seg.shape[0]
+    ok = np.zeros(n, dtype=bool)
+    if horizon < n:
+        ok[: n - horizon] = seg[: n - horizon] == seg[horizon:]
+    return np.flatnonzero(ok)
+
+
+def fit_map(
+    latents: list[np.ndarray],
+    c_norm: list[float],
+    cfg: MapConfig,
+    *,
+    seed: int,
+    decode: Callable[[torch.Tensor], torch.Tensor],
+    refs: list[TrainStats],
+    dt: float,
+    threshold: float,
+    candidate: int = 0,
+    progress: bool = False,
+) -> tuple[ParametricMap, dict]:
+    """Train F on standardised latent segments ``latents`` (each (n_i, d)) with control ``c_norm[i]``.
+
+    ``decode`` maps (N, d) standardised states to the observable in data units; ``refs`` are the data's
+    spike statistics per segment at step ``dt``; ``candidate`` picks an independent random stream
+    (initialisation and batches) for the same seed. Returns the selected map and a JSON-able history.
+    """
+    gen, rng = generators(seed, 200 + candidate)
+    d = latents[0].shape[1]
+    fmap = build(ParametricMap, d, cfg.hidden, cfg.depth, cfg.activation, cfg.residual, gen=gen)
+    with torch.no_grad():  # start near the identity: small increments
+        fmap.net[-1].weight.mul_(0.1)
+        fmap.net[-1].bias.zero_()
+    u = torch.from_numpy(np.concatenate(latents).astype(np.float32))
+    inc = np.concatenate([np.diff(x, axis=0) for x in latents])
+    scale = torch.from_numpy(np.maximum(inc.std(0), 1e-6).astype(np.float32)) if cfg.residual and \
+        cfg.output_scaling else torch.ones(d)
+    fmap.out_scale.copy_(scale)
+    if cfg.box_margin >= 0:
+        allu = np.concatenate(latents)
+        lo, hi = allu.min(0), allu.max(0)
+        fmap.lo.copy_(torch.from_numpy(lo - cfg.box_margin * (hi - lo)))
+        fmap.hi.copy_(torch.from_numpy(hi + cfg.box_margin * (hi - lo)))
+    seg = np.concatenate([np.full(x.shape[0], i) for i, x in enumerate(latents)])
+    cvec = torch.tensor(np.asarray(c_norm, dtype=np.float32)[seg])[:, None]
+    du2 = torch.zeros(u.shape[0])
+    du2[:-1] = ((u[1:] - u[:-1]) ** 2).sum(-1)
+    delta2 = float(torch.median(du2)) + 1e-12
+    total_steps = int(sum(cfg.stage_steps))
+    opt = torch.optim.Adam(fmap.parameters(), lr=cfg.lr)
+    gamma = (cfg.lr_final / cfg.lr) ** (1.0 / max(total_steps, 1))
+    sched = torch.optim.lr_scheduler.ExponentialLR(opt, gamma)
+
+    # free-running evaluation setup: select_starts states per segment, each with its c
+    starts, cs = [], []
+    for i, x in enumerate(latents):
+        pos = np.linspace(0, x.shape[0] - 1, cfg.select_starts).astype(int)
+        starts.append(x[pos])
+        cs += [c_norm[i]] * cfg.select_starts
+    z_eval = torch.from_numpy(np.concatenate(starts).astype(np.float32))
+    c_eval = torch.tensor(cs, dtype=torch.float32)[:, None]
+
+    def evaluate() -> tuple[float, list[dict]]:
+        orbit = iterate(fmap, z_eval, c_eval, cfg.select_steps)[:, cfg.select_transient :]
+        b, t, _ = orbit.shape
+        with torch.no_grad():
+            bad = ~torch.isfinite(orbit).all(-1).all(-1) | (orbit.abs().amax((1, 2)) > 1e3)
+            x = decode(torch.nan_to_num(orbit.reshape(b * t, d), 0.0, 0.0, 0.0).clamp(-1e3, 1e3))
+        x = x.reshape(b, t).numpy().astype(np.float64)
+        x[bad.numpy()] = np.nan
+        scores, details = [], []
+        for i in range(len(latents)):
+            per = [score(refs[i], train_stats(x[i * cfg.select_starts + k], dt, threshold))
+                   for k in range(cfg.select_starts)]
+            s_i = float(np.mean([p[0] for p in per]))
+            scores.append(s_i)
+            details.append({"score": s_i, "starts": [p[1] for p in per]})
+        return float(np.mean(scores)), details
+
+    hist = {"loss": [], "select": [], "stage_of_step": []}
+    best = (np.inf, None, -1)
+    step = 0
+    bar = tqdm(total=total_steps, desc=f"map candidate {candidate}", disable=not progress, leave=False)
+    for stage, (horizon, n_steps) in enumerate(zip(cfg.horizons, cfg.stage_steps)):
+        valid = _starts_ok(seg, horizon)
+        offs = torch.arange(horizon + 1)
+        bs = max(cfg.batch_size, cfg.states_per_batch // horizon) if cfg.stage_batch is None \
+            else cfg.stage_batch[stage]
+        acc = []
+        for _ in range(n_steps):
+            k0 = torch.from_numpy(rng.choice(valid, bs))
+            tgt = u[k0[:, None] + offs[None, :]]  # (B, H+1, d)
+            c = cvec[k0]
+            z = tgt[:, 0] + cfg.noise * torch.randn(tgt[:, 0].shape, generator=gen)
+            if cfg.weighting == "increment":
+                inc = ((tgt[:, 1:] - tgt[:, :-1]) ** 2).sum(-1).mean(1)
+                w = 1.0 / (inc + delta2)
+                w = w / w.mean()
+            else:
+                w = torch.ones(bs)
+            loss = 0.0
+            for j in range(1, horizon + 1):
+                z = fmap(z, c)
+                loss = loss + ((((z - tgt[:, j]) / scale) ** 2).mean(-1) * w).mean()
+                if cfg.tf_alpha > 0:
+                    z = (1 - cfg.tf_alpha) * z + cfg.tf_alpha * tgt[:, j]
+            loss = loss / horizon
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(fmap.parameters(), cfg.grad_clip)
+            opt.step()
+            sched.step()
+            acc.append(float(loss.detach()))
+            step += 1
+            bar.update(1)
+            if len(acc) == 50:
+                hist["loss"].append(float(np.mean(acc)))
+                hist["stage_of_step"].append(stage)
+                acc = []
+            if stage > 0 and step % cfg.select_every == 0:
+                s, det = evaluate()
+                hist["select"].append({"step": step, "score": s, "segments": det})
+                if s < best[0]:
+                    best = (s, copy.deepcopy(fmap.state_dict()), step)
+    bar.close()
+    if best[1] is None:  # a single one-step stage: evaluate the last state
+        s, det = evaluate()
+        hist["select"].append({"step": step, "score": s, "segments": det})
+        best = (s, copy.deepcopy(fmap.state_dict()), step)
+    fmap.load_state_dict(best[1])
+    fmap.eval()
+    hist["selected_step"] = best[2]
+    hist["selected_score"] = best[0]
+    return fmap, hist

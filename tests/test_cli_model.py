@@ -1,0 +1,107 @@
+"""`dynamap fit`, and `simulate`/`sweep`/`lyapunov` on a model bundle, as a user runs them."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from dynamap import get_system, simulate
+from dynamap.cli.main import main
+from dynamap.io.series import read_series, write_series
+from dynamap.pipeline.fit import FitConfig
+from dynamap.training.config import MapConfig, VAEConfig
+
+TINY = FitConfig(
+    vae=VAEConfig(hidden=16, latent_min=1, latent_max=2, steps_per_dim=40, refine_steps=10, eval_windows=256),
+    map=MapConfig(hidden=16, horizons=(1, 3), stage_steps=(30, 20), batch_size=32, select_every=10,
+                  select_starts=2, select_steps=300, select_transient=50),
+)
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory):
+    d = tmp_path_factory.mktemp("cli-model")
+    hh = get_system("hh-burster")
+    for vs in (-40.0, -37.0):
+        s = simulate(hh, {"V_S": vs}, t_end=480.0, transient=400.0, dt=0.005).series("V")
+        write_series(s, d / f"v{vs:g}.csv")
+    (d / "tiny.json").write_text(TINY.to_json())
+    return d
+
+
+@pytest.fixture(scope="module")
+def bundle(workdir):
+    out = workdir / "model"
+    assert main(["fit", str(workdir / "v-40.csv"), "--param-value", "-40", "--config", str(workdir / "tiny.json"),
+                 "--quiet", "--out", str(out)]) == 0
+    return out
+
+
+def _one_line_exit_2(capsys, argv, fragment):
+    code = main(argv)
+    err = capsys.readouterr().err.strip()
+    assert code == 2, err
+    assert len(err.splitlines()) == 1, err
+    assert fragment in err, err
+
+
+def test_bundle_contents(bundle):
+    names = {p.name for p in bundle.iterdir()}
+    assert {"weights.pt", "config.json", "versions.json", "fit_report.json", "metrics.json"} <= names
+    metrics = json.loads((bundle / "metrics.json").read_text())
+    assert metrics["series"][0]["data"]["spikes_per_burst"] == [4]
+    report = json.loads((bundle / "fit_report.json").read_text())
+    assert "latent_dim" in json.dumps(report)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".npy", ".npz"])
+def test_simulate_model_formats(bundle, tmp_path, suffix):
+    out = tmp_path / f"m{suffix}"
+    assert main(["simulate", "--model", str(bundle), "--set", "c=-40", "--t-end", "60", "--transient", "10",
+                 "--out", str(out)]) == 0
+    s = read_series(out)
+    assert len(s) == round(50 / s.dt) and s.t0 == pytest.approx(10.0)
+
+
+def test_sweep_and_lyapunov_model(bundle, tmp_path):
+    out = tmp_path / "sw"
+    assert main(["sweep", "--model", str(bundle), "--param", "c", "--from", "-41", "--to", "-39", "--num", "3",
+                 "--t-end", "60", "--transient", "10", "--quiet", "--out", str(out)]) == 0
+    doc = json.loads((out / "sweep.json").read_text())
+    assert doc["param"] == "c" and [p["value"] for p in doc["points"]] == [-41.0, -40.0, -39.0]
+    for p in doc["points"]:
+        assert {"value", "regime", "spikes_per_burst", "isi_mean", "lyapunov_max"} <= set(p)
+    lj = tmp_path / "l.json"
+    assert main(["lyapunov", "--model", str(bundle), "--t-end", "30", "--transient", "5", "--out", str(lj)]) == 0
+    spec = json.loads(lj.read_text())
+    assert spec["units"] == "per unit time"
+    np.testing.assert_allclose(np.array(spec["spectrum"]) * spec["dt"], spec["spectrum_per_step"], rtol=1e-12)
+
+
+def test_fit_bad_inputs(workdir, tmp_path, capsys):
+    out = str(tmp_path / "m")
+    a, b = str(workdir / "v-40.csv"), str(workdir / "v-37.csv")
+    _one_line_exit_2(capsys, ["fit", a, b, "--param-value", "-40", "--out", out], "give one value per file")
+    _one_line_exit_2(capsys, ["fit", a, b, "--out", out], "--param-value")
+    nan = tmp_path / "nan.csv"
+    nan.write_text("t,V\n0,1\n0.1,nan\n0.2,3\n")
+    _one_line_exit_2(capsys, ["fit", str(nan), "--out", out], "non-finite")
+    short = tmp_path / "short.csv"
+    short.write_text("t,V\n" + "".join(f"{i * 0.005},{np.sin(i)}\n" for i in range(30)))
+    _one_line_exit_2(capsys, ["fit", str(short), "--out", out], "short")
+    _one_line_exit_2(capsys, ["fit", str(tmp_path / "missing.csv"), "--out", out], "file not found")
+    bad = tmp_path / "bad.json"
+    bad.write_text("{nope")
+    _one_line_exit_2(capsys, ["fit", a, "--config", str(bad), "--out", out], "not valid JSON")
+    assert not (tmp_path / "m").exists()
+
+
+def test_model_bad_inputs(bundle, tmp_path, capsys):
+    _one_line_exit_2(capsys, ["sweep", "--model", str(tmp_path), "--param", "c", "--from", "0", "--to", "1",
+                              "--num", "2", "--out", str(tmp_path / "o")], "not a dynamap model bundle")
+    _one_line_exit_2(capsys, ["sweep", "--model", str(bundle), "--param", "V_S", "--from", "0", "--to", "1",
+                              "--num", "2", "--out", str(tmp_path / "o")], "--param c")
+    _one_line_exit_2(capsys, ["simulate", "--model", str(bundle), "--set", "V_S=1", "--t-end", "10",
+                              "--out", str(tmp_path / "o.csv")], "use --set c=V")

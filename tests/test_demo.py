@@ -1,0 +1,32 @@
+"""`dynamap demo --quick` end to end through the CLI (about 30 s on 2 cores)."""
+
+import base64
+import json
+import re
+
+from dynamap.cli.main import main
+
+#: figures of the report: single (sweeps, portraits, time series, training curves, latent evidence) and
+#: tagged (sweeps, training curves, latent evidence)
+N_FIGURES = 8
+
+
+def test_demo_quick_writes_report_and_metrics(tmp_path):
+    out = tmp_path / "demo"
+    assert main(["demo", "--quick", "--quiet", "--out", str(out)]) == 0
+    html = (out / "report.html").read_text()
+    imgs = re.findall(r'<img alt="[^"]*" src="data:image/png;base64,([A-Za-z0-9+/=]+)"', html)
+    assert len(imgs) == N_FIGURES == html.count("<img")
+    for data in imgs:
+        assert base64.b64decode(data)[:8] == b"\x89PNG\r\n\x1a\n"
+    m = json.loads((out / "metrics.json").read_text())
+    assert {"settings", "fit_config", "seed", "single", "tagged", "fixed_points", "timings_s"} <= set(m)
+    rs = m["single"]["regime_sequence"]
+    assert 0.0 <= rs["score"] <= 1.0 and rs["true_sequence"]
+    assert {"heldout_accuracy", "transition", "lyapunov_sign_agreement"} <= set(m["tagged"]["scores"])
+    assert len(m["tagged"]["heldout_values"]) >= 8
+    assert not set(m["tagged"]["heldout_values"]) & set(m["tagged"]["training_values"])
+    assert {"single", "tagged"} == set(m["fixed_points"])
+    assert (out / "model_single" / "config.json").exists() and (out / "model_tagged" / "config.json").exists()
+    assert m["timings_s"]["total"] > 0
+    assert not [p for p in out.parent.iterdir() if p.name.startswith(".dynamap-")]  # nothing staged left

@@ -1,0 +1,108 @@
+"""Delay windows, data rules and lag/dimension helpers."""
+
+import numpy as np
+import pytest
+
+from dynamap import ConfigError, InputError
+from dynamap.embedding import (
+    DelayWindows,
+    cao_e1,
+    choose_sampling,
+    delay_view,
+    fnn_dimension,
+    mi_lag,
+    spike_threshold,
+)
+from dynamap.pipeline.config import FitConfig
+from dynamap.training.config import MapConfig, VAEConfig
+
+
+def test_delay_view_equals_explicit_construction():
+    x = np.arange(20.0) ** 1.5
+    w = 5
+    v = delay_view(x, w)
+    explicit = np.array([[x[n - k] for k in range(w)] for n in range(w - 1, x.size)])
+    np.testing.assert_array_equal(v, explicit)
+    assert not v.flags.owndata  # a view, no N x D_e copy
+
+
+def test_delay_windows_gather_equals_explicit_and_respects_segments():
+    a = np.arange(10.0)
+    b = 100 + np.arange(7.0)
+    w = DelayWindows([a, b], 3)
+    assert len(w) == (10 - 2) + (7 - 2)
+    got = w.gather(np.arange(len(w)))
+    explicit = np.concatenate([delay_view(a, 3), delay_view(b, 3)])
+    np.testing.assert_array_equal(got, explicit.astype(np.float32))
+    # no window mixes the two segments
+    assert np.all((got < 50).all(1) | (got >= 100).all(1))
+    ok = w.successor_ok(2)
+    # last 2 windows of each segment have no successor 2 steps ahead in the same segment
+    assert ok.sum() == (8 - 2) + (5 - 2)
+    assert not ok[6] and not ok[7] and ok[8]
+
+
+def test_delay_windows_rejects_short_segment():
+    with pytest.raises(InputError, match="segment 1"):
+        DelayWindows([np.zeros(10), np.zeros(3)], 4)
+
+
+def _pulse_train(period=0.5, dt=0.005, t_end=30.0, width=0.02):
+    t = np.arange(0, t_end, dt)
+    phase = np.mod(t, period)
+    return -60 + 40 * np.exp(-0.5 * ((phase - period / 2) / width) ** 2)
+
+
+def test_spike_threshold_and_sampling_rules_follow_the_data():
+    x = _pulse_train()
+    th = spike_threshold(x, 0.75)
+    assert -35 < th < -20
+    ch = choose_sampling([x], 0.005, threshold=None, threshold_level=0.75, samples_per_fast=10,
+                         window_fast=2.0, min_window=4, max_window=500)
+    assert ch.fast_time_source == "isi"
+    assert ch.fast_time == pytest.approx(0.5, rel=1e-3)
+    assert ch.stride == 10 and ch.dt_map == pytest.approx(0.05)
+    assert ch.window == 20
+    # the same rule on a series in other units and time scale gives the same counts
+    ch2 = choose_sampling([x / 40.0], 0.5, threshold=None, threshold_level=0.75, samples_per_fast=10,
+                          window_fast=2.0, min_window=4, max_window=500)
+    assert ch2.stride == ch.stride and ch2.window == ch.window
+
+
+def test_mi_lag_of_a_noisy_sine_is_near_a_quarter_period():
+    t = np.arange(20000) * 0.01
+    rng = np.random.default_rng(0)
+    x = np.sin(2 * np.pi * t / 2.0) + 0.3 * rng.standard_normal(t.size)  # period 200 samples
+    lag = mi_lag(x, 120)
+    assert 35 <= lag <= 65
+
+
+def test_fnn_and_cao_find_dimension_two_for_henon():
+    x, y = 0.1, 0.1
+    xs = []
+    for _ in range(3000):
+        x, y = 1 - 1.4 * x * x + y, 0.3 * x
+        xs.append(x)
+    xs = np.array(xs[100:])
+    assert fnn_dimension(xs, max_dim=5) == 2
+    e1 = cao_e1(xs, 5)
+    assert e1[0] < 0.9 and abs(e1[1] - 1) < 0.1  # E1 saturates from d = 2 on
+
+
+@pytest.mark.parametrize(
+    "cls,field,value",
+    [(VAEConfig, "recon_sigma", -1.0), (VAEConfig, "latent_max", 0), (MapConfig, "tf_alpha", 2.0),
+     (MapConfig, "activation", "relu6"), (FitConfig, "samples_per_fast", 0.0)],
+)
+def test_configs_name_the_bad_field(cls, field, value):
+    with pytest.raises(ConfigError, match=field):
+        cls(**{field: value})
+
+
+def test_config_json_round_trip():
+    cfg = FitConfig(vae=VAEConfig(latent_max=4), map=MapConfig(horizons=(1, 5), stage_steps=(10, 20)),
+                    spike_threshold=-30.0)
+    back = FitConfig.from_json(cfg.to_json())
+    assert back == cfg
+    with pytest.raises(ConfigError, match="unknown field"):
+        FitConfig.from_dict({"bogus": 1})

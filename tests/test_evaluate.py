@@ -1,0 +1,66 @@
+"""evaluate.py on hand-made sweep dicts whose answers are known by construction."""
+
+import pytest
+
+from dynamap import InputError
+from dynamap.pipeline.evaluate import evaluate_single, evaluate_tagged, point_label, tonic_onset
+
+
+def pt(value, regime, spb=(), le=None, isi=None):
+    return {"value": value, "regime": regime, "spikes_per_burst": list(spb), "lyapunov_max": le,
+            "isi": list(isi or [])}
+
+
+TRUE = {"param": "V_S", "points": [
+    pt(-44, "bursting", [2], 0.0, [0.1, 0.1, 3.0]), pt(-43, "bursting", [2], 0.0, [0.1, 0.1, 3.0]),
+    pt(-42, "bursting", [3], 0.0, [0.1, 0.1, 0.1, 3.0]), pt(-41, "irregular", [4, 5], 0.5, [0.1, 2.0]),
+    pt(-40, "tonic", [], 0.0, [0.2, 0.2]), pt(-39, "tonic", [], 0.0, [0.2, 0.2]),
+]}
+
+
+def test_point_label_collapses_irregular_and_keeps_spb_sets():
+    assert point_label(pt(0, "bursting", [3, 3])) == ("bursting", (3,))
+    assert point_label(pt(0, "irregular", [4, 5])) == "irregular"
+    assert point_label(pt(0, "tonic")) == "tonic"
+
+
+def test_single_perfect_reversed_and_partial():
+    # c runs opposite to V_S and is listed unsorted: the score is still 1
+    model = {"param": "c", "points": [
+        pt(3.0, "bursting", [2]), pt(0.0, "tonic"), pt(1.0, "irregular", [4]), pt(2.0, "bursting", [3]),
+        pt(2.5, "bursting", [2]), pt(4.0, "failed"),
+    ]}
+    r = evaluate_single(TRUE, model, training_spb=[3])
+    assert r["true_sequence"] == ["bursting 2", "bursting 3", "irregular", "tonic"]
+    assert r["model_sequence"] == ["tonic", "irregular", "bursting 3", "bursting 2"]
+    assert r["score"] == 1.0 and r["tonic_found"] and r["n_failed"] == 1
+    assert r["new_spb"] == [2] and r["irregular_spb_values"] == [4]
+    # a map that only reproduces its training regime and tonic spiking: LCS 2 of 4
+    model2 = {"param": "c", "points": [pt(0, "bursting", [3]), pt(1, "tonic"), pt(2, "tonic")]}
+    r2 = evaluate_single(TRUE, model2, training_spb=[3])
+    assert r2["score"] == 0.5 and r2["true_regimes_missing"] == ["bursting 2", "irregular"]
+    assert r2["new_spb"] == []
+
+
+def test_tonic_onset_and_tagged_scores():
+    assert tonic_onset([-44, -43, -42, -41, -40], ["bursting", "bursting", "tonic", "mixed", "tonic"]) == -40.5
+    assert tonic_onset([0, 1], ["tonic", "tonic"]) is None
+    model = {"param": "c", "points": [
+        pt(-44, "bursting", [2], 0.01, [0.1, 0.1, 3.0]), pt(-43, "bursting", [3], 0.0, [0.1, 0.1, 3.0]),
+        pt(-42, "bursting", [3], 0.0, [0.1, 0.1, 0.1, 3.0]), pt(-41, "irregular", [4], 0.05, [0.1, 2.0]),
+        pt(-40, "irregular", [4], 0.3, [0.1, 2.0]), pt(-39, "tonic", [], None, [0.2, 0.2]),
+    ]}
+    r = evaluate_tagged(TRUE, model)
+    assert r["heldout_accuracy"] == pytest.approx(4 / 6)  # -44, -42, -41, -39 match
+    assert r["transition"]["true"] == -40.5 and r["transition"]["model"] == -39.5
+    assert r["transition"]["abs_error"] == pytest.approx(1.0)
+    # signs with band 0.1: agree at -44,-43,-42 (0), -39 is NaN (miss), -41 (0.5 vs 0.05) and -40 miss
+    assert r["lyapunov_sign_agreement"] == pytest.approx(3 / 6)
+    assert r["isi_w1_rel_median"] == pytest.approx(0.0)  # identical samples at four of six points
+
+
+def test_tagged_rejects_mismatched_grids_and_bad_input():
+    with pytest.raises(InputError, match="same parameter values"):
+        evaluate_tagged(TRUE, {"points": TRUE["points"][:2]})
+    with pytest.raises(InputError, match="points"):
+        evaluate_single({"nope": 1}, TRUE)

@@ -1,0 +1,152 @@
+"""The estimator end to end with tiny configurations; slow quality checks behind the marker."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from dynamap import InputError, Series, get_system, simulate
+from dynamap._core.protocols import MapLike
+from dynamap.pipeline.fit import DynamapModel, FitConfig
+from dynamap.training.config import MapConfig, VAEConfig
+
+TINY = FitConfig(
+    vae=VAEConfig(hidden=16, latent_min=1, latent_max=2, steps_per_dim=40, refine_steps=10,
+                  eval_windows=256),
+    n_candidates=1,
+    map=MapConfig(hidden=16, horizons=(1, 3), stage_steps=(30, 20), batch_size=32, states_per_batch=32,
+                  select_every=10,
+                  select_starts=2, select_steps=300, select_transient=50),
+)
+
+
+@pytest.fixture(scope="module")
+def hh_series():
+    hh = get_system("hh-burster")
+    out = []
+    for vs in (-40.0, -37.0):
+        tr = simulate(hh, {"V_S": vs}, t_end=460.0, transient=400.0, dt=0.005)
+        out.append(tr.series("V", param_value=vs))
+    return out
+
+
+@pytest.fixture(scope="module")
+def tiny_model(hh_series):
+    return DynamapModel(TINY, seed=0).fit([hh_series[0]], progress=False)
+
+
+def test_fit_attributes_and_data_rules(tiny_model):
+    m = tiny_model
+    assert m.mode_ == "single" and m.param_values_ == [-40.0]
+    assert m.latent_dim_ in (1, 2)
+    # HH rule outcomes: threshold near the textbook -30 mV, 0.01 s map step
+    assert -36.0 < m.spike_threshold_ < -28.0
+    assert m.dt_ == pytest.approx(0.01)
+    json.dumps(m.history_)  # JSON-able
+    assert set(m.history_["latent_dim"]["per_dim"]) == {"1", "2"}
+    assert m.normalise_c(np.array([-40.0]))[0] == pytest.approx(1.0)
+
+
+def test_same_seed_same_model(hh_series, tiny_model):
+    other = DynamapModel(TINY, seed=0).fit([hh_series[0]], progress=False)
+    np.testing.assert_array_equal(other.transform(hh_series[0]), tiny_model.transform(hh_series[0]))
+    np.testing.assert_array_equal(other.simulate(None, 200, 10).values, tiny_model.simulate(None, 200, 10).values)
+
+
+def test_learned_map_protocol_and_exact_jacobian(tiny_model):
+    m = tiny_model.as_map()
+    assert isinstance(m, MapLike)
+    x = m.initial_states(np.array([-40.0, -39.0, -41.0]))
+    p = np.array([[-40.0], [-39.0], [-41.0]])
+    assert x.shape == (3, m.dim)
+    y = m.step(x, p)
+    assert y.shape == (3, m.dim)
+    jac = m.jacobian(x, p)
+    eps = 1e-6
+    fd = np.stack([(m.step(x + eps * e, p) - m.step(x - eps * e, p)) / (2 * eps) for e in np.eye(m.dim)], -1)
+    np.testing.assert_allclose(jac, fd, rtol=1e-5, atol=1e-7)
+    assert m.decode(x).shape == (3,)
+
+
+def test_simulate_batch_matches_simulate(tiny_model):
+    xb = tiny_model.simulate_batch(np.array([-40.0, -38.0]), 300, 50)
+    assert xb.shape == (2, 300)
+    s = tiny_model.simulate(-38.0, 300, 50)
+    np.testing.assert_allclose(s.values, xb[1], rtol=1e-5, atol=1e-4)
+    assert s.dt == tiny_model.dt_ and s.param_value == -38.0
+
+
+def test_save_load_round_trip(tmp_path, tiny_model, hh_series):
+    d = tmp_path / "bundle"
+    tiny_model.save(d)
+    for f in ("weights.pt", "config.json", "versions.json", "fit_report.json", "latent_dim.png"):
+        assert (d / f).is_file()
+    torch.load(d / "weights.pt", weights_only=True)
+    back = DynamapModel.load(d)
+    assert back.config == tiny_model.config
+    np.testing.assert_array_equal(back.transform(hh_series[0]), tiny_model.transform(hh_series[0]))
+    np.testing.assert_array_equal(back.simulate_batch(np.array([-40.0]), 200, 5),
+                                  tiny_model.simulate_batch(np.array([-40.0]), 200, 5))
+    with pytest.raises(InputError, match="not a dynamap model bundle"):
+        DynamapModel.load(tmp_path)
+
+
+def test_tagged_mode_and_free_running_check(hh_series):
+    m = DynamapModel(TINY, seed=1).fit(hh_series, param_values=[-40.0, -37.0], progress=False)
+    assert m.mode_ == "tagged"
+    np.testing.assert_allclose(m.normalise_c(np.array([-40.0, -37.0])), [-1.0, 1.0])
+    # start states come from the segment nearest in c
+    st = m.as_map().initial_states(np.array([-36.0]))
+    assert np.any(np.all(np.isclose(m.anchors_[m.anchor_c_ == -37.0], st[0]), axis=1))
+    chk = m.free_running_check(hh_series)
+    assert len(chk["series"]) == 2
+    e = chk["series"][0]
+    assert e["data"]["regime"] == "bursting" and e["data"]["spikes_per_burst"] == [4]
+    assert "power_hellinger" in e or e["map"]["regime"] == "diverged"
+
+
+def test_input_errors(hh_series):
+    with pytest.raises(InputError, match="param_values"):
+        DynamapModel(TINY).fit(hh_series, param_values=[1.0], progress=False)
+    bad = Series(np.r_[hh_series[0].values[:100], np.nan], 0.005)
+    with pytest.raises(InputError, match="finite"):
+        DynamapModel(TINY).fit([bad], progress=False)
+    with pytest.raises(InputError, match="too short"):
+        DynamapModel(TINY).fit([Series(np.sin(np.arange(30.0)), 0.005)], progress=False)
+    short = Series(hh_series[0].values[:1000], 0.005)  # 5 s: about 14 fast time scales
+    with pytest.raises(InputError, match="too short"):
+        DynamapModel(TINY).fit([short], progress=False)
+    with pytest.raises(InputError, match="not fitted"):
+        DynamapModel(TINY).simulate(None, 10, 0)
+
+
+# ----------------------------------------------------------------------------- quality (slow)
+
+
+def _hh(vs, t_end=1600.0):
+    tr = simulate(get_system("hh-burster"), {"V_S": vs}, t_end=t_end, transient=400.0, dt=0.005)
+    return tr.series("V", param_value=vs)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("vs,regime,spb", [(-42.0, "bursting", [3]), (-40.0, "bursting", [4]),
+                                           (-36.0, "tonic", [1])])
+def test_default_fit_reproduces_the_regime(vs, regime, spb):
+    s = _hh(vs)
+    m = DynamapModel(FitConfig(), seed=0).fit([s], progress=False)
+    chk = m.free_running_check([s])["series"][0]
+    assert chk["map"]["regime"] == regime and chk["map"]["spikes_per_burst"] == spb
+    assert chk["isi_w1"]["value_rel"] <= 0.10
+    assert chk["power_hellinger"]["value"] <= 0.15
+
+
+@pytest.mark.slow
+def test_default_tagged_fit_reproduces_each_segment():
+    tags = [-42.0, -40.0, -38.5]
+    series = [_hh(v) for v in tags]
+    m = DynamapModel(FitConfig(), seed=0).fit(series, param_values=tags, progress=False)
+    for e in m.free_running_check(series)["series"]:
+        assert e["match"], (e["param_value"], e["data"], e["map"])
+        assert e["isi_w1"]["value_rel"] <= 0.10
+        assert e["power_hellinger"]["value"] <= 0.15

@@ -1,0 +1,123 @@
+"""VAE, latent-dimension rule, parametric map and its training."""
+
+import numpy as np
+import pytest
+import torch
+
+from dynamap.embedding import DelayWindows
+from dynamap.models import VAE, ParametricMap
+from dynamap.training import (
+    MapConfig,
+    VAEConfig,
+    choose_latent_dim,
+    encode_windows,
+    fit_map,
+    fit_vae,
+    search_latent_dim,
+    train_stats,
+)
+from dynamap.training.freerun import DIVERGED, SILENT, score
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Tiny networks: one torch thread (two threads contend badly on a shared 2-core machine)."""
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(old)
+
+
+def test_vae_kl_is_zero_on_the_prior_and_shapes():
+    vae = VAE(window=8, latent_dim=3, hidden=16, depth=1, activation="tanh")
+    r = torch.zeros(5, 8)
+    out = vae(r, torch.zeros(5, 3))
+    assert out["recon"].shape == (5, 8) and out["mu"].shape == (5, 3)
+    kl = 0.5 * (torch.zeros(1) ** 2 + 1 - 1 - 0)
+    assert float(kl) == 0.0
+    mu = torch.zeros(2, 3)
+    logvar = torch.zeros(2, 3)
+    kl_units = 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar)
+    assert torch.all(kl_units == 0)
+
+
+def test_choose_latent_dim_rule():
+    # plateau at D=1,2, saturation from D=3 on
+    losses = {1: 700.0, 2: 55.0, 3: 42.5, 4: 39.6, 5: 39.9, 6: 42.3}
+    assert choose_latent_dim(losses, 0.01) == 3
+    assert choose_latent_dim(losses, 0.05) == 2
+    assert choose_latent_dim({1: 5.0, 2: 5.0}, 0.01) == 1
+
+
+def test_dimension_search_finds_two_units_for_a_circle():
+    """Windows of a sine lie on a closed curve: one unit cannot embed it, two can."""
+    t = np.arange(6000)
+    x = np.sin(2 * np.pi * t / 37.0)
+    w = DelayWindows([x], 12)
+    cfg = VAEConfig(hidden=32, latent_min=1, latent_max=3, steps_per_dim=600, refine_steps=0,
+                    recon_sigma=0.05, eval_windows=1024, dim_tol=0.05)
+    d, vae, ev = search_latent_dim(w, cfg, seed=0)
+    losses = {int(k): v["final_loss"] for k, v in ev["per_dim"].items()}
+    assert d == 2, losses
+    assert losses[1] > 2 * losses[2]
+    assert ev["per_dim"]["2"]["active_units"] == 2
+
+
+def test_fit_vae_same_seed_same_model_and_no_global_rng_use():
+    x = np.sin(np.arange(500) / 5.0)
+    w = DelayWindows([x], 6)
+    cfg = VAEConfig(hidden=8, steps_per_dim=20, batch_size=16)
+    state = torch.random.get_rng_state()
+    a, _ = fit_vae(w, 2, cfg, seed=3, steps=20)
+    b, _ = fit_vae(w, 2, cfg, seed=3, steps=20)
+    assert torch.equal(torch.random.get_rng_state(), state)
+    np.testing.assert_array_equal(encode_windows(a, w), encode_windows(b, w))
+    c, _ = fit_vae(w, 2, cfg, seed=4, steps=20)
+    assert not np.array_equal(encode_windows(a, w), encode_windows(c, w))
+
+
+def test_parametric_map_is_residual():
+    m = ParametricMap(3, 8, 1, "tanh", residual=True)
+    with torch.no_grad():
+        for p in m.net.parameters():
+            p.zero_()
+    u = torch.randn(4, 3, generator=torch.Generator().manual_seed(0))
+    torch.testing.assert_close(m(u, torch.ones(4, 1)), u)
+
+
+def _circle_latents(n=3000):
+    t = np.arange(n) * 2 * np.pi / 40.0
+    return np.stack([np.cos(t), np.sin(t)], 1).astype(np.float32)
+
+
+def test_fit_map_learns_a_rotation_and_is_deterministic():
+    lat = _circle_latents()
+
+    def decode(z):
+        return z[:, 0] * 40.0 - 20.0  # "spikes" above 10 once per turn
+
+    ref = train_stats(decode(torch.from_numpy(lat)).numpy(), 1.0, 10.0)
+    cfg = MapConfig(hidden=16, horizons=(1, 4), stage_steps=(300, 100), batch_size=64, states_per_batch=64,
+                    select_every=50,
+                    select_starts=2, select_steps=400, select_transient=100, noise=0.0)
+    kw = dict(seed=0, decode=decode, refs=[ref], dt=1.0, threshold=10.0)
+    m1, h1 = fit_map([lat], [1.0], cfg, **kw)
+    m2, _ = fit_map([lat], [1.0], cfg, **kw)
+    for a, b in zip(m1.state_dict().values(), m2.state_dict().values()):
+        assert torch.equal(a, b)
+    with torch.no_grad():
+        pred = m1(torch.from_numpy(lat[:-1]), torch.ones(len(lat) - 1, 1)).numpy()
+    err = np.sqrt(np.mean((pred - lat[1:]) ** 2))
+    step = np.sqrt(np.mean((lat[1:] - lat[:-1]) ** 2))
+    assert err < 0.1 * step
+    assert h1["selected_score"] < 0.5  # the free run keeps the period (ISI ~ 40 steps)
+
+
+def test_selection_score_statuses():
+    x = np.tile(np.r_[np.full(9, -1.0), 1.0], 20)
+    ref = train_stats(x, 1.0, 0.0)
+    assert score(ref, train_stats(x, 1.0, 0.0))[0] == pytest.approx(0.0)
+    assert score(ref, train_stats(np.full(200, -1.0), 1.0, 0.0))[0] == SILENT
+    bad = x.copy()
+    bad[5] = np.nan
+    assert score(ref, train_stats(bad, 1.0, 0.0))[0] == DIVERGED
