@@ -4,12 +4,15 @@ Three ways to get a 200-point regime diagram over the same physical time per poi
 
 * the learned map (dynamap.pipeline.bundle_ops.sweep_model, all c values iterated as ONE torch batch,
   ``--steps`` recorded steps (default 20 000) after ``--transient-steps``, decoded to V, spikes counted
-  and classified; the Lyapunov exponent is off for all three);
+  and classified; the Lyapunov exponent is off for all three). The step loop runs on one thread (the
+  model's num_threads, 1 by default); on a multi-core machine one more thread decodes finished blocks
+  of states meanwhile, so the map uses at most two cores;
 * scipy ``solve_ivp`` LSODA with a Python right-hand side, rtol = atol = 1e-8, over the same physical time
   (map steps x the map's dt, transient included), output every 0.005 s and classified the same way.
   LSODA is timed on ``--lsoda-points`` values only and EXTRAPOLATED linearly to all points (it is a
   per-point loop; printed as such);
-* the project's own ODE sweep (sweep_system, all points, default n_jobs) over the same physical time.
+* the project's own ODE sweep (sweep_system, all points, default n_jobs = all cores) over the same
+  physical time.
 
 Without ``--model`` a quick model is fitted first (default network sizes, few training steps: its
 quality does not matter for the timing, the cost of one map step does).
@@ -52,7 +55,8 @@ def quick_model():
                     vae=VAEConfig(latent_min=3, latent_max=3, steps_per_dim=100, refine_steps=20,
                                   eval_windows=256),
                     map=MapConfig(stage_steps=(100, 20, 20), select_every=50, select_starts=2,
-                                  select_steps=300, select_transient=50))
+                                  select_steps=300, select_transient=50,
+                                  final_steps=600, final_transient=100))
     return DynamapModel(cfg, seed=0).fit([v], progress=False)
 
 

@@ -16,7 +16,7 @@ from dynamap.training.config import MapConfig, VAEConfig
 TINY = FitConfig(
     vae=VAEConfig(hidden=16, latent_min=1, latent_max=2, steps_per_dim=40, refine_steps=10, eval_windows=256),
     map=MapConfig(hidden=16, horizons=(1, 3), stage_steps=(30, 20), batch_size=32, select_every=10,
-                  select_starts=2, select_steps=300, select_transient=50),
+                  select_starts=2, select_steps=300, select_transient=50, final_steps=600, final_transient=100),
 )
 
 

@@ -17,7 +17,7 @@ TINY = FitConfig(
     n_candidates=1,
     map=MapConfig(hidden=16, horizons=(1, 3), stage_steps=(30, 20), batch_size=32, states_per_batch=32,
                   select_every=10,
-                  select_starts=2, select_steps=300, select_transient=50),
+                  select_starts=2, select_steps=300, select_transient=50, final_steps=600, final_transient=100),
 )
 
 

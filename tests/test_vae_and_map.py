@@ -99,7 +99,8 @@ def test_fit_map_learns_a_rotation_and_is_deterministic():
     ref = train_stats(decode(torch.from_numpy(lat)).numpy(), 1.0, 10.0)
     cfg = MapConfig(hidden=16, horizons=(1, 4), stage_steps=(300, 100), batch_size=64, states_per_batch=64,
                     select_every=50,
-                    select_starts=2, select_steps=400, select_transient=100, noise=0.0)
+                    select_starts=2, select_steps=400, select_transient=100, noise=0.0,
+                    final_steps=800, final_transient=200)
     kw = dict(seed=0, decode=decode, refs=[ref], dt=1.0, threshold=10.0)
     m1, h1 = fit_map([lat], [1.0], cfg, **kw)
     m2, _ = fit_map([lat], [1.0], cfg, **kw)
@@ -121,3 +122,52 @@ def test_selection_score_statuses():
     bad = x.copy()
     bad[5] = np.nan
     assert score(ref, train_stats(bad, 1.0, 0.0))[0] == DIVERGED
+
+
+def test_selection_score_spectral_term_sees_a_wrong_period():
+    """Same spike statistics at the level of ISIs can hide a different period; the D_H term sees it."""
+    x = np.tile(np.r_[np.full(9, -1.0), 1.0], 600)  # period 10
+    y = np.tile(np.r_[np.full(11, -1.0), 1.0], 500)  # period 12
+    ref = train_stats(x, 1.0, 0.0, keep_trace=True)
+    same, info = score(ref, train_stats(x, 1.0, 0.0, keep_trace=True), 1.0, 1.0)
+    assert same == pytest.approx(0.0, abs=1e-6) and info["power_hellinger"] == pytest.approx(0.0, abs=1e-6)
+    other = train_stats(y, 1.0, 0.0, keep_trace=True)
+    plain, _ = score(ref, other)  # no spectral term: W1 only (0.2 of the mean ISI)
+    with_dh, info = score(ref, other, 1.0, 1.0)
+    assert plain == pytest.approx(0.2, rel=1e-6)
+    assert with_dh == pytest.approx(plain + info["power_hellinger"]) and info["power_hellinger"] > 0.5
+
+
+def test_map_config_validates_new_fields():
+    from dynamap import ConfigError
+
+    with pytest.raises(ConfigError, match="stage_noise"):
+        MapConfig(stage_noise=(0.01,))
+    with pytest.raises(ConfigError, match="noise_mode"):
+        MapConfig(noise_mode="sideways")
+    with pytest.raises(ConfigError, match="final_transient"):
+        MapConfig(final_steps=100, final_transient=100)
+    cfg = MapConfig(stage_noise=(0.01, 0.01, 0.0), weighting="relative")
+    assert MapConfig.from_json(cfg.to_json()) == cfg
+
+
+@pytest.mark.parametrize("extra", [dict(weighting="relative", rel_floor=1.0),
+                                   dict(noise=0.01, noise_mode="transverse"),
+                                   dict(noise=0.01, noise_mode="speed", stage_noise=(0.01, 0.0))])
+def test_fit_map_options_learn_the_rotation(extra):
+    """Loss weighting and noise modes still fit a clean rotation well (noise is small vs the radius)."""
+    lat = _circle_latents()
+
+    def decode(z):
+        return z[:, 0] * 40.0 - 20.0
+
+    ref = train_stats(decode(torch.from_numpy(lat)).numpy(), 1.0, 10.0, keep_trace=True)
+    cfg = MapConfig(hidden=16, horizons=(1, 4), stage_steps=(300, 100), batch_size=64, states_per_batch=64,
+                    select_every=50, select_starts=2, select_steps=400, select_transient=100,
+                    final_steps=800, final_transient=200, **extra)
+    m, hist = fit_map([lat], [1.0], cfg, seed=0, decode=decode, refs=[ref], dt=1.0, threshold=10.0)
+    with torch.no_grad():
+        pred = m(torch.from_numpy(lat[:-1]), torch.ones(len(lat) - 1, 1)).numpy()
+    step = np.sqrt(np.mean((lat[1:] - lat[:-1]) ** 2))
+    assert np.sqrt(np.mean((pred - lat[1:]) ** 2)) < 0.2 * step
+    assert len(hist["final"]) >= 1 and hist["selected_score"] == min(f["long_score"] for f in hist["final"])

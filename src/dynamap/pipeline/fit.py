@@ -19,7 +19,6 @@ import time
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
 from .._core.errors import InputError
 from .._core.types import Series
@@ -177,7 +176,8 @@ class DynamapModel:
         self.z_std_ = np.maximum(mu.std(0), 1e-6).astype(np.float64)
         z = (mu - self.z_mean_) / self.z_std_
         latents = [z[windows.segment_of == i].astype(np.float32) for i in range(len(res))]
-        refs = [train_stats(r[samp.window - 1 :], self.dt_, self.spike_threshold_) for r in res]
+        refs = [train_stats(r[samp.window - 1 :], self.dt_, self.spike_threshold_, keep_trace=True)
+                for r in res]
         c_norm = [float(v) for v in self.normalise_c(np.asarray(self.param_values_))]
         best, cand_hist = None, []
         for k in range(cfg.n_candidates):
@@ -218,19 +218,38 @@ class DynamapModel:
         """Control input in the tag's units -> the network's normalised input."""
         return self.c_offset_ + (np.asarray(c, dtype=np.float64) - self.c_center_) / self.c_scale_
 
-    def _decode_torch(self, z: torch.Tensor, chunk: int = 262_144) -> torch.Tensor:
-        """Standardised states (N, d) -> observable (N,) in data units (newest window entry), float32."""
-        z = z.to(torch.float32)
-        zm = torch.as_tensor(self.z_mean_, dtype=torch.float32)
-        zs = torch.as_tensor(self.z_std_, dtype=torch.float32)
+    def _decode_torch(self, z: torch.Tensor, chunk: int = 8192) -> torch.Tensor:
+        """Standardised states (N, d) -> observable (N,) in data units (newest window entry), float32.
+
+        Only the first output of the decoder's last layer is computed. The state standardisation is
+        folded into the first layer (in float64, rounded once) and the rows go through in cache-sized
+        chunks with preallocated buffers and in-place activations: 4x faster than whole-array layers
+        (equal up to float32 round-off)."""
         dec = self.vae_.decoder
-        w, b = dec[-1].weight[:1], dec[-1].bias[:1]
-        out = []
+        lins, acts = list(dec)[0::2], list(dec)[1::2]
+        z = z.detach().to(torch.float32)
+        n = z.shape[0]
         with torch.no_grad():
-            for s in range(0, z.shape[0], chunk):
-                h = dec[:-1](z[s : s + chunk] * zs + zm)
-                out.append((h @ w.T + b)[:, 0])
-        return torch.cat(out) * self.x_std_ + self.x_mean_
+            w0 = lins[0].weight.detach().to(torch.float64)
+            zs = torch.as_tensor(self.z_std_, dtype=torch.float64)
+            zm = torch.as_tensor(self.z_mean_, dtype=torch.float64)
+            mats = [(w0 * zs).T.to(torch.float32).contiguous()]
+            biases = [(lins[0].bias.detach().to(torch.float64) + w0 @ zm).to(torch.float32)]
+            for lin in lins[1:-1]:
+                mats.append(lin.weight.detach().T.contiguous())
+                biases.append(lin.bias.detach())
+            inplace = {torch.nn.SiLU: lambda t: torch.nn.functional.silu(t, inplace=True),
+                       torch.nn.Tanh: torch.tanh_}
+            fns = [inplace.get(type(a), a) for a in acts]
+            w_last, b_last = lins[-1].weight.detach()[0], float(lins[-1].bias.detach()[0])
+            bufs = [torch.empty(min(chunk, n), w.shape[1]) for w in mats]
+            out = torch.empty(n)
+            for s in range(0, n, chunk):
+                h = z[s : s + chunk]
+                for w, b, fn, buf in zip(mats, biases, fns, bufs):
+                    h = fn(torch.addmm(b, h, w, out=buf[: h.shape[0]]))
+                torch.mv(h, w_last, out=out[s : s + h.shape[0]])
+            return out.mul_(self.x_std_).add_(b_last * self.x_std_ + self.x_mean_)
 
     def _check_fitted(self):
         if not hasattr(self, "map_"):
@@ -266,21 +285,9 @@ class DynamapModel:
             return self._simulate_batch(c_values, int(n_steps), int(n_transient), progress)
 
     def _simulate_batch(self, c_values, n_steps, n_transient, progress):
-        m = self.as_map()
-        z = torch.from_numpy(m.initial_states(c_values).astype(np.float32))
-        c = torch.from_numpy(self.normalise_c(c_values).astype(np.float32))[:, None]
-        states = torch.empty(len(c_values), int(n_steps), self.latent_dim_)
-        with torch.no_grad():
-            for k in tqdm(range(int(n_transient) + int(n_steps)), desc="simulate", disable=not progress,
-                          leave=False, mininterval=1.0):
-                z = self.map_(z, c)
-                if k >= n_transient:
-                    states[:, k - n_transient] = z
-            bad = ~torch.isfinite(states).all(-1) | (states.abs().amax(-1) > 1e3)
-            x = self._decode_torch(torch.nan_to_num(states, 0.0, 0.0, 0.0).reshape(-1, self.latent_dim_))
-        x = x.reshape(len(c_values), int(n_steps)).numpy().astype(np.float64)
-        x[bad.numpy()] = np.nan
-        return x
+        from .bundle_ops import iterate_model  # the fast batched step loop and overlapped decoding
+
+        return iterate_model(self, c_values, n_steps, n_transient, progress=progress)[0]
 
     def simulate(self, c: float | None = None, n_steps: int = 10_000, n_transient: int = 1000) -> Series:
         """Free-running decoded observable at control input ``c`` (default: the training value)."""

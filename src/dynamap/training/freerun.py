@@ -3,10 +3,12 @@
 A trace is the decoded observable of the freely iterated map. Its spike train (upward crossings of
 the spike threshold) gives ISIs and spikes per burst; the score against the data is
 
-    score = W1(ISI_map, ISI_data) / mean(ISI_data) + TV(spb_map, spb_data)
+    score = W1(ISI_map, ISI_data) / mean(ISI_data) + TV(spb_map, spb_data) + w_s * D_H(map, data)
 
 (TV: total-variation distance of the spikes-per-burst histograms, tonic trains count as 1 spike per
-burst). A trace with fewer than ``MIN_SPIKES`` spikes scores ``SILENT``, a non-finite one ``DIVERGED``.
+burst; D_H: power-spectrum Hellinger distance, which sees a wrong burst period that the ISI
+distribution, dominated by the spikes inside bursts, hardly shows; ``w_s``: ``spectral_weight``, 0
+skips it). A trace with fewer than ``MIN_SPIKES`` spikes scores ``SILENT``, a non-finite one ``DIVERGED``.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import dataclasses
 import numpy as np
 from scipy.stats import wasserstein_distance
 
+from ..analysis.metrics import power_spectrum_hellinger
 from ..analysis.spikes import burst_stats, spike_times
 
 __all__ = ["TrainStats", "train_stats", "score", "SILENT", "DIVERGED", "MIN_SPIKES"]
@@ -33,6 +36,8 @@ class TrainStats:
     spb: dict[int, int]
     n_spikes: int
     finite: bool
+    #: the (single) trace itself, kept for the spectral term when asked for
+    trace: np.ndarray | None = None
 
     def to_dict(self) -> dict:
         return {
@@ -43,9 +48,11 @@ class TrainStats:
         }
 
 
-def train_stats(traces: np.ndarray, dt: float, threshold: float) -> TrainStats:
-    """Statistics of traces (B, T) or (T,) sampled with step ``dt``."""
+def train_stats(traces: np.ndarray, dt: float, threshold: float, keep_trace: bool = False) -> TrainStats:
+    """Statistics of traces (B, T) or (T,) sampled with step ``dt`` (``keep_trace``: keep a single
+    trace for the spectral term of :func:`score`)."""
     traces = np.atleast_2d(np.asarray(traces, dtype=np.float64))
+    kept = traces[0] if keep_trace and traces.shape[0] == 1 else None
     if not np.all(np.isfinite(traces)):
         return TrainStats(np.empty(0), {}, 0, False)
     isis, spb, n = [], {}, 0
@@ -54,16 +61,18 @@ def train_stats(traces: np.ndarray, dt: float, threshold: float) -> TrainStats:
         n_tr = int(t.size)
         n = n_tr if n == 0 else min(n, n_tr)
         if t.size < MIN_SPIKES:
-            return TrainStats(np.empty(0), {}, 0, True)
+            return TrainStats(np.empty(0), {}, 0, True, kept)
         b = burst_stats(t)
         isis.append(b.isi)
         for v in b.spikes_per_burst:
             spb[int(v)] = spb.get(int(v), 0) + 1
-    return TrainStats(np.concatenate(isis), spb, n, True)
+    return TrainStats(np.concatenate(isis), spb, n, True, kept)
 
 
-def score(ref: TrainStats, got: TrainStats) -> tuple[float, dict]:
-    """Selection score of ``got`` against the data statistics ``ref`` (lower is better)."""
+def score(ref: TrainStats, got: TrainStats, spectral_weight: float = 0.0, dt: float | None = None
+          ) -> tuple[float, dict]:
+    """Selection score of ``got`` against the data statistics ``ref`` (lower is better); the
+    spectral term needs both traces (``keep_trace``) and their step ``dt``."""
     if not got.finite:
         return DIVERGED, {"status": "diverged"}
     if got.n_spikes < MIN_SPIKES or got.isi.size == 0:
@@ -75,4 +84,10 @@ def score(ref: TrainStats, got: TrainStats) -> tuple[float, dict]:
     tv = 0.5 * float(np.abs(pr / max(pr.sum(), 1) - pg / max(pg.sum(), 1)).sum()) if keys else 0.0
     if pg.sum() == 0 and pr.sum() > 0:
         tv = 1.0
-    return float(w1 + tv), {"status": "ok", "isi_w1_rel": float(w1), "spb_tv": tv}
+    out = {"status": "ok", "isi_w1_rel": float(w1), "spb_tv": tv}
+    total = float(w1 + tv)
+    if spectral_weight > 0 and ref.trace is not None and got.trace is not None and dt is not None:
+        dh = power_spectrum_hellinger(got.trace, ref.trace, dt)
+        out["power_hellinger"] = dh
+        total += spectral_weight * dh
+    return total, out

@@ -77,6 +77,10 @@ def fit_map(
     du2 = torch.zeros(u.shape[0])
     du2[:-1] = ((u[1:] - u[:-1]) ** 2).sum(-1)
     delta2 = float(torch.median(du2)) + 1e-12
+    med_speed = delta2**0.5
+    # "relative" weighting: each predicted state weighs 1 / (|true increment|^2 + floor^2), floor =
+    # rel_floor * median |increment|, so slow phases count by their relative (not absolute) error
+    rel_floor2 = cfg.rel_floor**2 * delta2
     total_steps = int(sum(cfg.stage_steps))
     opt = torch.optim.Adam(fmap.parameters(), lr=cfg.lr)
     gamma = (cfg.lr_final / cfg.lr) ** (1.0 / max(total_steps, 1))
@@ -91,17 +95,19 @@ def fit_map(
     z_eval = torch.from_numpy(np.concatenate(starts).astype(np.float32))
     c_eval = torch.tensor(cs, dtype=torch.float32)[:, None]
 
-    def evaluate() -> tuple[float, list[dict]]:
-        orbit = iterate(fmap, z_eval, c_eval, cfg.select_steps)[:, cfg.select_transient :]
+    def evaluate(n_steps: int = cfg.select_steps, n_transient: int = cfg.select_transient
+                 ) -> tuple[float, list[dict]]:
+        orbit = iterate(fmap, z_eval, c_eval, n_steps)[:, n_transient:]
         b, t, _ = orbit.shape
         with torch.no_grad():
             bad = ~torch.isfinite(orbit).all(-1).all(-1) | (orbit.abs().amax((1, 2)) > 1e3)
             x = decode(torch.nan_to_num(orbit.reshape(b * t, d), 0.0, 0.0, 0.0).clamp(-1e3, 1e3))
-        x = x.reshape(b, t).numpy().astype(np.float64)
+        x = x.reshape(b, -1).numpy().astype(np.float64)  # decode may return several samples per state
         x[bad.numpy()] = np.nan
         scores, details = [], []
         for i in range(len(latents)):
-            per = [score(refs[i], train_stats(x[i * cfg.select_starts + k], dt, threshold))
+            per = [score(refs[i], train_stats(x[i * cfg.select_starts + k], dt, threshold, keep_trace=True),
+                         cfg.select_spectral, dt)
                    for k in range(cfg.select_starts)]
             s_i = float(np.mean([p[0] for p in per]))
             scores.append(s_i)
@@ -109,7 +115,7 @@ def fit_map(
         return float(np.mean(scores)), details
 
     hist = {"loss": [], "select": [], "stage_of_step": []}
-    best = (np.inf, None, -1)
+    top: list[tuple[float, int, dict]] = []  # the final_top best checkpoints of the short runs
     step = 0
     bar = tqdm(total=total_steps, desc=f"map candidate {candidate}", disable=not progress, leave=False)
     for stage, (horizon, n_steps) in enumerate(zip(cfg.horizons, cfg.stage_steps)):
@@ -118,21 +124,34 @@ def fit_map(
         bs = max(cfg.batch_size, cfg.states_per_batch // horizon) if cfg.stage_batch is None \
             else cfg.stage_batch[stage]
         acc = []
+        noise = cfg.noise if cfg.stage_noise is None else cfg.stage_noise[stage]
         for _ in range(n_steps):
             k0 = torch.from_numpy(rng.choice(valid, bs))
             tgt = u[k0[:, None] + offs[None, :]]  # (B, H+1, d)
             c = cvec[k0]
-            z = tgt[:, 0] + cfg.noise * torch.randn(tgt[:, 0].shape, generator=gen)
+            eps = noise * torch.randn(tgt[:, 0].shape, generator=gen)
+            if cfg.noise_mode == "transverse":  # no noise along the local direction of motion
+                e = tgt[:, 1] - tgt[:, 0]
+                e = e / (e.norm(dim=-1, keepdim=True) + 1e-12)
+                eps = eps - (eps * e).sum(-1, keepdim=True) * e
+            elif cfg.noise_mode == "speed":  # less noise where the state moves slowly
+                speed = (tgt[:, 1] - tgt[:, 0]).norm(dim=-1, keepdim=True)
+                eps = eps * torch.clamp(speed / med_speed, max=1.0)
+            z = tgt[:, 0] + eps
             if cfg.weighting == "increment":
                 inc = ((tgt[:, 1:] - tgt[:, :-1]) ** 2).sum(-1).mean(1)
                 w = 1.0 / (inc + delta2)
                 w = w / w.mean()
             else:
                 w = torch.ones(bs)
+            if cfg.weighting == "relative":
+                wj = 1.0 / (((tgt[:, 1:] - tgt[:, :-1]) ** 2).sum(-1) + rel_floor2)  # (B, H)
+                wj = wj / wj.mean()
             loss = 0.0
             for j in range(1, horizon + 1):
                 z = fmap(z, c)
-                loss = loss + ((((z - tgt[:, j]) / scale) ** 2).mean(-1) * w).mean()
+                wk = wj[:, j - 1] if cfg.weighting == "relative" else w
+                loss = loss + ((((z - tgt[:, j]) / scale) ** 2).mean(-1) * wk).mean()
                 if cfg.tf_alpha > 0:
                     z = (1 - cfg.tf_alpha) * z + cfg.tf_alpha * tgt[:, j]
             loss = loss / horizon
@@ -151,13 +170,24 @@ def fit_map(
             if stage > 0 and step % cfg.select_every == 0:
                 s, det = evaluate()
                 hist["select"].append({"step": step, "score": s, "segments": det})
-                if s < best[0]:
-                    best = (s, copy.deepcopy(fmap.state_dict()), step)
+                if len(top) < cfg.final_top or s < top[-1][0]:
+                    top.append((s, step, copy.deepcopy(fmap.state_dict())))
+                    top.sort(key=lambda item: item[0])
+                    del top[cfg.final_top :]
     bar.close()
-    if best[1] is None:  # a single one-step stage: evaluate the last state
+    if not top:  # a single one-step stage: evaluate the last state
         s, det = evaluate()
         hist["select"].append({"step": step, "score": s, "segments": det})
-        best = (s, copy.deepcopy(fmap.state_dict()), step)
+        top = [(s, step, copy.deepcopy(fmap.state_dict()))]
+    # the short runs screen; long runs (as long as the free-running check) pick the winner
+    best = (np.inf, None, -1)
+    hist["final"] = []
+    for s_short, st, sd in top:
+        fmap.load_state_dict(sd)
+        s_long, _ = evaluate(cfg.final_steps, cfg.final_transient) if cfg.final_steps else (s_short, None)
+        hist["final"].append({"step": st, "short_score": s_short, "long_score": s_long})
+        if s_long < best[0]:
+            best = (s_long, sd, st)
     fmap.load_state_dict(best[1])
     fmap.eval()
     hist["selected_step"] = best[2]

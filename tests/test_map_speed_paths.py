@@ -1,0 +1,125 @@
+"""The fast paths of a model's orbits: the batched step loop, the chunked decoder, the overlapped decoding.
+
+They must give the module's numbers up to float32 round-off, and a value's orbit must not depend on the
+batch around it. The models here are built by hand (random weights, no fitting), so the tests are quick.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from dynamap.models.map import ParametricMap
+from dynamap.models.vae import VAE
+from dynamap.pipeline import bundle_ops
+from dynamap.pipeline.bundle_ops import _fast_stepper, iterate_model
+from dynamap.pipeline.fit import DynamapModel, FitConfig
+from dynamap.training.config import MapConfig, VAEConfig
+
+
+def _model(activation="tanh", residual=True, d=3, hidden=16, window=8, out_scale=0.05, box=3.0):
+    cfg = FitConfig(vae=VAEConfig(hidden=hidden), map=MapConfig(hidden=hidden, activation=activation,
+                                                                  residual=residual))
+    m = DynamapModel(cfg, seed=0)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(1)
+        m.vae_ = VAE(window, d, hidden, 2, "silu").eval()
+        m.map_ = ParametricMap(d, hidden, 2, activation, residual).eval()
+    with torch.no_grad():
+        m.map_.out_scale.fill_(out_scale)
+        m.map_.lo.fill_(-box)
+        m.map_.hi.fill_(box)
+    rng = np.random.default_rng(0)
+    m.latent_dim_, m.dt_ = d, 0.01
+    m.z_mean_, m.z_std_ = rng.normal(size=d) * 0.1, 0.5 + rng.random(d)
+    m.x_mean_, m.x_std_ = -50.0, 10.0
+    m.c_center_, m.c_scale_, m.c_offset_ = -40.0, 4.0, 0.0
+    m.param_values_ = [-40.0]
+    m.anchors_, m.anchor_c_ = rng.normal(size=(64, d)), np.full(64, -40.0)
+    return m
+
+
+@pytest.mark.parametrize("activation,residual", [("tanh", True), ("tanh", False), ("silu", True),
+                                                 ("gelu", True)])
+def test_fast_stepper_matches_the_module(activation, residual):
+    m = _model(activation, residual)
+    z = torch.as_tensor(np.random.default_rng(2).normal(size=(40, 3)), dtype=torch.float32)
+    c = torch.linspace(-1.0, 1.0, 40)[:, None]
+    with torch.no_grad():
+        ref = m.map_.double()(z.double(), c.double())
+        m.map_.float()
+        mod = m.map_(z, c)
+        fast = _fast_stepper(m, c)(z.T.contiguous(), torch.empty(3, 40)).T
+    err_fast = float((fast.double() - ref).abs().max())
+    err_mod = float((mod.double() - ref).abs().max())
+    assert err_fast <= max(4 * err_mod, 1e-6)  # float32 round-off, like the module itself
+
+
+def test_fast_stepper_falls_back_to_the_forward_of_other_networks():
+    class Other(torch.nn.Module):
+        def forward(self, u, c):
+            return 0.9 * u + 0.1 * c
+
+    m = _model()
+    m.map_ = Other()
+    z, c = torch.randn(5, 3), torch.randn(5, 1)
+    out = _fast_stepper(m, c)(z.T.contiguous(), torch.empty(3, 5))
+    torch.testing.assert_close(out.T, 0.9 * z + 0.1 * c)
+
+
+def test_decode_matches_the_decoder():
+    m = _model()
+    z = torch.as_tensor(np.random.default_rng(3).normal(size=(20_011, 3)))  # several chunks and a tail
+    with torch.no_grad():
+        dec = m.vae_.decoder.double()
+        ref = dec(z * torch.as_tensor(m.z_std_) + torch.as_tensor(m.z_mean_))[:, 0] * m.x_std_ + m.x_mean_
+        m.vae_.float()
+    x = m._decode_torch(z)
+    assert x.dtype == torch.float32 and x.shape == (20_011,)
+    np.testing.assert_allclose(x.numpy(), ref.numpy(), rtol=0, atol=2e-5)
+    assert m._decode_torch(z[:0]).shape == (0,)
+
+
+def test_orbit_matches_the_module_loop():
+    m = _model()
+    cv = np.linspace(-42.0, -38.0, 7)
+    x, final = iterate_model(m, cv, 300, 50)
+    lm = m.as_map()
+    z = lm.initial_states(cv)
+    ref = np.empty((cv.size, 300))
+    for k in range(350):  # float64 reference: the module's own forward
+        z = lm.step(z, cv[:, None])
+        if k >= 50:
+            ref[:, k - 50] = lm.decode(z)
+    np.testing.assert_allclose(final, z, rtol=0, atol=1e-4)
+    np.testing.assert_allclose(x, ref, rtol=0, atol=1e-3)
+
+
+def test_a_values_orbit_is_the_same_alone_or_in_a_batch():
+    m = _model()
+    cv = np.linspace(-44.0, -36.0, 40)
+    xb, fb = iterate_model(m, cv, 400, 100)
+    for i in (0, 17, 39):
+        xa, fa = iterate_model(m, cv[i : i + 1], 400, 100)
+        np.testing.assert_array_equal(fa[0], fb[i])
+        np.testing.assert_array_equal(xa[0], xb[i])
+
+
+def test_overlapped_decoding_gives_the_inline_result(monkeypatch):
+    m = _model()
+    cv = np.linspace(-44.0, -36.0, 9)
+    monkeypatch.setattr(bundle_ops, "DECODE_BLOCK_STATES", 500)  # many blocks, uneven last one
+    x1, f1 = iterate_model(m, cv, 1234, 10)
+    monkeypatch.setattr(bundle_ops.os, "cpu_count", lambda: 1)
+    x2, f2 = iterate_model(m, cv, 1234, 10)
+    np.testing.assert_array_equal(x1, x2)
+    np.testing.assert_array_equal(f1, f2)
+    np.testing.assert_array_equal(m.simulate_batch(cv, 1234, 10), x1)
+
+
+def test_diverged_rows_are_nan():
+    m = _model(out_scale=50.0, box=np.inf)
+    x, final = iterate_model(m, np.array([-40.0, -39.0]), 200, 0)
+    bad = ~np.isfinite(x).all(axis=1)
+    assert bad.all() and np.isnan(final).all()
