@@ -129,6 +129,8 @@ def fit_map(
             k0 = torch.from_numpy(rng.choice(valid, bs))
             tgt = u[k0[:, None] + offs[None, :]]  # (B, H+1, d)
             c = cvec[k0]
+            if cfg.c_noise > 0:  # jitter the control input: nearby c values behave alike
+                c = c + cfg.c_noise * torch.randn(c.shape, generator=gen)
             eps = noise * torch.randn(tgt[:, 0].shape, generator=gen)
             if cfg.noise_mode == "transverse":  # no noise along the local direction of motion
                 e = tgt[:, 1] - tgt[:, 0]
