@@ -153,7 +153,8 @@ def test_map_config_validates_new_fields():
 
 @pytest.mark.parametrize("extra", [dict(weighting="relative", rel_floor=1.0),
                                    dict(noise=0.01, noise_mode="transverse"),
-                                   dict(noise=0.01, noise_mode="speed", stage_noise=(0.01, 0.0))])
+                                   dict(noise=0.01, noise_mode="speed", stage_noise=(0.01, 0.0)),
+                                   dict(c_noise=0.2)])
 def test_fit_map_options_learn_the_rotation(extra):
     """Loss weighting and noise modes still fit a clean rotation well (noise is small vs the radius)."""
     lat = _circle_latents()
