@@ -10,6 +10,8 @@ import dataclasses
 
 import numpy as np
 
+from .._core.signal import upcrossings
+
 __all__ = ["spike_times", "split_bursts", "BurstStats", "burst_stats", "local_maxima"]
 
 #: Default ratio max(ISI)/min(ISI) above which a spike train is split into bursts (SPEC section 4).
@@ -21,15 +23,7 @@ def spike_times(x: np.ndarray, threshold: float, dt: float, t0: float = 0.0) -> 
     x = np.asarray(x, dtype=np.float64)
     if x.ndim != 1:
         raise ValueError(f"x must be 1-D, got shape {x.shape}")
-    below = x[:-1] < threshold
-    above = x[1:] >= threshold
-    idx = np.flatnonzero(below & above)
-    if idx.size == 0:
-        return np.empty(0)
-    x0 = x[idx]
-    x1 = x[idx + 1]
-    frac = (threshold - x0) / (x1 - x0)
-    return t0 + (idx + frac) * dt
+    return upcrossings(x, threshold, dt, t0)
 
 
 def split_bursts(

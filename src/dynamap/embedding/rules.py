@@ -19,6 +19,7 @@ import dataclasses
 import numpy as np
 
 from .._core.errors import InputError
+from .._core.signal import upcrossings
 
 __all__ = ["spike_threshold", "fast_time_scale", "SamplingChoice", "choose_sampling"]
 
@@ -30,13 +31,6 @@ def spike_threshold(x: np.ndarray, level: float = 0.75) -> float:
     if not hi > lo:
         raise InputError("the series is constant; it has no spikes or oscillations to reconstruct")
     return float(lo + level * (hi - lo))
-
-
-def _upcrossings(x: np.ndarray, threshold: float, dt: float) -> np.ndarray:
-    """Times of upward threshold crossings (linear interpolation; as analysis.spikes.spike_times,
-    repeated here because embedding sits below analysis in the layer order)."""
-    idx = np.flatnonzero((x[:-1] < threshold) & (x[1:] >= threshold))
-    return (idx + (threshold - x[idx]) / (x[idx + 1] - x[idx])) * dt
 
 
 def _acf_zero(x: np.ndarray, dt: float) -> float:
@@ -51,7 +45,7 @@ def _acf_zero(x: np.ndarray, dt: float) -> float:
 
 def fast_time_scale(x: np.ndarray, dt: float, threshold: float, min_spikes: int = 8) -> tuple[float, str]:
     """The fast time scale T_f of the series and how it was obtained ("isi" or "acf")."""
-    t = _upcrossings(np.asarray(x, dtype=np.float64), threshold, dt)
+    t = upcrossings(np.asarray(x, dtype=np.float64), threshold, dt)
     if t.size >= min_spikes:
         return float(np.percentile(np.diff(t), 10.0)), "isi"
     return _acf_zero(x, dt), "acf"

@@ -16,6 +16,7 @@ __all__ = ["VAEConfig", "MapConfig", "ACTIVATIONS"]
 
 ACTIVATIONS = ("tanh", "silu", "gelu", "elu")
 WEIGHTINGS = ("none", "increment", "relative")
+NOISE_MODES = ("isotropic", "transverse", "speed")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -183,31 +184,18 @@ class MapConfig(ConfigBase):
             )
         check_int_range("batch_size", self.batch_size, 1)
         check_int_range("states_per_batch", self.states_per_batch, 1)
-        if self.stage_batch is not None:
-            if not isinstance(self.stage_batch, tuple) or len(self.stage_batch) != len(self.horizons):
-                raise ConfigError(
-                    f"stage_batch must be null or a list with one batch size per stage "
-                    f"({len(self.horizons)}), got {self.stage_batch!r}"
-                )
-            for i, b in enumerate(self.stage_batch):
-                check_int_range(f"stage_batch[{i}]", b, 1)
+        self._check_per_stage("stage_batch", "batch size", lambda n, v: check_int_range(n, v, 1))
         check_positive("lr", self.lr)
         check_positive("lr_final", self.lr_final)
         check_positive("grad_clip", self.grad_clip)
         check_positive("noise", self.noise, allow_zero=True)
         check_positive("c_noise", self.c_noise, allow_zero=True)
-        if self.stage_noise is not None:
-            if not isinstance(self.stage_noise, tuple) or len(self.stage_noise) != len(self.horizons):
-                raise ConfigError(
-                    f"stage_noise must be null or a list with one noise level per stage "
-                    f"({len(self.horizons)}), got {self.stage_noise!r}"
-                )
-            for i, v in enumerate(self.stage_noise):
-                check_positive(f"stage_noise[{i}]", v, allow_zero=True)
+        self._check_per_stage("stage_noise", "noise level",
+                              lambda n, v: check_positive(n, v, allow_zero=True))
         check_range("tf_alpha", self.tf_alpha, 0.0, 1.0)
         check_choice("weighting", self.weighting, WEIGHTINGS)
         check_positive("rel_floor", self.rel_floor)
-        check_choice("noise_mode", self.noise_mode, ("isotropic", "transverse", "speed"))
+        check_choice("noise_mode", self.noise_mode, NOISE_MODES)
         if not isinstance(self.box_margin, (int, float)) or isinstance(self.box_margin, bool):
             raise ConfigError(f"box_margin must be a number (negative: no box), got {self.box_margin!r}")
         if not isinstance(self.output_scaling, bool):
@@ -228,3 +216,15 @@ class MapConfig(ConfigBase):
             raise ConfigError(
                 f"select_transient ({self.select_transient}) must be below select_steps ({self.select_steps})"
             )
+
+    def _check_per_stage(self, name: str, what: str, check) -> None:
+        """``name`` is None or a tuple with one value per stage, each passing ``check(label, value)``."""
+        v = getattr(self, name)
+        if v is None:
+            return
+        if not isinstance(v, tuple) or len(v) != len(self.horizons):
+            raise ConfigError(
+                f"{name} must be null or a list with one {what} per stage ({len(self.horizons)}), got {v!r}"
+            )
+        for i, x in enumerate(v):
+            check(f"{name}[{i}]", x)
