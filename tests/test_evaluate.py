@@ -64,3 +64,41 @@ def test_tagged_rejects_mismatched_grids_and_bad_input():
         evaluate_tagged(TRUE, {"points": TRUE["points"][:2]})
     with pytest.raises(InputError, match="points"):
         evaluate_single({"nope": 1}, TRUE)
+
+
+def _stub_model(stretch):
+    """A stand-in for a fitted model whose free run is the data's periodic burst train, slowed by ``stretch``."""
+    import types
+
+    import numpy as np
+
+    def trace(t):  # 3 spikes of width 0.02 every 1 time unit inside a burst of period 10
+        ph = np.mod(t, 10.0)
+        return np.where((ph < 3.0) & (np.mod(ph, 1.0) < 0.05), 20.0, -60.0)
+
+    dt = 0.01
+    data = trace(np.arange(200_000) * dt)
+
+    def simulate_batch(c, n, n_tr):
+        return np.stack([trace((n_tr + np.arange(n)) * dt / stretch) for _ in np.atleast_1d(c)])
+
+    m = types.SimpleNamespace(spike_threshold_=-30.0, dt_=dt, mode_="single", param_values_=[1.0],
+                              sampling_=types.SimpleNamespace(stride=1), simulate_batch=simulate_batch)
+    return m, data
+
+
+@pytest.mark.parametrize("stretch", [1.0, 1.05])
+def test_free_running_check_reports_the_time_scale_error(stretch):
+    """isi_mean_ratio is the map's mean ISI over the data's; D_H sees a 5 % slower copy of a periodic
+    burst train as a different spectrum, the regime check does not."""
+    from dynamap import Series
+    from dynamap.pipeline.check import free_running_check
+
+    m, data = _stub_model(stretch)
+    e = free_running_check(m, [Series(data, 0.01, 0.0, "V", 1.0)])["series"][0]
+    assert e["match"] and e["data"]["spikes_per_burst"] == [3]
+    assert e["isi_mean_ratio"] == pytest.approx(stretch, rel=0.015)  # edges: about 1 period in 100
+    if stretch == 1.0:
+        assert e["power_hellinger"]["value"] < 0.05
+    else:
+        assert e["power_hellinger"]["value"] > 0.2

@@ -71,6 +71,9 @@ def free_running_check(model, series_list, second=None) -> dict:
         entry["map"] = {"regime": rm.regime, "spikes_per_burst": rm.spikes_per_burst,
                         "spb_counts": {str(k): v for k, v in rm.spb_counts.items()}, "isi_mean": rm.isi_mean}
         entry.update(compare_series(xm, xt, xt2, dt, th))
+        if np.isfinite(rm.isi_mean) and np.isfinite(rt.isi_mean) and rt.isi_mean > 0:
+            # the time-scale error: D_H of a periodic signal is most sensitive to it
+            entry["isi_mean_ratio"] = float(rm.isi_mean / rt.isi_mean)
         entry["match"] = bool(rm.regime == rt.regime and rm.spikes_per_burst == rt.spikes_per_burst)
         out.append(entry)
     return {"series": out, "all_match": bool(all(e["match"] for e in out))}

@@ -106,12 +106,14 @@ def fit_map(
         x[bad.numpy()] = np.nan
         scores, details = [], []
         for i in range(len(latents)):
-            per = [score(refs[i], train_stats(x[i * cfg.select_starts + k], dt, threshold, keep_trace=True),
-                         cfg.select_spectral, dt)
-                   for k in range(cfg.select_starts)]
+            stats = [train_stats(x[i * cfg.select_starts + k], dt, threshold, keep_trace=True)
+                     for k in range(cfg.select_starts)]
+            per = [score(refs[i], st, cfg.select_spectral, dt) for st in stats]
             s_i = float(np.mean([p[0] for p in per]))
             scores.append(s_i)
-            details.append({"score": s_i, "starts": [p[1] for p in per]})
+            isi = [st.isi.mean() for st in stats if st.finite and st.isi.size]
+            ratio = float(np.mean(isi) / refs[i].isi.mean()) if isi and refs[i].isi.size else None
+            details.append({"score": s_i, "starts": [p[1] for p in per], "isi_ratio": ratio})
         return float(np.mean(scores)), details
 
     hist = {"loss": [], "select": [], "stage_of_step": []}
@@ -186,8 +188,9 @@ def fit_map(
     hist["final"] = []
     for s_short, st, sd in top:
         fmap.load_state_dict(sd)
-        s_long, _ = evaluate(cfg.final_steps, cfg.final_transient) if cfg.final_steps else (s_short, None)
-        hist["final"].append({"step": st, "short_score": s_short, "long_score": s_long})
+        s_long, det = evaluate(cfg.final_steps, cfg.final_transient) if cfg.final_steps else (s_short, None)
+        hist["final"].append({"step": st, "short_score": s_short, "long_score": s_long,
+                              "isi_ratios": None if det is None else [seg["isi_ratio"] for seg in det]})
         if s_long < best[0]:
             best = (s_long, sd, st)
     fmap.load_state_dict(best[1])
