@@ -10,12 +10,13 @@ that leaves the region the map was trained on cannot run away to infinity.
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import nn
 
 from .vae import mlp
 
-__all__ = ["ParametricMap"]
+__all__ = ["ParametricMap", "fast_stepper"]
 
 
 class ParametricMap(nn.Module):
@@ -36,3 +37,82 @@ class ParametricMap(nn.Module):
         out = self.net(torch.cat([u, c], dim=-1)) * self.out_scale
         out = u + out if self.residual else out
         return torch.clamp(out, self.lo, self.hi)
+
+
+def fast_stepper(net: torch.nn.Module, c: torch.Tensor, d: int | None = None):
+    """A step function ``step(z_t, out) -> out`` for states kept TRANSPOSED, (d, B): it writes
+    F(z, c)^T into ``out`` (which must not be ``z_t``) for the fixed per-row controls ``c`` (B, 1);
+    ``net`` is a :class:`ParametricMap` (``d``: its state dimension, default ``net.dim``).
+
+    Equal to ``map_(z, c)`` up to float32 round-off, and about 3x cheaper per step (the map is iterated tens
+    of thousands of times on a small batch, so per-call costs and the activation dominate):
+
+    * the control's share of the first layer (W[:, d:] c + b) is computed once per row (in float64);
+    * with transposed states the d-output last layer is a fast (d, h) @ (h, B) product; ``out_scale``
+      is folded into it (in float64, rounded once) and the residual added after it (adding the small
+      increment to the state last keeps the rounding of the module);
+    * preallocated buffers, in-place activations, no allocation per step; tanh is numpy's, in place on
+      the buffer's memory: torch's float32 tanh is about 6x slower on CPU, numpy's is as accurate and
+      gives an element the same result wherever it sits in the array (tanh(a) = 2 sigmoid(2a) - 1 was
+      as fast, but less accurate, and torch's sigmoid rounds the tail of an array differently).
+
+    Each column is computed on its own, so a value's orbit does not depend on the batch around it once
+    the batch has at least :data:`dynamap.pipeline.bundle_ops.MIN_BATCH_COLUMNS` columns. Falls back to
+    the module's forward when the network is not the plain Linear/activation Sequential of
+    :class:`ParametricMap`."""
+    seq = getattr(net, "net", None)
+    d = int(getattr(net, "dim", 0) if d is None else d)
+    c = c.detach().to(torch.float32)
+    layers = list(seq) if isinstance(seq, torch.nn.Sequential) else []
+    lins, acts = layers[0::2], layers[1::2]
+    plain = (
+        len(layers) % 2 == 1
+        and len(lins) >= 2
+        and all(isinstance(lin, torch.nn.Linear) and lin.bias is not None for lin in lins)
+        and not any(isinstance(act, torch.nn.Linear) for act in acts)
+        and lins[0].in_features == d + c.shape[1]
+        and lins[-1].out_features == d
+        and all(hasattr(net, k) for k in ("out_scale", "lo", "hi", "residual"))
+    )
+    if not plain:
+        return lambda z_t, out: out.copy_(net(z_t.T, c).T)
+    n_b = c.shape[0]
+    hidden = []
+    for i, (lin, act) in enumerate(zip(lins, acts)):
+        w, b = lin.weight.detach(), lin.bias.detach()[:, None]
+        if i == 0:  # (h, B): the control's share, once
+            w64 = w.to(torch.float64)
+            b = (b.to(torch.float64) + w64[:, d:] @ c.to(torch.float64).T).to(torch.float32)
+            w = w[:, :d]
+        buf = torch.empty(w.shape[0], n_b)
+        if isinstance(act, torch.nn.Tanh):
+            fn, view = None, buf.numpy()
+        elif isinstance(act, torch.nn.SiLU):
+            fn, view = (lambda t: torch.nn.functional.silu(t, inplace=True)), None
+        else:
+            fn, view = act, None
+        hidden.append((w.contiguous(), b.contiguous(), buf, fn, view))
+    scale = net.out_scale.detach().to(torch.float64)[:, None]
+    w_out = (lins[-1].weight.detach().to(torch.float64) * scale).to(torch.float32).contiguous()
+    b_out = (lins[-1].bias.detach().to(torch.float64)[:, None] * scale).to(torch.float32).contiguous()
+    inc = torch.empty(d, n_b)
+    lo, hi = net.lo.detach()[:, None].to(torch.float32), net.hi.detach()[:, None].to(torch.float32)
+    clamp = not (bool(torch.all(lo == -torch.inf)) and bool(torch.all(hi == torch.inf)))
+    residual = bool(net.residual)
+
+    def step(z_t: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+        h = z_t
+        for w, b, buf, fn, view in hidden:
+            torch.addmm(b, w, h, out=buf)
+            if view is not None:
+                np.tanh(view, out=view)
+                h = buf
+            else:
+                h = fn(buf)
+        if residual:
+            torch.add(z_t, torch.addmm(b_out, w_out, h, out=inc), out=out)
+        else:
+            torch.addmm(b_out, w_out, h, out=out)
+        return out.clamp_(lo, hi) if clamp else out
+
+    return step

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from ..models.map import ParametricMap
+from ..models.map import ParametricMap, fast_stepper
 from ._seeding import build, generators
 from .config import MapConfig
 from .freerun import TrainStats, score, train_stats
@@ -19,14 +19,15 @@ __all__ = ["fit_map", "iterate"]
 
 
 def iterate(fmap: ParametricMap, z0: torch.Tensor, c: torch.Tensor, n_steps: int) -> torch.Tensor:
-    """Free orbit (B, n_steps, d) from z0 (B, d), no grad; states that blow up become NaN."""
-    out = torch.empty(z0.shape[0], n_steps, z0.shape[1], dtype=z0.dtype)
-    z = z0
+    """Free orbit (B, n_steps, d) from z0 (B, d), no grad (the step loop of :func:`fast_stepper`)."""
+    b, d = z0.shape
+    out = torch.empty(n_steps, d, b)
+    step = fast_stepper(fmap, c, d)
+    z = z0.detach().to(torch.float32).T.contiguous()
     with torch.no_grad():
         for k in range(n_steps):
-            z = fmap(z, c)
-            out[:, k] = z
-    return out
+            z = step(z, out[k])
+    return out.permute(2, 0, 1)
 
 
 def _starts_ok(seg: np.ndarray, horizon: int) -> np.ndarray:
