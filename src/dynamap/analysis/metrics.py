@@ -139,6 +139,12 @@ def power_spectrum_hellinger(
 
     A series without variance (a fixed point) has no spectrum to normalise: D_H is 0 if both are
     constant and 1 if only one is.
+
+    For a periodic signal D_H mostly measures the period: its power sits in narrow lines at the
+    harmonics, which a small change of period moves out of each other's smoothing kernel. Measured on
+    the HH burster (V, 600 s at 0.01 s, against the next 600 s of the same orbit; truth-vs-truth 1.5e-4
+    at V_S = -40 mV): the true series slowed down by 0.2, 0.5, 1, 2, 5 % gives D_H 0.054, 0.12, 0.20,
+    0.28, 0.36 at -40 mV and 0.043, 0.093, 0.15, 0.20, 0.27 at -42 mV, with the waveform exactly right.
     """
     dt = _positive("dt", dt)
     a = _series("x_a", x_a, min_len=16)
