@@ -101,13 +101,21 @@ class MapConfig(ConfigBase):
       left the attractor (irregular bursting with 2-20 spikes, or a fixed point); 0.005 and 0.007:
       irregular; 0.01: a stable 4-spike burst, but bursts 1.46x too frequent (noise near the burst
       threshold makes the map fire early); 0.02 (window 1.5): tonic. ``stage_noise`` gives one level
-      per stage instead (a noise-free last stage did not help in our runs).
+      per stage instead (a noise-free last stage did not help in our runs). Also measured and not
+      adopted (V_S=-40, seed 0): targets that keep a fraction k of the start noise per step (a weaker
+      pull-back; k = 0.3: ISI W1 9.6 %, D_H 0.29, no better; k = 0.9: bursts 1.5x too often);
+      multiplying the trained increments by one factor to match the data's mean ISI (a change of 1 %
+      already turned the 4-spike bursts into 3-spike or irregular ones, so the learned attractor is
+      not a time-rescaled flow); averaging the maps of the five candidates (the mean map was silent).
     * ``c_noise``: Gaussian jitter (normalised control units) added to the control input of each
       training rollout, so that nearby values of c behave alike. In single-series mode c is otherwise
       one constant and F's dependence on it is unconstrained: the c sweep of a map trained without
       jitter was irregular already at c = 1.01 (training value 1). Measured on HH (V_S=-40, seed 0,
       c over [-1, 3]): regime-sequence agreement 0.5 without jitter, 0.6 with 0.05 (default; the map
-      at c = 1 still gives the data's 4-spike bursts), 0.7 with 0.2 (but irregular at c = 1).
+      at c = 1 still gives the data's 4-spike bursts), 0.7 with 0.2 (but irregular at c = 1). In
+      tagged mode (tags -42, -40, -38.5, normalised to [-1, 1]) 0.3 was worse than 0.05 on the
+      training segments (ISI W1 25 % and 38 % at -42 and -40 against 5.4 % and 6.6 %) and no better
+      on 49 held-out values (accuracy 0.10 against 0.16).
     * ``tf_alpha``: generalised teacher forcing, z <- (1 - a) F(z) + a u_true during training (0: off).
     * ``noise_mode``: "isotropic" (default); "transverse" removes the noise component along the local
       direction of motion; "speed" scales the noise by min(1, |increment| / median |increment|), so
