@@ -47,6 +47,14 @@ def _one_line_exit_2(capsys, argv, fragment):
     assert fragment in err, err
 
 
+def test_fit_prints_the_free_running_check(workdir, tmp_path, capsys):
+    assert main(["fit", str(workdir / "v-37.csv"), "--config", str(workdir / "tiny.json"), "--quiet",
+                 "--out", str(tmp_path / "m")]) == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    metrics = json.loads((tmp_path / "m" / "metrics.json").read_text())
+    assert err[-1].startswith("check at ") and f"map {metrics['series'][0]['map']['regime']}" in err[-1]
+
+
 def test_bundle_contents(bundle):
     names = {p.name for p in bundle.iterdir()}
     assert {"weights.pt", "config.json", "versions.json", "fit_report.json", "metrics.json"} <= names

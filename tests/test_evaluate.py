@@ -102,3 +102,19 @@ def test_free_running_check_reports_the_time_scale_error(stretch):
         assert e["power_hellinger"]["value"] < 0.05
     else:
         assert e["power_hellinger"]["value"] > 0.2
+
+
+def test_check_summary_lines():
+    from dynamap import Series
+    from dynamap.pipeline.check import check_summary, free_running_check
+
+    m, data = _stub_model(1.05)
+    chk = free_running_check(m, [Series(data, 0.01, 0.0, "V", 1.0)])
+    (line,) = check_summary(chk)
+    e = chk["series"][0]
+    assert line.startswith("check at 1: data bursting [3], map bursting [3] (match)")
+    assert f"ISI W1 {100 * e['isi_w1']['value_rel']:.1f} % of the mean ISI" in line
+    assert f"D_H {e['power_hellinger']['value']:.3f}" in line and "mean ISI map/data 1.0" in line
+    silent = {"series": [{"param_value": -40.0, "data": {"regime": "tonic", "spikes_per_burst": [1]},
+                          "map": {"regime": "diverged", "spikes_per_burst": []}, "match": False}]}
+    assert check_summary(silent) == ["check at -40: data tonic, map diverged (NO match)"]

@@ -22,6 +22,7 @@ from ..analysis.regimes import classify
 from ..io.outputs import staged_dir, write_json
 from ..io.series import read_series
 from ..models.map import fast_stepper
+from .check import check_summary
 
 __all__ = [
     "MODEL_RECORD_STEPS",
@@ -372,4 +373,6 @@ def fit_from_files(
         write_json(metrics, tmp / "metrics.json")
     print(f"wrote model bundle to {out} (latent dimension {model.latent_dim_}, map step {model.dt_:g})",
           file=sys.stderr)
+    for line in check_summary(metrics):
+        print(line, file=sys.stderr)
     return model, metrics

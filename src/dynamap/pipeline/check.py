@@ -16,7 +16,7 @@ from .._core.types import Series
 from ..analysis.metrics import compare_series
 from ..analysis.regimes import classify
 
-__all__ = ["free_running_check", "CHECK_TRANSIENT_FRACTION"]
+__all__ = ["free_running_check", "check_summary", "CHECK_TRANSIENT_FRACTION"]
 
 #: transient of the free run, as a fraction of the compared length (our choice)
 CHECK_TRANSIENT_FRACTION = 0.25
@@ -77,3 +77,26 @@ def free_running_check(model, series_list, second=None) -> dict:
         entry["match"] = bool(rm.regime == rt.regime and rm.spikes_per_burst == rt.spikes_per_burst)
         out.append(entry)
     return {"series": out, "all_match": bool(all(e["match"] for e in out))}
+
+
+def _label(r: dict) -> str:
+    spb = r.get("spikes_per_burst") or []
+    return r["regime"] + (f" {spb}" if r["regime"] in ("bursting", "mixed") and spb else "")
+
+
+def check_summary(check: dict) -> list[str]:
+    """One line per series of a :func:`free_running_check` result, for the terminal."""
+    lines = []
+    for e in check["series"]:
+        parts = [f"check at {e['param_value']:g}: data {_label(e['data'])}, map {_label(e['map'])}"
+                 f" ({'match' if e['match'] else 'NO match'})"]
+        w = e.get("isi_w1")
+        if w and w.get("value_rel") is not None:
+            parts.append(f"ISI W1 {100 * w['value_rel']:.1f} % of the mean ISI (floor {100 * w['floor_rel']:.1f} %)")
+        h = e.get("power_hellinger")
+        if h:
+            parts.append(f"D_H {h['value']:.3f} (floor {h['floor']:.3f})")
+        if "isi_mean_ratio" in e:
+            parts.append(f"mean ISI map/data {e['isi_mean_ratio']:.3f}")
+        lines.append("; ".join(parts))
+    return lines
