@@ -2,11 +2,12 @@
 
 Three ways to get a 200-point regime diagram over the same physical time per point:
 
-* the learned map (dynamap.pipeline.bundle_ops.sweep_model, all c values iterated as ONE torch batch,
+* the learned map (dynamap.pipeline.bundle_ops.sweep_model, all c values iterated as ONE batch,
   ``--steps`` recorded steps (default 20 000) after ``--transient-steps``, decoded to V, spikes counted
-  and classified; the Lyapunov exponent is off for all three). The step loop runs on one thread (the
-  model's num_threads, 1 by default); on a multi-core machine one more thread decodes finished blocks
-  of states meanwhile, so the map uses at most two cores;
+  and classified; the Lyapunov exponent is off for all three). By default the batch is split over one
+  forked process per core, each with its own step loop and decoding; it is timed again with one
+  process (the step loop on one thread, one more thread decoding finished blocks of states meanwhile),
+  and the two sweeps must be equal;
 * scipy ``solve_ivp`` LSODA with a Python right-hand side, rtol = atol = 1e-8, over the same physical time
   (map steps x the map's dt, transient included), output every 0.005 s and classified the same way.
   LSODA is timed on ``--lsoda-points`` values only and EXTRAPOLATED linearly to all points (it is a
@@ -39,7 +40,7 @@ from sweep_vs_scipy import rhs  # noqa: E402  (the Python HH right-hand side)
 import dynamap  # noqa: E402
 from dynamap.analysis.regimes import classify  # noqa: E402
 from dynamap.analysis.sweep import SweepSettings, sweep_system  # noqa: E402
-from dynamap.pipeline.bundle_ops import load_model, sweep_model  # noqa: E402
+from dynamap.pipeline.bundle_ops import SPLIT_MIN_VALUES, _usable_cores, load_model, sweep_model  # noqa: E402
 
 HH = dynamap.get_system("hh-burster")
 DT_ODE = 0.005
@@ -94,6 +95,11 @@ def main():
     t0 = time.perf_counter()
     sw = sweep_model(model, "c", c_values, t_end=t_end, transient=t_tr, lyapunov=False, progress=False)
     map_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    one = sweep_model(model, "c", c_values, t_end=t_end, transient=t_tr, lyapunov=False, progress=False,
+                      processes=1)
+    one_s = time.perf_counter() - t0
+    assert one == sw, "the split sweep must equal the one-process sweep"
 
     settings = SweepSettings(t_end=t_end, transient=t_tr, dt=DT_ODE, lyapunov=False)
     sweep_system(HH, "V_S", vs_values[:1], settings)  # compile outside the timing
@@ -113,8 +119,11 @@ def main():
         regs[p["regime"]] = regs.get(p["regime"], 0) + 1
     print(f"map regimes over c: {regs}; ODE sweep points ok: "
           f"{sum(p.get('status', 'ok') == 'ok' for p in ours.points)}/{a.num}")
-    print(f"learned map sweep (one batch):   {map_s:8.2f} s")
-    print(f"dynamap ODE sweep (sweep_system): {ode_s:8.2f} s   -> map is {ode_s / map_s:6.1f}x faster")
+    cores = max(1, min(_usable_cores(), a.num // SPLIT_MIN_VALUES))
+    print(f"learned map sweep (one batch, {cores} processes): {map_s:8.2f} s")
+    print(f"learned map sweep (one process, decoding thread): {one_s:8.2f} s   -> the split is "
+          f"{one_s / map_s:4.2f}x faster")
+    print(f"dynamap ODE sweep (sweep_system):                  {ode_s:8.2f} s   -> map is {ode_s / map_s:6.1f}x faster")
     print(f"scipy LSODA, EXTRAPOLATED from {len(idx)} points ({lsoda_per:.2f} s per point x {a.num}): "
           f"{lsoda_s:8.1f} s   -> map is {lsoda_s / map_s:6.1f}x faster")
     print(f"targets: >= 100x vs LSODA: {'met' if lsoda_s / map_s >= 100 else 'NOT met'}; "

@@ -45,7 +45,42 @@ def test_fit_attributes_and_data_rules(tiny_model):
     assert m.dt_ == pytest.approx(0.01)
     json.dumps(m.history_)  # JSON-able
     assert set(m.history_["latent_dim"]["per_dim"]) == {"1", "2"}
-    assert m.normalise_c(np.array([-40.0]))[0] == pytest.approx(1.0)
+    # c = 1 at the training value, plus the calibration shift picked from the grid (0 included)
+    (shift,) = m.c_shift_
+    assert shift == 0.0 or shift in TINY.map.c_shifts
+    assert m.normalise_c(np.array([-40.0]))[0] == pytest.approx(1.0 + shift)
+
+
+def test_calibration_keeps_the_best_shift_per_segment(tiny_model, hh_series):
+    cand = tiny_model.history_["map"]["candidates"][0]
+    cal = cand["calibration"]
+    grid = np.asarray(cal["shifts"])
+    assert 0.0 in grid and set(TINY.map.c_shifts) <= set(grid)
+    (scores,) = cal["scores"]  # one segment: its score for each shift
+    assert cand["c_shift"] == [grid[int(np.argmin(scores))]]
+    assert cand["selected_score"] == pytest.approx(min(scores))
+    assert cand["selected_score"] <= cal["unshifted_score"]
+    # off: no shift, no calibration record
+    off = FitConfig.from_dict({**TINY.to_dict(), "map": {**TINY.map.to_dict(), "c_shifts": []}})
+    m = DynamapModel(off, seed=0).fit([hh_series[0]], progress=False)
+    assert m.c_shift_ == [0.0] and "calibration" not in m.history_["map"]["candidates"][0]
+
+
+def test_calibration_shifts_interpolate_between_training_values():
+    m = DynamapModel(TINY)
+    m.param_values_, m.c_center_, m.c_scale_, m.c_offset_ = [-37.0, -40.0, -43.0], -40.0, 3.0, 0.0
+    m.c_shift_ = [0.01, -0.02, 0.0]
+    got = m.normalise_c(np.array([-45.0, -43.0, -41.5, -40.0, -38.5, -37.0, -30.0]))
+    base = (np.array([-45.0, -43.0, -41.5, -40.0, -38.5, -37.0, -30.0]) + 40.0) / 3.0
+    np.testing.assert_allclose(got - base, [0.0, 0.0, -0.01, -0.02, -0.005, 0.01, 0.01], atol=1e-12)
+
+
+@pytest.mark.parametrize("bad", [(0.0, "x"), (2.0,), (float("nan"),), [0.01]])
+def test_bad_c_shifts_are_config_errors(bad):
+    from dynamap import ConfigError
+
+    with pytest.raises(ConfigError, match="c_shifts"):
+        MapConfig(c_shifts=bad)
 
 
 def test_same_seed_same_model(hh_series, tiny_model):
@@ -85,6 +120,7 @@ def test_save_load_round_trip(tmp_path, tiny_model, hh_series):
     torch.load(d / "weights.pt", weights_only=True)
     back = DynamapModel.load(d)
     assert back.config == tiny_model.config
+    assert back.c_shift_ == tiny_model.c_shift_
     np.testing.assert_array_equal(back.transform(hh_series[0]), tiny_model.transform(hh_series[0]))
     np.testing.assert_array_equal(back.simulate_batch(np.array([-40.0]), 200, 5),
                                   tiny_model.simulate_batch(np.array([-40.0]), 200, 5))
@@ -95,7 +131,7 @@ def test_save_load_round_trip(tmp_path, tiny_model, hh_series):
 def test_tagged_mode_and_free_running_check(hh_series):
     m = DynamapModel(TINY, seed=1).fit(hh_series, param_values=[-40.0, -37.0], progress=False)
     assert m.mode_ == "tagged"
-    np.testing.assert_allclose(m.normalise_c(np.array([-40.0, -37.0])), [-1.0, 1.0])
+    np.testing.assert_allclose(m.normalise_c(np.array([-40.0, -37.0])), np.array([-1.0, 1.0]) + m.c_shift_)
     # start states come from the segment nearest in c
     st = m.as_map().initial_states(np.array([-36.0]))
     assert np.any(np.all(np.isclose(m.anchors_[m.anchor_c_ == -37.0], st[0]), axis=1))

@@ -1,10 +1,14 @@
-"""The fast paths of a model's orbits: the batched step loop, the chunked decoder, the overlapped decoding.
+"""The fast paths of a model's orbits: the batched step loop, the chunked decoder, the overlapped decoding,
+the batch split over processes.
 
 They must give the module's numbers up to float32 round-off, and a value's orbit must not depend on the
 batch around it. The models here are built by hand (random weights, no fitting), so the tests are quick.
 """
 
 from __future__ import annotations
+
+import os
+import time
 
 import numpy as np
 import pytest
@@ -123,3 +127,51 @@ def test_diverged_rows_are_nan():
     x, final = iterate_model(m, np.array([-40.0, -39.0]), 200, 0)
     bad = ~np.isfinite(x).all(axis=1)
     assert bad.all() and np.isnan(final).all()
+
+
+def test_a_split_batch_gives_the_one_process_result():
+    m = _model()
+    cv = np.linspace(-44.0, -36.0, 41)
+    x1, f1 = iterate_model(m, cv, 700, 50, processes=1)
+    x3, f3 = iterate_model(m, cv, 700, 50, processes=3)  # parts of 14, 14 and 13 values
+    np.testing.assert_array_equal(x3, x1)
+    np.testing.assert_array_equal(f3, f1)
+    assert x3.flags.owndata and f3.flags.owndata  # private copies, not views of the shared memory
+
+
+def _failing_in_children(monkeypatch, action):
+    parent, real = os.getpid(), bundle_ops._iterate_part
+
+    def part(*args, **kw):
+        if os.getpid() != parent:
+            action()
+        return real(*args, **kw)
+
+    monkeypatch.setattr(bundle_ops, "_iterate_part", part)
+
+
+def test_a_failed_child_part_is_redone_in_the_parent(monkeypatch):
+    m = _model()
+    cv = np.linspace(-44.0, -36.0, 30)
+    ref = iterate_model(m, cv, 300, 20, processes=1)
+
+    def fail():
+        raise RuntimeError("child fails")
+
+    _failing_in_children(monkeypatch, fail)
+    x, f = iterate_model(m, cv, 300, 20, processes=2)
+    np.testing.assert_array_equal(x, ref[0])
+    np.testing.assert_array_equal(f, ref[1])
+
+
+def test_a_hung_child_is_stopped_and_its_part_redone(monkeypatch):
+    m = _model()
+    cv = np.linspace(-44.0, -36.0, 30)
+    ref = iterate_model(m, cv, 300, 20, processes=1)
+    _failing_in_children(monkeypatch, lambda: time.sleep(3600))
+    monkeypatch.setattr(bundle_ops, "CHILD_WAIT_S", 0.5)
+    t0 = time.perf_counter()
+    x, f = iterate_model(m, cv, 300, 20, processes=2)
+    assert time.perf_counter() - t0 < 30.0
+    np.testing.assert_array_equal(x, ref[0])
+    np.testing.assert_array_equal(f, ref[1])

@@ -171,6 +171,10 @@ def test_fit_map_options_learn_the_rotation(extra):
         pred = m(torch.from_numpy(lat[:-1]), torch.ones(len(lat) - 1, 1)).numpy()
     step = np.sqrt(np.mean((lat[1:] - lat[:-1]) ** 2))
     assert np.sqrt(np.mean((pred - lat[1:]) ** 2)) < 0.2 * step
-    assert len(hist["final"]) >= 1 and hist["selected_score"] == min(f["long_score"] for f in hist["final"])
     best = min(hist["final"], key=lambda f: f["long_score"])
+    assert hist["selected_step"] == best["step"]  # the long runs pick the checkpoint
+    # then the control's calibration: the best of the shifted long runs, never worse than no shift
+    (scores,) = hist["calibration"]["scores"]
+    assert hist["selected_score"] == pytest.approx(min(scores))
+    assert hist["selected_score"] <= hist["calibration"]["unshifted_score"]
     assert best["isi_ratios"][0] == pytest.approx(1.0, abs=0.05)  # the free run keeps the period of 40 steps

@@ -77,6 +77,7 @@ def _fitted(model) -> dict:
         "latent_dim": model.latent_dim_, "mode": model.mode_, "param_values": model.param_values_,
         "sampling": model.sampling_.to_dict(), "x_mean": model.x_mean_, "x_std": model.x_std_,
         "c_center": model.c_center_, "c_scale": model.c_scale_, "c_offset": model.c_offset_,
+        "c_shift": list(model.c_shift_),
         "name": model.name_, "seed": model.seed,
     }
 
@@ -130,6 +131,10 @@ def load_model(cls, directory):
     model.x_mean_, model.x_std_ = float(fitted["x_mean"]), float(fitted["x_std"])
     model.c_center_, model.c_scale_ = float(fitted["c_center"]), float(fitted["c_scale"])
     model.c_offset_ = float(fitted["c_offset"])
+    model.c_shift_ = [float(v) for v in fitted.get("c_shift", [0.0] * len(model.param_values_))]
+    if len(model.c_shift_) != len(model.param_values_):
+        raise InputError(f"{directory}/config.json: c_shift has {len(model.c_shift_)} values for "
+                         f"{len(model.param_values_)} training values")
     model.name_ = fitted["name"]
     weights = torch.load(directory / "weights.pt", weights_only=True)
     model._build_modules()

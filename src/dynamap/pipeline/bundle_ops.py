@@ -112,11 +112,92 @@ DECODE_BLOCK_STATES = 65_536
 #: torch's CPU matrix products use other kernels (other rounding) for very narrow operands, so with the
 #: padding a value's orbit is bit-for-bit the same alone or inside a batch (measured: 16 suffices)
 MIN_BATCH_COLUMNS = 16
+#: a batch is split over worker processes (one per usable core) only when each part gets at least this
+#: many values: below it the fork costs more than the part saves
+SPLIT_MIN_VALUES = 48
+#: a child process that has not finished CHILD_WAIT_FACTOR times the parent's own part plus
+#: CHILD_WAIT_S seconds after the parent is stopped, and its part is iterated in the parent
+CHILD_WAIT_FACTOR, CHILD_WAIT_S = 3.0, 30.0
 
 
 def _fast_stepper(model, c: torch.Tensor):
     """:func:`dynamap.models.map.fast_stepper` of a fitted model's map."""
     return fast_stepper(model.map_, c, int(model.latent_dim_))
+
+
+def _usable_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _iterate_part(model, x0: np.ndarray, c_values: np.ndarray, n_steps: int, n_transient: int,
+                  xs: np.ndarray, final: np.ndarray, *, overlap: bool, bar=None) -> None:
+    """Iterate the values ``c_values`` from ``x0`` (B, d) in one step loop; write the decoded orbits into
+    ``xs`` (B, n_steps) and the final states into ``final`` (B, d), NaN where a row diverged.
+
+    With ``overlap``, finished blocks of states are decoded by one background thread while the loop
+    goes on; otherwise each block is decoded in this thread when it is done."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    n_b, d = x0.shape
+    n_cols = max(n_b, MIN_BATCH_COLUMNS)
+    pad = np.r_[np.arange(n_b), np.full(n_cols - n_b, n_b - 1)]  # padding: copies of the last value
+    z = torch.as_tensor(x0[pad].T, dtype=torch.float32).contiguous()  # (d, columns)
+    c = torch.as_tensor(model.normalise_c(c_values)[pad], dtype=torch.float32)[:, None]
+    states = torch.empty(n_steps, d, n_cols)  # time-major: each step writes one contiguous block
+    bad = torch.empty(n_steps, n_b, dtype=torch.bool)
+
+    def decode(k0: int, k1: int) -> None:
+        with torch.inference_mode():
+            s = states[k0:k1, :, :n_b]
+            bad[k0:k1] = ~torch.isfinite(s).all(1) | (s.abs().amax(1) > 1e3)
+            rows = torch.nan_to_num(s.transpose(1, 2).reshape(-1, d), 0.0, 0.0, 0.0)
+            xs[:, k0:k1] = model._decode_torch(rows).reshape(k1 - k0, n_b).numpy().T
+
+    block = max(1, DECODE_BLOCK_STATES // n_b)
+    pool = ThreadPoolExecutor(1, thread_name_prefix="dynamap-decode") if overlap else None
+    jobs = []
+    try:
+        with torch.inference_mode():
+            step = _fast_stepper(model, c)
+            spare = torch.empty_like(z)
+            for k in range(n_transient):
+                z, spare = step(z, spare), z
+                if bar is not None and k % 1000 == 999:
+                    bar.update(1000)
+            if bar is not None:
+                bar.update(n_transient % 1000)
+            k0 = 0
+            for k, out in enumerate(states.unbind(0), 1):
+                z = step(z, out)
+                if k - k0 == block or k == n_steps:
+                    if pool is None:
+                        decode(k0, k)
+                    else:
+                        jobs.append(pool.submit(decode, k0, k))
+                    if bar is not None:
+                        bar.update(k - k0)
+                    k0 = k
+            for job in jobs:
+                job.result()
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+    final[:] = states[-1, :, :n_b].T.numpy()
+    if bool(bad.any()):
+        bad_np = bad.numpy().T
+        xs[bad_np] = np.nan
+        final[bad_np.any(axis=1)] = np.nan
+
+
+def _shared(shape: tuple[int, ...]) -> np.ndarray:
+    """A float64 array in anonymous shared memory: a forked child's writes are seen by the parent."""
+    import mmap
+
+    n = int(np.prod(shape))
+    return np.frombuffer(mmap.mmap(-1, max(n, 1) * 8), dtype=np.float64, count=n).reshape(shape)
 
 
 def iterate_model(
@@ -128,22 +209,30 @@ def iterate_model(
     x0: np.ndarray | None = None,
     start_index: int = 0,
     progress: bool = False,
+    processes: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Iterate the map for all ``c_values`` as one batch: decoded orbits (B, n_steps), final states (B, d).
 
     Start states are ``x0`` or states on the data attractor (``start_index`` rotates which ones).
-    Diverged rows are NaN. A value's orbit is the same alone or inside a batch.
+    Diverged rows are NaN. A value's orbit is the same alone, inside a batch, or in any part of a split
+    batch (bit for bit).
 
-    The step loop (:func:`_fast_stepper`) runs in this thread with torch limited to the model's
-    ``num_threads``; on a machine with more than one core, finished blocks of states are decoded by one
-    background thread meanwhile, so decoding overlaps the iteration instead of following it.
+    ``processes`` (default: the usable cores, at most one per :data:`SPLIT_MIN_VALUES` values) splits
+    the values into parts; on POSIX systems every part but the first runs in a forked child process,
+    which writes its orbits into shared memory. Each part runs its own step loop
+    (:func:`_fast_stepper`, torch limited to the model's ``num_threads``) and decodes its finished
+    blocks of states itself. With one part (one core, few values, no ``fork``), finished blocks are
+    decoded by one background thread while the loop goes on, so decoding overlaps the iteration.
+    A child that fails or does not finish in time (:data:`CHILD_WAIT_FACTOR`, :data:`CHILD_WAIT_S`)
+    is stopped and its part is iterated here instead, so a split never changes the result.
 
     The step loop is the bottleneck (measured: 52 us per step for 200 values, D_r = 4, 64 hidden units;
-    the 64 x 64 product runs near the core's peak). Splitting the batch over two Python threads, each
-    with its own step loop and decoding, was 1.8x SLOWER (2.6-2.8 s against 1.5 s for the benchmark's
-    200 x 25 000 steps): the per-step calls contend for the GIL.
+    the 64 x 64 product runs near the core's peak). Processes, not threads: splitting the batch over
+    two Python threads was 1.8x SLOWER than one (2.6-2.8 s against 1.5 s for the benchmark's
+    200 x 25 000 steps), because the per-step calls contend for the GIL.
     """
-    from concurrent.futures import ThreadPoolExecutor
+    import signal
+    import time
 
     from tqdm.auto import tqdm
 
@@ -152,56 +241,56 @@ def iterate_model(
     if x0 is None:
         x0 = m.initial_states(c_values, start=start_index)
     n_b, d = c_values.size, m.dim
-    n_cols = max(n_b, MIN_BATCH_COLUMNS)
-    pad = np.r_[np.arange(n_b), np.full(n_cols - n_b, n_b - 1)]  # padding: copies of the last value
     x0 = np.asarray(x0, dtype=np.float64).reshape(n_b, d)
-    z = torch.as_tensor(x0[pad].T, dtype=torch.float32).contiguous()  # (d, columns)
-    c = torch.as_tensor(model.normalise_c(c_values)[pad], dtype=torch.float32)[:, None]
-    states = torch.empty(n_steps, d, n_cols)  # time-major: each step writes one contiguous block
-    xs = np.empty((n_b, n_steps))
-    bad = torch.empty(n_steps, n_b, dtype=torch.bool)
-
-    def decode(k0: int, k1: int) -> None:
-        with torch.inference_mode():
-            s = states[k0:k1, :, :n_b]
-            bad[k0:k1] = ~torch.isfinite(s).all(1) | (s.abs().amax(1) > 1e3)
-            rows = torch.nan_to_num(s.transpose(1, 2).reshape(-1, d), 0.0, 0.0, 0.0)
-            xs[:, k0:k1] = model._decode_torch(rows).reshape(k1 - k0, n_b).numpy().T
-
-    block = max(1, DECODE_BLOCK_STATES // n_b)
-    pool = ThreadPoolExecutor(1, thread_name_prefix="dynamap-decode") if (os.cpu_count() or 1) > 1 else None
-    jobs = []
-    try:
-        with torch.inference_mode(), _model_threads(model), \
-                tqdm(total=n_transient + n_steps, desc="iterate map", disable=not progress, leave=False,
-                     file=sys.stderr, mininterval=0.5) as bar:
-            step = _fast_stepper(model, c)
-            spare = torch.empty_like(z)
-            for k in range(n_transient):
-                z, spare = step(z, spare), z
-                if k % 1000 == 999:
-                    bar.update(1000)
-            bar.update(n_transient % 1000)
-            k0 = 0
-            for k, out in enumerate(states.unbind(0), 1):
-                z = step(z, out)
-                if k - k0 == block or k == n_steps:
-                    if pool is None:
-                        decode(k0, k)
-                    else:
-                        jobs.append(pool.submit(decode, k0, k))
-                    bar.update(k - k0)
-                    k0 = k
-            for job in jobs:
-                job.result()
-    finally:
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
-    final = states[-1, :, :n_b].T.numpy().astype(np.float64)
-    if bool(bad.any()):
-        bad_np = bad.numpy().T
-        xs[bad_np] = np.nan
-        final[bad_np.any(axis=1)] = np.nan
+    cores = _usable_cores()
+    if processes is None:
+        processes = min(cores, n_b // SPLIT_MIN_VALUES) if hasattr(os, "fork") else 1
+    parts = np.array_split(np.arange(n_b), max(1, min(int(processes), n_b)))
+    shared = len(parts) > 1
+    xs = _shared((n_b, n_steps)) if shared else np.empty((n_b, n_steps))
+    final = _shared((n_b, d)) if shared else np.empty((n_b, d))
+    children: list[tuple[int, np.ndarray]] = []
+    with warnings.catch_warnings():
+        # Python >= 3.12 warns that fork in a multi-threaded process may deadlock; the child only
+        # iterates with torch on one thread, and a child that hangs is stopped below
+        warnings.simplefilter("ignore", DeprecationWarning)
+        for idx in parts[1:]:
+            pid = os.fork()
+            if pid == 0:  # the child: iterate its part, write it into shared memory, leave at once
+                code = 1
+                try:
+                    torch.set_num_threads(1)
+                    _iterate_part(model, x0[idx], c_values[idx], n_steps, n_transient, xs[idx[0]: idx[-1] + 1],
+                                  final[idx[0]: idx[-1] + 1], overlap=False)
+                    code = 0
+                finally:
+                    os._exit(code)
+            children.append((pid, idx))
+    t0 = time.perf_counter()
+    idx = parts[0]
+    with _model_threads(model), tqdm(total=(n_transient + n_steps), desc="iterate map", disable=not progress,
+                                     leave=False, file=sys.stderr, mininterval=0.5) as bar:
+        _iterate_part(model, x0[idx], c_values[idx], n_steps, n_transient, xs[idx[0]: idx[-1] + 1],
+                      final[idx[0]: idx[-1] + 1], overlap=not shared and cores > 1, bar=bar)
+    limit = CHILD_WAIT_FACTOR * (time.perf_counter() - t0) + CHILD_WAIT_S
+    t1 = time.perf_counter()
+    for pid, idx in children:
+        status = None
+        while status is None:
+            done, st = os.waitpid(pid, os.WNOHANG)
+            if done:
+                status = st
+            elif time.perf_counter() - t1 > limit:
+                os.kill(pid, signal.SIGKILL)
+                status = os.waitpid(pid, 0)[1]
+            else:
+                time.sleep(0.002)
+        if not (os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0):  # redo the part here
+            with _model_threads(model):
+                _iterate_part(model, x0[idx], c_values[idx], n_steps, n_transient,
+                              xs[idx[0]: idx[-1] + 1], final[idx[0]: idx[-1] + 1], overlap=False)
+    if shared:  # private copies: the shared buffers are released with their arrays
+        xs, final = np.array(xs), np.array(final)
     return xs, final
 
 
@@ -243,12 +332,13 @@ def sweep_model(
     continuation: str = "none",
     spike_threshold: float | None = None,
     progress: bool = True,
+    processes: int | None = None,
 ) -> dict:
     """Sweep the control input of a model; same ``sweep.json`` schema as a system sweep.
 
-    ``continuation="none"`` iterates all values as one batch from states on the data attractor;
-    ``"forward"``/``"backward"`` walk the values up/down, each starting from its neighbour's last state
-    (exposes hysteresis).
+    ``continuation="none"`` iterates all values as one batch from states on the data attractor (split
+    over ``processes`` worker processes, see :func:`iterate_model`); ``"forward"``/``"backward"`` walk
+    the values up/down, each starting from its neighbour's last state (exposes hysteresis).
     """
     if param != "c":
         raise InputError(f"a model's control input is 'c', not {param!r}; use --param c")
@@ -258,7 +348,7 @@ def sweep_model(
     n_rec, n_tr, _ = _steps(model, t_end, transient)
     threshold = model.spike_threshold_ if spike_threshold is None else float(spike_threshold)
     if continuation == "none":
-        x, final = iterate_model(model, values, n_rec, n_tr, progress=progress)
+        x, final = iterate_model(model, values, n_rec, n_tr, progress=progress, processes=processes)
     else:
         order = np.argsort(values) if continuation == "forward" else np.argsort(values)[::-1]
         x = np.empty((values.size, n_rec))

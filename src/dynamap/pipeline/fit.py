@@ -178,6 +178,7 @@ class DynamapModel:
         latents = [z[windows.segment_of == i].astype(np.float32) for i in range(len(res))]
         refs = [train_stats(r[samp.window - 1 :], self.dt_, self.spike_threshold_, keep_trace=True)
                 for r in res]
+        self.c_shift_ = [0.0] * len(self.param_values_)
         c_norm = [float(v) for v in self.normalise_c(np.asarray(self.param_values_))]
         best, cand_hist = None, []
         for k in range(cfg.n_candidates):
@@ -191,7 +192,9 @@ class DynamapModel:
             if best[0] <= cfg.good_score:
                 break
         self.map_ = best[1]
-        map_hist = {"candidates": cand_hist, "selected_candidate": best[2], "selected_score": best[0]}
+        self.c_shift_ = [float(v) for v in cand_hist[best[2]]["c_shift"]]
+        map_hist = {"candidates": cand_hist, "selected_candidate": best[2], "selected_score": best[0],
+                    "c_shift": self.c_shift_}
         timings["map_s"] = time.perf_counter() - t2
         anchors, anchor_c = [], []
         for i, lat in enumerate(latents):
@@ -215,8 +218,17 @@ class DynamapModel:
 
     # ------------------------------------------------------------------ helpers
     def normalise_c(self, c: np.ndarray) -> np.ndarray:
-        """Control input in the tag's units -> the network's normalised input."""
-        return self.c_offset_ + (np.asarray(c, dtype=np.float64) - self.c_center_) / self.c_scale_
+        """Control input in the tag's units -> the network's normalised input: affine, plus the
+        calibration shifts ``c_shift_`` (one per training value, linear between them, constant beyond;
+        see ``MapConfig.c_shifts``)."""
+        c = np.asarray(c, dtype=np.float64)
+        base = self.c_offset_ + (c - self.c_center_) / self.c_scale_
+        shift = np.asarray(getattr(self, "c_shift_", None) or [0.0], dtype=np.float64)
+        if not np.any(shift):
+            return base
+        tags = np.asarray(self.param_values_, dtype=np.float64)
+        order = np.argsort(tags)
+        return base + np.interp(c, tags[order], shift[order])
 
     def _decode_torch(self, z: torch.Tensor, chunk: int = 8192) -> torch.Tensor:
         """Standardised states (N, d) -> observable (N,) in data units (newest window entry), float32.

@@ -96,26 +96,41 @@ def fit_map(
     z_eval = torch.from_numpy(np.concatenate(starts).astype(np.float32))
     c_eval = torch.tensor(cs, dtype=torch.float32)[:, None]
 
-    def evaluate(n_steps: int = cfg.select_steps, n_transient: int = cfg.select_transient
-                 ) -> tuple[float, list[dict]]:
-        orbit = iterate(fmap, z_eval, c_eval, n_steps)[:, n_transient:]
+    n_seg, n_start = len(latents), cfg.select_starts
+
+    def evaluate_shifts(n_steps: int, n_transient: int, shifts) -> tuple[np.ndarray, list[list[dict]]]:
+        """Scores (n_shift, n_seg) and details of free runs with each segment's control shifted by each
+        of ``shifts`` (normalised units), all in one batch."""
+        shifts = np.asarray(shifts, dtype=np.float64)
+        z0 = z_eval.repeat(shifts.size, 1)
+        c0 = (c_eval.to(torch.float64).repeat(shifts.size, 1)
+              + torch.from_numpy(np.repeat(shifts, n_seg * n_start))[:, None]).to(torch.float32)
+        orbit = iterate(fmap, z0, c0, n_steps)[:, n_transient:]
         b, t, _ = orbit.shape
         with torch.no_grad():
             bad = ~torch.isfinite(orbit).all(-1).all(-1) | (orbit.abs().amax((1, 2)) > 1e3)
             x = decode(torch.nan_to_num(orbit.reshape(b * t, d), 0.0, 0.0, 0.0).clamp(-1e3, 1e3))
         x = x.reshape(b, -1).numpy().astype(np.float64)  # decode may return several samples per state
         x[bad.numpy()] = np.nan
-        scores, details = [], []
-        for i in range(len(latents)):
-            stats = [train_stats(x[i * cfg.select_starts + k], dt, threshold, keep_trace=True)
-                     for k in range(cfg.select_starts)]
-            per = [score(refs[i], st, cfg.select_spectral, dt) for st in stats]
-            s_i = float(np.mean([p[0] for p in per]))
-            scores.append(s_i)
-            isi = [st.isi.mean() for st in stats if st.finite and st.isi.size]
-            ratio = float(np.mean(isi) / refs[i].isi.mean()) if isi and refs[i].isi.size else None
-            details.append({"score": s_i, "starts": [p[1] for p in per], "isi_ratio": ratio})
-        return float(np.mean(scores)), details
+        scores = np.empty((shifts.size, n_seg))
+        details: list[list[dict]] = []
+        for j in range(shifts.size):
+            row = []
+            for i in range(n_seg):
+                first = (j * n_seg + i) * n_start
+                stats = [train_stats(x[first + k], dt, threshold, keep_trace=True) for k in range(n_start)]
+                per = [score(refs[i], st, cfg.select_spectral, dt) for st in stats]
+                scores[j, i] = float(np.mean([p[0] for p in per]))
+                isi = [st.isi.mean() for st in stats if st.finite and st.isi.size]
+                ratio = float(np.mean(isi) / refs[i].isi.mean()) if isi and refs[i].isi.size else None
+                row.append({"score": float(scores[j, i]), "starts": [p[1] for p in per], "isi_ratio": ratio})
+            details.append(row)
+        return scores, details
+
+    def evaluate(n_steps: int = cfg.select_steps, n_transient: int = cfg.select_transient
+                 ) -> tuple[float, list[dict]]:
+        scores, details = evaluate_shifts(n_steps, n_transient, [0.0])
+        return float(scores[0].mean()), details[0]
 
     hist = {"loss": [], "select": [], "stage_of_step": []}
     top: list[tuple[float, int, dict]] = []  # the final_top best checkpoints of the short runs
@@ -198,4 +213,20 @@ def fit_map(
     fmap.eval()
     hist["selected_step"] = best[2]
     hist["selected_score"] = best[0]
+    hist["c_shift"] = [0.0] * n_seg
+    if cfg.c_shifts and cfg.final_steps:
+        # calibrate the control input: per segment, the shift of c (normalised units) whose long free
+        # runs score best; 0 is in the grid, so the calibrated score is never worse
+        grid = np.unique(np.r_[0.0, np.asarray(cfg.c_shifts, dtype=np.float64)])
+        scores, details = evaluate_shifts(cfg.final_steps, cfg.final_transient, grid)
+        # segments with the same control value share one shift: pick by their mean score
+        _, group = np.unique(np.asarray(c_norm, dtype=np.float64), return_inverse=True)
+        group = group.ravel()
+        pick = np.array([scores[:, group == g].mean(axis=1).argmin() for g in group])
+        zero = int(np.flatnonzero(grid == 0.0)[0])
+        hist["c_shift"] = [float(grid[j]) for j in pick]
+        hist["calibration"] = {"shifts": grid.tolist(), "scores": scores.T.tolist(),
+                               "unshifted_score": float(scores[zero].mean()),
+                               "isi_ratios": [details[j][i]["isi_ratio"] for i, j in enumerate(pick)]}
+        hist["selected_score"] = float(scores[pick, np.arange(n_seg)].mean())
     return fmap, hist
