@@ -53,6 +53,11 @@ def test_fit_prints_the_free_running_check(workdir, tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     metrics = json.loads((tmp_path / "m" / "metrics.json").read_text())
     assert err[-1].startswith("check at ") and f"map {metrics['series'][0]['map']['regime']}" in err[-1]
+    fitted = json.loads((tmp_path / "m" / "config.json").read_text())["fitted"]
+    (shift,), (value,) = fitted["c_shift"], fitted["param_values"]
+    said = [line for line in err if line.startswith("control input calibrated")]
+    assert said == ([f"control input calibrated (normalised shift per training value): {shift:+g} at {value:g}"]
+                    if shift else [])
 
 
 def test_bundle_contents(bundle):

@@ -463,6 +463,9 @@ def fit_from_files(
         write_json(metrics, tmp / "metrics.json")
     print(f"wrote model bundle to {out} (latent dimension {model.latent_dim_}, map step {model.dt_:g})",
           file=sys.stderr)
+    if any(model.c_shift_):
+        shifts = ", ".join(f"{s:+g} at {v:g}" for s, v in zip(model.c_shift_, model.param_values_))
+        print(f"control input calibrated (normalised shift per training value): {shifts}", file=sys.stderr)
     for line in check_summary(metrics):
         print(line, file=sys.stderr)
     return model, metrics
