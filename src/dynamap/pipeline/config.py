@@ -44,6 +44,9 @@ class FitConfig(ConfigBase):
       is 0 or unknown). With the default single_c_value = 1 the training constant is non-zero, as in the
       paper, so the weights of c are trained and sweeping c moves the map along the learned direction.
 
+    After fitting, each training value's c_norm gets a small calibration shift (``MapConfig.c_shifts``;
+    linear between training values, constant beyond); ``DynamapModel.normalise_c`` includes it.
+
     Candidates: up to ``n_candidates`` maps are trained from independent random streams of the seed;
     the one with the best free-running selection score wins (:mod:`dynamap.training.freerun`). Training
     stops early once a candidate scores below ``good_score`` (0.05: spikes per burst right and ISI
