@@ -217,19 +217,21 @@ def iterate_model(
     Diverged rows are NaN. A value's orbit is the same alone, inside a batch, or in any part of a split
     batch (bit for bit).
 
-    ``processes`` (default: the usable cores, at most one per :data:`SPLIT_MIN_VALUES` values) splits
-    the values into parts; on POSIX systems every part but the first runs in a forked child process,
-    which writes its orbits into shared memory. Each part runs its own step loop
-    (:func:`_fast_stepper`, torch limited to the model's ``num_threads``) and decodes its finished
-    blocks of states itself. With one part (one core, few values, no ``fork``), finished blocks are
-    decoded by one background thread while the loop goes on, so decoding overlaps the iteration.
+    ``processes`` (default on Linux: the usable cores, at most one per :data:`SPLIT_MIN_VALUES` values;
+    elsewhere 1, and always 1 without ``os.fork``) splits the values into parts; every part but the
+    first runs in a forked child process, which writes its orbits into shared memory. Each part runs
+    its own step loop (:func:`_fast_stepper`, torch limited to the model's ``num_threads``) and
+    decodes its finished blocks of states itself. With one part (one core, few values, no ``fork``),
+    finished blocks are decoded by one background thread while the loop goes on, so decoding
+    overlaps the iteration.
     A child that fails or does not finish in time (:data:`CHILD_WAIT_FACTOR`, :data:`CHILD_WAIT_S`)
     is stopped and its part is iterated here instead, so a split never changes the result.
 
-    The step loop is the bottleneck (measured: 52 us per step for 200 values, D_r = 4, 64 hidden units;
-    the 64 x 64 product runs near the core's peak). Processes, not threads: splitting the batch over
-    two Python threads was 1.8x SLOWER than one (2.6-2.8 s against 1.5 s for the benchmark's
-    200 x 25 000 steps), because the per-step calls contend for the GIL.
+    Costs (measured, D_r = 4, 64 hidden units, one core): a step takes 44 us for 200 values and 30 us
+    for 100; decoding takes about 0.22 us per state. Two processes on two cores were 1.10-1.13x
+    faster than one process with its decoding thread (the benchmark's 200 x 25 000 steps: 1.72-1.87 s
+    against 1.90-2.08 s). Processes, not threads: splitting the batch over two Python threads was
+    1.8x SLOWER than one, because the per-step calls contend for the GIL.
     """
     import signal
     import time
@@ -244,7 +246,9 @@ def iterate_model(
     x0 = np.asarray(x0, dtype=np.float64).reshape(n_b, d)
     cores = _usable_cores()
     if processes is None:
-        processes = min(cores, n_b // SPLIT_MIN_VALUES) if hasattr(os, "fork") else 1
+        processes = min(cores, n_b // SPLIT_MIN_VALUES) if sys.platform.startswith("linux") else 1
+    if not hasattr(os, "fork"):
+        processes = 1
     parts = np.array_split(np.arange(n_b), max(1, min(int(processes), n_b)))
     shared = len(parts) > 1
     xs = _shared((n_b, n_steps)) if shared else np.empty((n_b, n_steps))
