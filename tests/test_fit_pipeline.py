@@ -142,6 +142,29 @@ def test_tagged_mode_and_free_running_check(hh_series):
     assert "power_hellinger" in e or e["map"]["regime"] == "diverged"
 
 
+def test_candidates_side_by_side_equal_one_by_one(hh_series):
+    cfg = FitConfig.from_dict({**TINY.to_dict(), "n_candidates": 3, "good_score": 0.0, "n_jobs": 1})
+    one = DynamapModel(cfg, seed=2).fit([hh_series[0]], progress=False)
+    two = DynamapModel(FitConfig.from_dict({**cfg.to_dict(), "n_jobs": 2}), seed=2).fit([hh_series[0]],
+                                                                                       progress=False)
+    h1, h2 = one.history_["map"], two.history_["map"]
+    assert len(h1["candidates"]) == len(h2["candidates"]) == 3
+    for a, b in zip(h1["candidates"], h2["candidates"]):  # candidate k: the same map in any process
+        assert a["loss"] == b["loss"] and a["selected_score"] == b["selected_score"]
+    assert h1["selected_candidate"] == h2["selected_candidate"]
+    for k, v in one.map_.state_dict().items():
+        torch.testing.assert_close(two.map_.state_dict()[k], v, rtol=0, atol=0)
+
+
+def test_tagged_mode_trains_longer(hh_series):
+    cfg = FitConfig.from_dict({**TINY.to_dict(), "tagged_steps_factor": 2.0})
+    m = DynamapModel(cfg, seed=1).fit(hh_series, param_values=[-40.0, -37.0], progress=False)
+    (cand,) = m.history_["map"]["candidates"]
+    assert cand["select"][-1]["step"] == 2 * sum(TINY.map.stage_steps)
+    single = DynamapModel(cfg, seed=1).fit([hh_series[0]], progress=False)  # single mode: as configured
+    assert single.history_["map"]["candidates"][0]["select"][-1]["step"] == sum(TINY.map.stage_steps)
+
+
 def test_input_errors(hh_series):
     with pytest.raises(InputError, match="param_values"):
         DynamapModel(TINY).fit(hh_series, param_values=[1.0], progress=False)

@@ -7,7 +7,6 @@ series; the map advances by its sampling step ``model.dt_`` per iteration. The c
 from __future__ import annotations
 
 import copy
-import os
 import sys
 import warnings
 from collections.abc import Mapping, Sequence
@@ -17,6 +16,7 @@ import numpy as np
 import torch
 
 from .._core.errors import InputError
+from .._core.forking import can_fork, run_forked, usable_cores
 from .._core.types import Series
 from ..analysis.regimes import classify
 from ..io.outputs import staged_dir, write_json
@@ -125,13 +125,6 @@ def _fast_stepper(model, c: torch.Tensor):
     return fast_stepper(model.map_, c, int(model.latent_dim_))
 
 
-def _usable_cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):  # not on Linux
-        return os.cpu_count() or 1
-
-
 def _iterate_part(model, x0: np.ndarray, c_values: np.ndarray, n_steps: int, n_transient: int,
                   xs: np.ndarray, final: np.ndarray, *, overlap: bool, bar=None) -> None:
     """Iterate the values ``c_values`` from ``x0`` (B, d) in one step loop; write the decoded orbits into
@@ -217,15 +210,15 @@ def iterate_model(
     Diverged rows are NaN. A value's orbit is the same alone, inside a batch, or in any part of a split
     batch (bit for bit).
 
-    ``processes`` (default on Linux: the usable cores, at most one per :data:`SPLIT_MIN_VALUES` values;
-    elsewhere 1, and always 1 without ``os.fork``) splits the values into parts; every part but the
-    first runs in a forked child process, which writes its orbits into shared memory. Each part runs
-    its own step loop (:func:`_fast_stepper`, torch limited to the model's ``num_threads``) and
-    decodes its finished blocks of states itself. With one part (one core, few values, no ``fork``),
-    finished blocks are decoded by one background thread while the loop goes on, so decoding
-    overlaps the iteration.
-    A child that fails or does not finish in time (:data:`CHILD_WAIT_FACTOR`, :data:`CHILD_WAIT_S`)
-    is stopped and its part is iterated here instead, so a split never changes the result.
+    ``processes`` splits the values into parts (default on Linux, for a model with ``num_threads``
+    1: the usable cores, at most one per :data:`SPLIT_MIN_VALUES` values; otherwise 1); every part but
+    the first runs in a forked child process (:func:`dynamap._core.forking.run_forked`), which writes
+    its orbits into shared memory. Each part runs its own step loop (:func:`_fast_stepper`, torch
+    limited to the model's ``num_threads``) and decodes its finished blocks of states itself. With one
+    part, finished blocks are decoded by one background thread (on a machine with several cores)
+    while the loop goes on, so decoding overlaps the iteration. A child that fails or does not finish
+    in time (:data:`CHILD_WAIT_FACTOR`, :data:`CHILD_WAIT_S`) is stopped and its part is iterated
+    here instead, so a split never changes the result.
 
     Costs (measured, D_r = 4, 64 hidden units, one core): a step takes 44 us for 200 values and 30 us
     for 100; decoding takes about 0.22 us per state. Two processes on two cores were 1.10-1.13x
@@ -233,9 +226,6 @@ def iterate_model(
     against 1.90-2.08 s). Processes, not threads: splitting the batch over two Python threads was
     1.8x SLOWER than one, because the per-step calls contend for the GIL.
     """
-    import signal
-    import time
-
     from tqdm.auto import tqdm
 
     m = model.as_map()
@@ -244,55 +234,26 @@ def iterate_model(
         x0 = m.initial_states(c_values, start=start_index)
     n_b, d = c_values.size, m.dim
     x0 = np.asarray(x0, dtype=np.float64).reshape(n_b, d)
-    cores = _usable_cores()
+    cores = usable_cores()
     if processes is None:
-        processes = min(cores, n_b // SPLIT_MIN_VALUES) if sys.platform.startswith("linux") else 1
-    if not hasattr(os, "fork"):
-        processes = 1
+        one_thread = getattr(getattr(model, "config", None), "num_threads", None) == 1
+        processes = min(cores, n_b // SPLIT_MIN_VALUES) if can_fork() and one_thread else 1
     parts = np.array_split(np.arange(n_b), max(1, min(int(processes), n_b)))
     shared = len(parts) > 1
     xs = _shared((n_b, n_steps)) if shared else np.empty((n_b, n_steps))
     final = _shared((n_b, d)) if shared else np.empty((n_b, d))
-    children: list[tuple[int, np.ndarray]] = []
-    with warnings.catch_warnings():
-        # Python >= 3.12 warns that fork in a multi-threaded process may deadlock; the child only
-        # iterates with torch on one thread, and a child that hangs is stopped below
-        warnings.simplefilter("ignore", DeprecationWarning)
-        for idx in parts[1:]:
-            pid = os.fork()
-            if pid == 0:  # the child: iterate its part, write it into shared memory, leave at once
-                code = 1
-                try:
-                    torch.set_num_threads(1)
-                    _iterate_part(model, x0[idx], c_values[idx], n_steps, n_transient, xs[idx[0]: idx[-1] + 1],
-                                  final[idx[0]: idx[-1] + 1], overlap=False)
-                    code = 0
-                finally:
-                    os._exit(code)
-            children.append((pid, idx))
-    t0 = time.perf_counter()
-    idx = parts[0]
-    with _model_threads(model), tqdm(total=(n_transient + n_steps), desc="iterate map", disable=not progress,
-                                     leave=False, file=sys.stderr, mininterval=0.5) as bar:
-        _iterate_part(model, x0[idx], c_values[idx], n_steps, n_transient, xs[idx[0]: idx[-1] + 1],
-                      final[idx[0]: idx[-1] + 1], overlap=not shared and cores > 1, bar=bar)
-    limit = CHILD_WAIT_FACTOR * (time.perf_counter() - t0) + CHILD_WAIT_S
-    t1 = time.perf_counter()
-    for pid, idx in children:
-        status = None
-        while status is None:
-            done, st = os.waitpid(pid, os.WNOHANG)
-            if done:
-                status = st
-            elif time.perf_counter() - t1 > limit:
-                os.kill(pid, signal.SIGKILL)
-                status = os.waitpid(pid, 0)[1]
-            else:
-                time.sleep(0.002)
-        if not (os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0):  # redo the part here
-            with _model_threads(model):
-                _iterate_part(model, x0[idx], c_values[idx], n_steps, n_transient,
-                              xs[idx[0]: idx[-1] + 1], final[idx[0]: idx[-1] + 1], overlap=False)
+
+    def part(job: tuple[np.ndarray, bool]) -> None:  # writes into xs and final (shared with the parent)
+        idx, here = job
+        rows = slice(idx[0], idx[-1] + 1)
+        with _model_threads(model), tqdm(total=n_transient + n_steps, desc="iterate map",
+                                         disable=not (progress and here), leave=False, file=sys.stderr,
+                                         mininterval=0.5) as bar:
+            _iterate_part(model, x0[idx], c_values[idx], n_steps, n_transient, xs[rows], final[rows],
+                          overlap=not shared and cores > 1, bar=bar)
+
+    run_forked(part, [(idx, k == 0) for k, idx in enumerate(parts)], wait_factor=CHILD_WAIT_FACTOR,
+               wait_s=CHILD_WAIT_S)
     if shared:  # private copies: the shared buffers are released with their arrays
         xs, final = np.array(xs), np.array(final)
     return xs, final

@@ -61,6 +61,20 @@ class FitConfig(ConfigBase):
     below 0.1 seed 2 stops at its third candidate (4.9 %, D_H 0.17). Five candidates take about 4-5
     minutes on 2 cores.
 
+    ``n_jobs``: candidates trained side by side, each in its own forked process (the first in this
+    one); a round of ``n_jobs`` candidates is trained before the ``good_score`` test. None: the usable
+    cores on Linux when ``num_threads`` is 1, else 1. A candidate's map depends only on the seed and
+    its index, not on the process it ran in; with more jobs, more candidates may be trained before
+    the stop, so the chosen one can differ between machines with different numbers of cores. Map
+    training does not gain from a second torch thread (measured: 1.6 ms per step of 1024 pairs with
+    1 or 2 threads), so two jobs on two cores train twice the candidates in the same time.
+
+    ``tagged_steps_factor``: in tagged mode each stage's optimiser steps (``MapConfig.stage_steps``)
+    are multiplied by this factor, since one map has to learn several attractors. Measured on HH
+    (demo tags -42.5, -40.5, -38, -36 mV, 1200 s each, seed 0, 49 held-out values): factor 1 gave
+    held-out accuracy 0.31-0.37 and a transition error of 1.7-2.3 mV, with the map irregular at
+    -40.5; factor 2 gave 0.55, a transition error of 0.0 mV and the 4-spike bursts at -40.5.
+
     ``num_threads``: torch.set_num_threads during fit and simulation (restored afterwards); None leaves
     torch alone. Default 1: the networks are tiny, and on a shared 2-core machine two threads made
     one VAE step 60x slower (1.7 ms vs 100 ms measured) through thread contention.
@@ -81,6 +95,8 @@ class FitConfig(ConfigBase):
     num_threads: int | None = 1
     n_candidates: int = 5
     good_score: float = 0.05
+    n_jobs: int | None = None
+    tagged_steps_factor: float = 2.0
 
     def __post_init__(self):
         if not isinstance(self.vae, VAEConfig):
@@ -101,6 +117,9 @@ class FitConfig(ConfigBase):
         if self.single_c_scale is not None:
             check_positive("single_c_scale", self.single_c_scale)
         check_int_range("n_candidates", self.n_candidates, 1)
+        if self.n_jobs is not None:
+            check_int_range("n_jobs", self.n_jobs, 1)
+        check_range("tagged_steps_factor", self.tagged_steps_factor, 0.01, 100.0)
         check_positive("good_score", self.good_score, allow_zero=True)
         if self.num_threads is not None:
             check_int_range("num_threads", self.num_threads, 1)

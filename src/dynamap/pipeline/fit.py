@@ -15,12 +15,14 @@ values as c (normalised internally); training pairs never cross segment boundari
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import time
 
 import numpy as np
 import torch
 
 from .._core.errors import InputError
+from .._core.forking import can_fork, run_forked, usable_cores
 from .._core.types import Series
 from ..embedding.delay import DelayWindows
 from ..embedding.rules import SamplingChoice, choose_sampling
@@ -180,15 +182,28 @@ class DynamapModel:
                 for r in res]
         self.c_shift_ = [0.0] * len(self.param_values_)
         c_norm = [float(v) for v in self.normalise_c(np.asarray(self.param_values_))]
+        mcfg = cfg.map
+        if self.mode_ == "tagged" and cfg.tagged_steps_factor != 1.0:
+            steps = tuple(max(1, round(n * cfg.tagged_steps_factor)) for n in mcfg.stage_steps)
+            mcfg = dataclasses.replace(mcfg, stage_steps=steps)
+
+        def candidate(job: tuple[int, bool]):
+            k, here = job
+            return fit_map(latents, c_norm, mcfg, seed=self.seed, decode=self._decode_torch, refs=refs,
+                           dt=self.dt_, threshold=self.spike_threshold_, candidate=k,
+                           progress=progress and here)
+
+        n_jobs = cfg.n_jobs
+        if n_jobs is None:
+            n_jobs = usable_cores() if can_fork() and cfg.num_threads == 1 else 1
         best, cand_hist = None, []
-        for k in range(cfg.n_candidates):
-            fmap, map_hist = fit_map(
-                latents, c_norm, cfg.map, seed=self.seed, decode=self._decode_torch, refs=refs,
-                dt=self.dt_, threshold=self.spike_threshold_, candidate=k, progress=progress,
-            )
-            cand_hist.append(map_hist)
-            if best is None or map_hist["selected_score"] < best[0]:
-                best = (map_hist["selected_score"], fmap, k)
+        for first in range(0, cfg.n_candidates, n_jobs):  # a round: n_jobs candidates side by side
+            ks = range(first, min(first + n_jobs, cfg.n_candidates))
+            for k, (fmap, map_hist) in zip(ks, run_forked(candidate, [(k, k == first) for k in ks],
+                                                          wait_factor=3.0, wait_s=300.0)):
+                cand_hist.append(map_hist)
+                if best is None or map_hist["selected_score"] < best[0]:
+                    best = (map_hist["selected_score"], fmap, k)
             if best[0] <= cfg.good_score:
                 break
         self.map_ = best[1]
