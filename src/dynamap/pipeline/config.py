@@ -58,8 +58,9 @@ class FitConfig(ConfigBase):
     in the fit's free-running check the best-scoring candidate of each seed had ISI W1 2.1, 1.7, 1.3, 13
     and 8.8 % of the mean ISI and D_H 0.20, 0.18, 0.11, 0.40, 0.30. Stopping at the first score below
     0.3 (the earlier default) gave 8.8, 1.7, 4.9, 13, 8.8 % and D_H 0.28, 0.18, 0.17, 0.40, 0.30, and
-    below 0.1 seed 2 stops at its third candidate (4.9 %, D_H 0.17). Five candidates take about 4-5
-    minutes on 2 cores.
+    below 0.1 seed 2 stops at its third candidate (4.9 %, D_H 0.17). Five candidates took 4-5 minutes
+    on 2 cores one after the other, and 141 s two at a time (``n_jobs``; seed 0, V_S=-40; the same
+    chosen candidate and score).
 
     ``n_jobs``: candidates trained side by side, each in its own forked process (the first in this
     one); a round of ``n_jobs`` candidates is trained before the ``good_score`` test. None: the usable
