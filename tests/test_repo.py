@@ -35,3 +35,15 @@ def test_layers_point_down():
                 if top in RANK and RANK[top] > own:
                     bad.append(f"{'/'.join(rel)} imports {top}")
     assert not bad, bad
+
+
+def test_benchmark_scripts_import(monkeypatch):
+    """Each benchmark imports (its names from dynamap exist) and has a main(); none is run here."""
+    import importlib.util
+
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    for path in sorted((ROOT / "benchmarks").glob("*.py")):
+        spec = importlib.util.spec_from_file_location(f"_bench_{path.stem}", path)
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+        assert callable(getattr(mod, "main", None)), path.name
