@@ -187,11 +187,11 @@ class DynamapModel:
             steps = tuple(max(1, round(n * cfg.tagged_steps_factor)) for n in mcfg.stage_steps)
             mcfg = dataclasses.replace(mcfg, stage_steps=steps)
 
-        def candidate(job: tuple[int, bool]):
-            k, here = job
+        def candidate(job: tuple[int, str | None]):
+            k, label = job  # label: the round's progress bar, shown by its first candidate only
             return fit_map(latents, c_norm, mcfg, seed=self.seed, decode=self._decode_torch, refs=refs,
                            dt=self.dt_, threshold=self.spike_threshold_, candidate=k,
-                           progress=progress and here)
+                           progress=progress and label is not None, label=label)
 
         n_jobs = cfg.n_jobs
         if n_jobs is None:
@@ -199,8 +199,9 @@ class DynamapModel:
         best, cand_hist = None, []
         for first in range(0, cfg.n_candidates, n_jobs):  # a round: n_jobs candidates side by side
             ks = range(first, min(first + n_jobs, cfg.n_candidates))
-            for k, (fmap, map_hist) in zip(ks, run_forked(candidate, [(k, k == first) for k in ks],
-                                                          wait_factor=3.0, wait_s=300.0)):
+            label = f"map candidate {first}" if len(ks) == 1 else f"map candidates {first}-{ks[-1]}"
+            jobs = [(k, label if k == first else None) for k in ks]
+            for k, (fmap, map_hist) in zip(ks, run_forked(candidate, jobs, wait_factor=3.0, wait_s=300.0)):
                 cand_hist.append(map_hist)
                 if best is None or map_hist["selected_score"] < best[0]:
                     best = (map_hist["selected_score"], fmap, k)

@@ -50,12 +50,14 @@ def fit_map(
     threshold: float,
     candidate: int = 0,
     progress: bool = False,
+    label: str | None = None,
 ) -> tuple[ParametricMap, dict]:
     """Train F on standardised latent segments ``latents`` (each (n_i, d)) with control ``c_norm[i]``.
 
     ``decode`` maps (N, d) standardised states to the observable in data units; ``refs`` are the data's
     spike statistics per segment at step ``dt``; ``candidate`` picks an independent random stream
-    (initialisation and batches) for the same seed. Returns the selected map and a JSON-able history.
+    (initialisation and batches) for the same seed; ``label`` names the progress bar (default
+    "map candidate <candidate>"). Returns the selected map and a JSON-able history.
     """
     gen, rng = generators(seed, 200 + candidate)
     d = latents[0].shape[1]
@@ -135,7 +137,7 @@ def fit_map(
     hist = {"loss": [], "select": [], "stage_of_step": []}
     top: list[tuple[float, int, dict]] = []  # the final_top best checkpoints of the short runs
     step = 0
-    bar = tqdm(total=total_steps, desc=f"map candidate {candidate}", disable=not progress, leave=False)
+    bar = tqdm(total=total_steps, desc=label or f"map candidate {candidate}", disable=not progress, leave=False)
     for stage, (horizon, n_steps) in enumerate(zip(cfg.horizons, cfg.stage_steps)):
         valid = _starts_ok(seg, horizon)
         offs = torch.arange(horizon + 1)
