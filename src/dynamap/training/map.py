@@ -218,7 +218,7 @@ def fit_map(
     hist["c_shift"] = [0.0] * n_seg
     if cfg.c_shifts and cfg.final_steps:
         # calibrate the control input: per segment, the shift of c (normalised units) whose long free
-        # runs score best; 0 is in the grid, so the calibrated score is never worse
+        # runs score best; 0 is in the grid, so it never scores worse than no shift in the same runs
         grid = np.unique(np.r_[0.0, np.asarray(cfg.c_shifts, dtype=np.float64)])
         scores, details = evaluate_shifts(cfg.final_steps, cfg.final_transient, grid)
         # segments with the same control value share one shift: pick by their mean score
