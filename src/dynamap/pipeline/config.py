@@ -60,7 +60,10 @@ class FitConfig(ConfigBase):
     0.3 (the earlier default) gave 8.8, 1.7, 4.9, 13, 8.8 % and D_H 0.28, 0.18, 0.17, 0.40, 0.30, and
     below 0.1 seed 2 stops at its third candidate (4.9 %, D_H 0.17). Five candidates took 4-5 minutes
     on 2 cores one after the other, and 141 s two at a time (``n_jobs``; seed 0, V_S=-40; the same
-    chosen candidate and score).
+    chosen candidate and score). Five candidates leave one core idle in the last round on 2 cores;
+    a sixth (free there) was measured and not adopted: it did not win for seeds 0, 3 and 4 at
+    V_S=-40, the seeds that train all candidates (its scores 0.21, 1.39 and 1.61, against 0.145,
+    0.176 and 0.334).
 
     ``n_jobs``: candidates trained side by side, each in its own forked process (the first in this
     one); a round of ``n_jobs`` candidates is trained before the ``good_score`` test. None: the usable
