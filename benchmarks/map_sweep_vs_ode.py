@@ -38,10 +38,9 @@ from scipy.integrate import solve_ivp  # noqa: E402
 from sweep_vs_scipy import rhs  # noqa: E402  (the Python HH right-hand side)
 
 import dynamap  # noqa: E402
-from dynamap._core.forking import usable_cores  # noqa: E402
 from dynamap.analysis.regimes import classify  # noqa: E402
 from dynamap.analysis.sweep import SweepSettings, sweep_system  # noqa: E402
-from dynamap.pipeline.bundle_ops import SPLIT_MIN_VALUES, load_model, sweep_model  # noqa: E402
+from dynamap.pipeline.bundle_ops import load_model, sweep_model, sweep_processes  # noqa: E402
 
 HH = dynamap.get_system("hh-burster")
 DT_ODE = 0.005
@@ -120,7 +119,7 @@ def main():
         regs[p["regime"]] = regs.get(p["regime"], 0) + 1
     print(f"map regimes over c: {regs}; ODE sweep points ok: "
           f"{sum(p.get('status', 'ok') == 'ok' for p in ours.points)}/{a.num}")
-    cores = max(1, min(usable_cores(), a.num // SPLIT_MIN_VALUES))
+    cores = sweep_processes(model, a.num)
     print(f"learned map sweep (one batch, {cores} processes): {map_s:8.2f} s")
     print(f"learned map sweep (one process, decoding thread): {one_s:8.2f} s   -> the split is "
           f"{one_s / map_s:4.2f}x faster")

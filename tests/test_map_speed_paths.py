@@ -175,3 +175,12 @@ def test_a_hung_child_is_stopped_and_its_part_redone(monkeypatch):
     assert time.perf_counter() - t0 < 30.0
     np.testing.assert_array_equal(x, ref[0])
     np.testing.assert_array_equal(f, ref[1])
+
+
+def test_default_split_needs_enough_values_per_process():
+    from dynamap._core.forking import default_jobs
+
+    m = _model()
+    assert bundle_ops.sweep_processes(m, bundle_ops.SPLIT_MIN_VALUES - 1) == 1
+    assert bundle_ops.sweep_processes(m, 10_000) == default_jobs(m.config.num_threads)
+    assert bundle_ops.sweep_processes(m, 2 * bundle_ops.SPLIT_MIN_VALUES) == min(2, default_jobs(1))

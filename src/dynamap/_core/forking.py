@@ -23,7 +23,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
-__all__ = ["can_fork", "run_forked", "usable_cores"]
+__all__ = ["can_fork", "default_jobs", "run_forked", "usable_cores"]
 
 
 def usable_cores() -> int:
@@ -38,6 +38,12 @@ def can_fork() -> bool:
     """Whether work is split over forked processes by default: on Linux (elsewhere fork is missing,
     or unsafe with the system's libraries)."""
     return sys.platform.startswith("linux") and hasattr(os, "fork")
+
+
+def default_jobs(num_threads: int | None) -> int:
+    """How many pieces of work run side by side by default: the usable cores when forking is on by
+    default (:func:`can_fork`) and each piece runs torch on one thread (``num_threads`` 1), else 1."""
+    return usable_cores() if can_fork() and num_threads == 1 else 1
 
 
 def _wait(pid: int, deadline: float) -> int | None:

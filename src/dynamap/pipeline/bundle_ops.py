@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from .._core.errors import InputError
-from .._core.forking import can_fork, run_forked, usable_cores
+from .._core.forking import default_jobs, run_forked, usable_cores
 from .._core.types import Series
 from ..analysis.regimes import classify
 from ..io.outputs import staged_dir, write_json
@@ -34,6 +34,7 @@ __all__ = [
     "lyapunov_model",
     "simulate_model",
     "sweep_model",
+    "sweep_processes",
 ]
 
 #: default transient and record length of a model orbit, in map steps (our choice: enough for about a
@@ -118,6 +119,12 @@ SPLIT_MIN_VALUES = 48
 #: a child process that has not finished CHILD_WAIT_FACTOR times the parent's own part plus
 #: CHILD_WAIT_S seconds after the parent is stopped, and its part is iterated in the parent
 CHILD_WAIT_FACTOR, CHILD_WAIT_S = 3.0, 30.0
+
+
+def sweep_processes(model, n_values: int) -> int:
+    """The default number of processes :func:`iterate_model` splits ``n_values`` values over."""
+    threads = getattr(getattr(model, "config", None), "num_threads", None)
+    return max(1, min(default_jobs(threads), n_values // SPLIT_MIN_VALUES))
 
 
 def _fast_stepper(model, c: torch.Tensor):
@@ -210,10 +217,10 @@ def iterate_model(
     Diverged rows are NaN. A value's orbit is the same alone, inside a batch, or in any part of a split
     batch (bit for bit).
 
-    ``processes`` splits the values into parts (default on Linux, for a model with ``num_threads``
-    1: the usable cores, at most one per :data:`SPLIT_MIN_VALUES` values; otherwise 1); every part but
-    the first runs in a forked child process (:func:`dynamap._core.forking.run_forked`), which writes
-    its orbits into shared memory. Each part runs its own step loop (:func:`_fast_stepper`, torch
+    ``processes`` splits the values into parts (default :func:`sweep_processes`: on Linux, for a
+    model with ``num_threads`` 1, the usable cores, at most one per :data:`SPLIT_MIN_VALUES` values;
+    otherwise 1); every part but the first runs in a forked child process
+    (:func:`dynamap._core.forking.run_forked`), which writes its orbits into shared memory. Each part runs its own step loop (:func:`_fast_stepper`, torch
     limited to the model's ``num_threads``) and decodes its finished blocks of states itself. With one
     part, finished blocks are decoded by one background thread (on a machine with several cores)
     while the loop goes on, so decoding overlaps the iteration. A child that fails or does not finish
@@ -236,8 +243,7 @@ def iterate_model(
     x0 = np.asarray(x0, dtype=np.float64).reshape(n_b, d)
     cores = usable_cores()
     if processes is None:
-        one_thread = getattr(getattr(model, "config", None), "num_threads", None) == 1
-        processes = min(cores, n_b // SPLIT_MIN_VALUES) if can_fork() and one_thread else 1
+        processes = sweep_processes(model, n_b)
     parts = np.array_split(np.arange(n_b), max(1, min(int(processes), n_b)))
     shared = len(parts) > 1
     xs = _shared((n_b, n_steps)) if shared else np.empty((n_b, n_steps))

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from .._core.errors import InputError
-from .._core.forking import can_fork, run_forked, usable_cores
+from .._core.forking import default_jobs, run_forked
 from .._core.types import Series
 from ..embedding.delay import DelayWindows
 from ..embedding.rules import SamplingChoice, choose_sampling
@@ -193,9 +193,7 @@ class DynamapModel:
                            dt=self.dt_, threshold=self.spike_threshold_, candidate=k,
                            progress=progress and label is not None, label=label)
 
-        n_jobs = cfg.n_jobs
-        if n_jobs is None:
-            n_jobs = usable_cores() if can_fork() and cfg.num_threads == 1 else 1
+        n_jobs = default_jobs(cfg.num_threads) if cfg.n_jobs is None else cfg.n_jobs
         best, cand_hist = None, []
         for first in range(0, cfg.n_candidates, n_jobs):  # a round: n_jobs candidates side by side
             ks = range(first, min(first + n_jobs, cfg.n_candidates))
