@@ -133,9 +133,10 @@ def _fast_stepper(model, c: torch.Tensor):
 
 
 def _iterate_part(model, x0: np.ndarray, c_values: np.ndarray, n_steps: int, n_transient: int,
-                  xs: np.ndarray, final: np.ndarray, *, overlap: bool, bar=None) -> None:
+                  xs: np.ndarray, final: np.ndarray, *, overlap: bool, bar) -> None:
     """Iterate the values ``c_values`` from ``x0`` (B, d) in one step loop; write the decoded orbits into
-    ``xs`` (B, n_steps) and the final states into ``final`` (B, d), NaN where a row diverged.
+    ``xs`` (B, n_steps) and the final states into ``final`` (B, d), NaN where a row diverged; ``bar``
+    (a tqdm bar, possibly disabled) counts the steps.
 
     With ``overlap``, finished blocks of states are decoded by one background thread while the loop
     goes on; otherwise each block is decoded in this thread when it is done."""
@@ -165,10 +166,9 @@ def _iterate_part(model, x0: np.ndarray, c_values: np.ndarray, n_steps: int, n_t
             spare = torch.empty_like(z)
             for k in range(n_transient):
                 z, spare = step(z, spare), z
-                if bar is not None and k % 1000 == 999:
+                if k % 1000 == 999:
                     bar.update(1000)
-            if bar is not None:
-                bar.update(n_transient % 1000)
+            bar.update(n_transient % 1000)
             k0 = 0
             for k, out in enumerate(states.unbind(0), 1):
                 z = step(z, out)
@@ -177,8 +177,7 @@ def _iterate_part(model, x0: np.ndarray, c_values: np.ndarray, n_steps: int, n_t
                         decode(k0, k)
                     else:
                         jobs.append(pool.submit(decode, k0, k))
-                    if bar is not None:
-                        bar.update(k - k0)
+                    bar.update(k - k0)
                     k0 = k
             for job in jobs:
                 job.result()
