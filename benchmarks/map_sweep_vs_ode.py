@@ -52,7 +52,7 @@ def quick_model():
     from dynamap.training.config import MapConfig, VAEConfig
 
     v = dynamap.simulate(HH, {"V_S": -40.0}, t_end=400.0, transient=200.0, dt=DT_ODE).series("V")
-    cfg = FitConfig(spike_threshold=-30.0, n_candidates=1,
+    cfg = FitConfig(spike_threshold=-30.0, n_candidates=1, restarts=0,
                     vae=VAEConfig(latent_min=3, latent_max=3, steps_per_dim=100, refine_steps=20,
                                   eval_windows=256),
                     map=MapConfig(stage_steps=(100, 20, 20), select_every=50, select_starts=2,

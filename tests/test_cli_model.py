@@ -14,6 +14,7 @@ from dynamap.pipeline.fit import FitConfig
 from dynamap.training.config import MapConfig, VAEConfig
 
 TINY = FitConfig(
+    restarts=0,
     vae=VAEConfig(hidden=16, latent_min=1, latent_max=2, steps_per_dim=40, refine_steps=10, eval_windows=256),
     map=MapConfig(hidden=16, horizons=(1, 3), stage_steps=(30, 20), batch_size=32, select_every=10,
                   select_starts=2, select_steps=300, select_transient=50, final_steps=600, final_transient=100),
@@ -58,6 +59,20 @@ def test_fit_prints_the_free_running_check(workdir, tmp_path, capsys):
     said = [line for line in err if line.startswith("control input calibrated")]
     assert said == ([f"control input calibrated (normalised shift per training value): {shift:+g} at {value:g}"]
                     if shift else [])
+
+
+def test_fit_prints_its_rounds(workdir, tmp_path, capsys):
+    cfg = tmp_path / "rounds.json"
+    cfg.write_text(FitConfig.from_dict({**TINY.to_dict(), "n_candidates": 1, "restarts": 1,
+                                        "restart_score": 0.0}).to_json())
+    assert main(["fit", str(workdir / "v-40.csv"), "--config", str(cfg), "--quiet",
+                 "--out", str(tmp_path / "m")]) == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    hist = json.loads((tmp_path / "m" / "fit_report.json").read_text())["map"]
+    scores = ", ".join(f"{r['selected_score']:.3g}" for r in hist["rounds"])
+    said = [line for line in err if "fit rounds" in line]
+    assert said == [f"2 fit rounds (VAE and map candidates, fresh random streams; selection scores {scores}): "
+                    f"kept round {hist['round'] + 1}"]
 
 
 def test_bundle_contents(bundle):

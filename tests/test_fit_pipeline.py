@@ -8,13 +8,14 @@ import torch
 
 from dynamap import InputError, Series, get_system, simulate
 from dynamap._core.protocols import MapLike
-from dynamap.pipeline.fit import DynamapModel, FitConfig
+from dynamap.pipeline.fit import DynamapModel, FitConfig, round_seed
 from dynamap.training.config import MapConfig, VAEConfig
 
 TINY = FitConfig(
     vae=VAEConfig(hidden=16, latent_min=1, latent_max=2, steps_per_dim=40, refine_steps=10,
                   eval_windows=256),
     n_candidates=1,
+    restarts=0,
     map=MapConfig(hidden=16, horizons=(1, 3), stage_steps=(30, 20), batch_size=32, states_per_batch=32,
                   select_every=10,
                   select_starts=2, select_steps=300, select_transient=50, final_steps=600, final_transient=100),
@@ -154,6 +155,35 @@ def test_candidates_side_by_side_equal_one_by_one(hh_series):
     assert h1["selected_candidate"] == h2["selected_candidate"]
     for k, v in one.map_.state_dict().items():
         torch.testing.assert_close(two.map_.state_dict()[k], v, rtol=0, atol=0)
+
+
+def test_restart_rounds_keep_the_best_round(hh_series, tiny_model):
+    series = hh_series[0]
+    cfg = FitConfig.from_dict({**TINY.to_dict(), "restarts": 2, "restart_score": 0.0})
+    m = DynamapModel(cfg, seed=0).fit([series], progress=False)
+    rounds = m.history_["map"]["rounds"]
+    assert [r["seed"] for r in rounds] == [0, round_seed(0, 1), round_seed(0, 2)]
+    assert len({r["seed"] for r in rounds}) == 3
+    # round 0 is the fit without restarts (same random streams)
+    assert rounds[0]["selected_score"] == tiny_model.history_["map"]["selected_score"]
+    scores = [r["selected_score"] for r in rounds]
+    best = int(np.argmin(scores))
+    assert m.history_["map"]["round"] == best
+    assert m.history_["map"]["selected_score"] == min(scores)
+    assert m.latent_dim_ == rounds[best]["latent_dim"]
+    # the VAE, standardisation and anchors are the chosen round's: the training series' recovered
+    # states are standardised exactly, and the anchors are among them
+    z = m.transform(series)
+    np.testing.assert_allclose(z.mean(0), 0.0, atol=1e-3)
+    np.testing.assert_allclose(z.std(0), 1.0, atol=1e-3)
+    pos = np.linspace(0, z.shape[0] - 1, m.anchors_.shape[0]).astype(int)
+    np.testing.assert_allclose(m.anchors_, z[pos], atol=1e-5)
+    # a round scoring at most restart_score ends the fit; tagged mode has its own count (0)
+    once = DynamapModel(FitConfig.from_dict({**cfg.to_dict(), "restart_score": 1e9}), seed=0).fit(
+        [series], progress=False)
+    assert len(once.history_["map"]["rounds"]) == 1
+    tagged = DynamapModel(cfg, seed=0).fit(hh_series, param_values=[-40.0, -37.0], progress=False)
+    assert len(tagged.history_["map"]["rounds"]) == 1
 
 
 def test_tagged_mode_trains_longer(hh_series):

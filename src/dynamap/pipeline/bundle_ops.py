@@ -433,6 +433,11 @@ def fit_from_files(
         write_json(metrics, tmp / "metrics.json")
     print(f"wrote model bundle to {out} (latent dimension {model.latent_dim_}, map step {model.dt_:g})",
           file=sys.stderr)
+    rounds = model.history_["map"].get("rounds", [])
+    if len(rounds) > 1:
+        scores = ", ".join(f"{r['selected_score']:.3g}" for r in rounds)
+        print(f"{len(rounds)} fit rounds (VAE and map candidates, fresh random streams; selection scores "
+              f"{scores}): kept round {model.history_['map']['round'] + 1}", file=sys.stderr)
     if any(model.c_shift_):
         shifts = ", ".join(f"{s:+g} at {v:g}" for s, v in zip(model.c_shift_, model.param_values_))
         print(f"control input calibrated (normalised shift per training value): {shifts}", file=sys.stderr)

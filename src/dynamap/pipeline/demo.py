@@ -86,6 +86,7 @@ def _quick_fit() -> FitConfig:
     return FitConfig(
         spike_threshold=-30.0,
         n_candidates=1,
+        restarts=0,
         vae=VAEConfig(hidden=16, latent_min=1, latent_max=3, steps_per_dim=60, refine_steps=20, eval_windows=256),
         map=MapConfig(hidden=16, horizons=(1, 3), stage_steps=(60, 20), batch_size=32, states_per_batch=32,
                       select_every=20, select_starts=2, select_steps=300, select_transient=50, final_steps=600, final_transient=100),

@@ -88,6 +88,13 @@ def _check_series(series_list, param_values):
     return list(series_list), param_values
 
 
+def round_seed(seed: int, r: int) -> int:
+    """The seed of round ``r`` of a fit with ``seed`` (round 0 uses the seed itself)."""
+    if r == 0:
+        return int(seed)
+    return int(np.random.SeedSequence([int(seed), 1_000_003, int(r)]).generate_state(1, dtype=np.uint32)[0])
+
+
 class DynamapModel:
     """Estimator (scikit-learn style): settings in ``__init__``, ``fit`` returns self, learned
     attributes end in ``_``. Same seed and data give the same model."""
@@ -165,19 +172,6 @@ class DynamapModel:
             self.c_scale_ = float(max(0.5 * (arr.max() - arr.min()), 1e-12))
             self.c_offset_ = 0.0
 
-        # VAE and latent dimension
-        t1 = time.perf_counter()
-        d, vae, evidence = search_latent_dim(windows, cfg.vae, seed=self.seed, progress=progress)
-        self.latent_dim_, self.vae_ = d, vae
-        timings["vae_s"] = time.perf_counter() - t1
-
-        # recovered states, standardised, split by segment
-        t2 = time.perf_counter()
-        mu = encode_windows(vae, windows)
-        self.z_mean_ = mu.mean(0).astype(np.float64)
-        self.z_std_ = np.maximum(mu.std(0), 1e-6).astype(np.float64)
-        z = (mu - self.z_mean_) / self.z_std_
-        latents = [z[windows.segment_of == i].astype(np.float32) for i in range(len(res))]
         refs = [train_stats(r[samp.window - 1 :], self.dt_, self.spike_threshold_, keep_trace=True)
                 for r in res]
         self.c_shift_ = [0.0] * len(self.param_values_)
@@ -187,29 +181,23 @@ class DynamapModel:
             steps = tuple(max(1, round(n * cfg.tagged_steps_factor)) for n in mcfg.stage_steps)
             mcfg = dataclasses.replace(mcfg, stage_steps=steps)
 
-        def candidate(job: tuple[int, str | None]):
-            k, label = job  # label: the round's progress bar, shown by its first candidate only
-            return fit_map(latents, c_norm, mcfg, seed=self.seed, decode=self._decode_torch, refs=refs,
-                           dt=self.dt_, threshold=self.spike_threshold_, candidate=k,
-                           progress=progress and label is not None, label=label)
-
-        n_jobs = default_jobs(cfg.num_threads) if cfg.n_jobs is None else cfg.n_jobs
-        best, cand_hist = None, []
-        for first in range(0, cfg.n_candidates, n_jobs):  # a round: n_jobs candidates side by side
-            ks = range(first, min(first + n_jobs, cfg.n_candidates))
-            label = f"map candidate {first}" if len(ks) == 1 else f"map candidates {first}-{ks[-1]}"
-            jobs = [(k, label if k == first else None) for k in ks]
-            for k, (fmap, map_hist) in zip(ks, run_forked(candidate, jobs, wait_factor=3.0, wait_s=300.0)):
-                cand_hist.append(map_hist)
-                if best is None or map_hist["selected_score"] < best[0]:
-                    best = (map_hist["selected_score"], fmap, k)
-            if best[0] <= cfg.good_score:
+        # rounds: a VAE (latent dimension search) and its map candidates; another round with fresh
+        # random streams while the best map scores above restart_score
+        n_rounds = 1 + (cfg.restarts if self.mode_ == "single" else cfg.tagged_restarts)
+        rounds, best = [], None
+        timings["vae_s"] = timings["map_s"] = 0.0
+        for r in range(n_rounds):
+            out = self._round(windows, len(res), refs, c_norm, mcfg, round_seed(self.seed, r), r, progress)
+            timings["vae_s"] += out["vae_s"]
+            timings["map_s"] += out["map_s"]
+            rounds.append({k: out[k] for k in ("seed", "latent_dim", "selected_score", "vae_s", "map_s")})
+            if best is None or out["selected_score"] < best["selected_score"]:
+                best = out
+            if best["selected_score"] <= cfg.restart_score:
                 break
-        self.map_ = best[1]
-        self.c_shift_ = [float(v) for v in cand_hist[best[2]]["c_shift"]]
-        map_hist = {"candidates": cand_hist, "selected_candidate": best[2], "selected_score": best[0],
-                    "c_shift": self.c_shift_}
-        timings["map_s"] = time.perf_counter() - t2
+        self._use_round(best)
+        latents = best["latents"]
+        map_hist = {**best["map_hist"], "round": best["round"], "rounds": rounds}
         anchors, anchor_c = [], []
         for i, lat in enumerate(latents):
             pos = np.linspace(0, lat.shape[0] - 1, N_ANCHORS).astype(int)
@@ -220,7 +208,7 @@ class DynamapModel:
         timings["total_s"] = time.perf_counter() - t0
         self.history_ = {
             "sampling": samp.to_dict(),
-            "latent_dim": evidence,
+            "latent_dim": best["evidence"],
             "map": map_hist,
             "data_stats": [r.to_dict() for r in refs],
             "timings": timings,
@@ -229,6 +217,56 @@ class DynamapModel:
             "seed": self.seed,
         }
         return self
+
+    def _round(self, windows, n_seg, refs, c_norm, mcfg, seed, r, progress) -> dict:
+        """One round of the fit with the random streams of ``seed``: the VAE with its latent-dimension
+        search, the recovered states, and the map candidates (side by side, ``n_jobs`` at a time)."""
+        cfg = self.config
+        t1 = time.perf_counter()
+        d, vae, evidence = search_latent_dim(windows, cfg.vae, seed=seed, progress=progress)
+        vae_s = time.perf_counter() - t1
+        t2 = time.perf_counter()
+        mu = encode_windows(vae, windows)
+        z_mean = mu.mean(0).astype(np.float64)
+        z_std = np.maximum(mu.std(0), 1e-6).astype(np.float64)
+        z = (mu - z_mean) / z_std
+        latents = [z[windows.segment_of == i].astype(np.float32) for i in range(n_seg)]
+        out = {"round": r, "seed": seed, "latent_dim": d, "vae": vae, "evidence": evidence,
+               "z_mean": z_mean, "z_std": z_std, "latents": latents}
+        self._use_round(out)  # the candidates decode their free runs with this round's VAE
+        tag = "" if r == 0 else f" (round {r + 1})"
+
+        def candidate(job: tuple[int, str | None]):
+            k, label = job  # label: the round's progress bar, shown by its first candidate only
+            return fit_map(latents, c_norm, mcfg, seed=seed, decode=self._decode_torch, refs=refs,
+                           dt=self.dt_, threshold=self.spike_threshold_, candidate=k,
+                           progress=progress and label is not None, label=label)
+
+        n_jobs = default_jobs(cfg.num_threads) if cfg.n_jobs is None else cfg.n_jobs
+        best, cand_hist = None, []
+        for first in range(0, cfg.n_candidates, n_jobs):  # n_jobs candidates side by side
+            ks = range(first, min(first + n_jobs, cfg.n_candidates))
+            label = (f"map candidate {first}" if len(ks) == 1 else f"map candidates {first}-{ks[-1]}") + tag
+            jobs = [(k, label if k == first else None) for k in ks]
+            for k, (fmap, map_hist) in zip(ks, run_forked(candidate, jobs, wait_factor=3.0, wait_s=300.0)):
+                cand_hist.append(map_hist)
+                if best is None or map_hist["selected_score"] < best[0]:
+                    best = (map_hist["selected_score"], fmap, k)
+            if best[0] <= cfg.good_score:
+                break
+        c_shift = [float(v) for v in cand_hist[best[2]]["c_shift"]]
+        out.update(map=best[1], c_shift=c_shift, selected_score=float(best[0]),
+                   map_hist={"candidates": cand_hist, "selected_candidate": best[2],
+                             "selected_score": best[0], "c_shift": c_shift},
+                   vae_s=vae_s, map_s=time.perf_counter() - t2)
+        return out
+
+    def _use_round(self, out: dict) -> None:
+        """Make a round's VAE, state standardisation and (when trained) map and shifts the model's."""
+        self.latent_dim_, self.vae_ = out["latent_dim"], out["vae"]
+        self.z_mean_, self.z_std_ = out["z_mean"], out["z_std"]
+        if "map" in out:
+            self.map_, self.c_shift_ = out["map"], out["c_shift"]
 
     # ------------------------------------------------------------------ helpers
     def normalise_c(self, c: np.ndarray) -> np.ndarray:

@@ -189,6 +189,7 @@ class MapConfig(ConfigBase):
     final_top: int = 4
     final_steps: int = 40000
     final_transient: int = 10000
+    select_shifts: tuple = ()
     c_shifts: tuple = (-0.01, -0.0075, -0.005, -0.003, -0.002, -0.001,
                        0.001, 0.002, 0.003, 0.005, 0.0075, 0.01)
 
@@ -239,6 +240,11 @@ class MapConfig(ConfigBase):
                 isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v)
                 and abs(v) <= 1.0 for v in self.c_shifts):
             raise ConfigError(f"c_shifts must be a tuple of finite numbers in [-1, 1], got {self.c_shifts!r}")
+        if not isinstance(self.select_shifts, tuple) or not all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v)
+                and abs(v) <= 1.0 for v in self.select_shifts):
+            raise ConfigError(
+                f"select_shifts must be a tuple of finite numbers in [-1, 1], got {self.select_shifts!r}")
         if self.final_steps and self.final_transient >= self.final_steps:
             raise ConfigError(
                 f"final_transient ({self.final_transient}) must be below final_steps ({self.final_steps})"
