@@ -129,15 +129,10 @@ def fit_map(
             details.append(row)
         return scores, details
 
-    spread = np.unique(np.r_[0.0, np.asarray(cfg.select_shifts, dtype=np.float64)])
-    zero_col = int(np.flatnonzero(spread == 0.0)[0])
-
     def evaluate(n_steps: int = cfg.select_steps, n_transient: int = cfg.select_transient
                  ) -> tuple[float, list[dict]]:
-        """Mean score over segments and the control offsets ``select_shifts`` (and 0); the details
-        are those of the unshifted runs."""
-        scores, details = evaluate_shifts(n_steps, n_transient, spread)
-        return float(scores.mean()), details[zero_col]
+        scores, details = evaluate_shifts(n_steps, n_transient, [0.0])
+        return float(scores[0].mean()), details[0]
 
     hist = {"loss": [], "select": [], "stage_of_step": []}
     top: list[tuple[float, int, dict]] = []  # the final_top best checkpoints of the short runs
