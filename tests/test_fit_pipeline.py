@@ -159,7 +159,7 @@ def test_candidates_side_by_side_equal_one_by_one(hh_series):
 
 def test_restart_rounds_keep_the_best_round(hh_series, tiny_model):
     series = hh_series[0]
-    cfg = FitConfig.from_dict({**TINY.to_dict(), "restarts": 2, "restart_score": 0.0})
+    cfg = FitConfig.from_dict({**TINY.to_dict(), "restarts": 2, "good_score": 0.0})
     m = DynamapModel(cfg, seed=0).fit([series], progress=False)
     rounds = m.history_["map"]["rounds"]
     assert [r["seed"] for r in rounds] == [0, round_seed(0, 1), round_seed(0, 2)]
@@ -178,8 +178,8 @@ def test_restart_rounds_keep_the_best_round(hh_series, tiny_model):
     np.testing.assert_allclose(z.std(0), 1.0, atol=1e-3)
     pos = np.linspace(0, z.shape[0] - 1, m.anchors_.shape[0]).astype(int)
     np.testing.assert_allclose(m.anchors_, z[pos], atol=1e-5)
-    # a round scoring at most restart_score ends the fit; tagged mode has its own count (0)
-    once = DynamapModel(FitConfig.from_dict({**cfg.to_dict(), "restart_score": 1e9}), seed=0).fit(
+    # a map scoring good_score or better ends the fit; tagged mode has its own count (0)
+    once = DynamapModel(FitConfig.from_dict({**cfg.to_dict(), "good_score": 1e9}), seed=0).fit(
         [series], progress=False)
     assert len(once.history_["map"]["rounds"]) == 1
     tagged = DynamapModel(cfg, seed=0).fit(hh_series, param_values=[-40.0, -37.0], progress=False)

@@ -106,7 +106,6 @@ class FitConfig(ConfigBase):
     tagged_steps_factor: float = 2.0
     restarts: int = 2
     tagged_restarts: int = 0
-    restart_score: float = 0.1
 
     def __post_init__(self):
         if not isinstance(self.vae, VAEConfig):
@@ -133,6 +132,5 @@ class FitConfig(ConfigBase):
         check_positive("good_score", self.good_score, allow_zero=True)
         check_int_range("restarts", self.restarts, 0, 100)
         check_int_range("tagged_restarts", self.tagged_restarts, 0, 100)
-        check_positive("restart_score", self.restart_score, allow_zero=True)
         if self.num_threads is not None:
             check_int_range("num_threads", self.num_threads, 1)

@@ -182,7 +182,7 @@ class DynamapModel:
             mcfg = dataclasses.replace(mcfg, stage_steps=steps)
 
         # rounds: a VAE (latent dimension search) and its map candidates; another round with fresh
-        # random streams while the best map scores above restart_score
+        # random streams while no map scores good_score or better
         n_rounds = 1 + (cfg.restarts if self.mode_ == "single" else cfg.tagged_restarts)
         rounds, best = [], None
         timings["vae_s"] = timings["map_s"] = 0.0
@@ -193,7 +193,7 @@ class DynamapModel:
             rounds.append({k: out[k] for k in ("seed", "latent_dim", "selected_score", "vae_s", "map_s")})
             if best is None or out["selected_score"] < best["selected_score"]:
                 best = out
-            if best["selected_score"] <= cfg.restart_score:
+            if best["selected_score"] <= cfg.good_score:
                 break
         self._use_round(best)
         latents = best["latents"]
