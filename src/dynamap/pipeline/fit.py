@@ -6,7 +6,9 @@ Steps (Kuptsov & Stankevich 2025, with our choices documented in :class:`FitConf
 2. delay windows R(n) (lag 1, gathered on the fly), scaled by the pooled mean/std of the series;
 3. VAE for each candidate D_r, latent dimension by the plateau rule, encoder means = recovered states;
 4. parametric map u(n+1) = F(u(n), c) on standardised states with rollout losses, checkpoint selected
-   on free-running spike statistics.
+   on free-running spike statistics;
+5. steps 3-4 form a round; when no map of a round scores ``good_score`` or better, another round
+   runs with fresh random streams (``FitConfig.restarts``) and the best map of all rounds is kept.
 
 Single-series mode: one series, one constant c. Tagged mode: several series with their parameter
 values as c (normalised internally); training pairs never cross segment boundaries.
