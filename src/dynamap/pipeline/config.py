@@ -84,7 +84,7 @@ class FitConfig(ConfigBase):
     won for seeds 0, 3 and 4). With 3 rounds at most (default), seeds 0-4 gave D_H 0.039, 0.058,
     0.056, 0.21 and 0.16 and ISI W1 0.8, 0.8, 1.0, 1.7 and 1.8 % of the mean ISI (one round: 2.1,
     0.8, 1.0, 7.6, 8.9 %); seed 5 reached the data's 4-spike bursts (D_H 0.145). Seeds 1 and 2 stop
-    after their first round; the others took 401-474 s. At -42 mV (seed 0) W1 fell from 2.5 to 1.9 %,
+    after their first round; the others took 350-474 s. At -42 mV (seed 0) W1 fell from 2.5 to 1.9 %,
     D_H stayed at 0.17. The rounds choose maps by their free runs at the training value only: away
     from it they may do better or worse (regime-sequence agreement of the c sweep, seeds 0-4: 0.2,
     0.9, 0.5, 0.7, 0.5 against 0.6, 0.9, 0.5, 0.5, 0.6 with one round). A round of a default
