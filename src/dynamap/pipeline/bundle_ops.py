@@ -219,12 +219,13 @@ def iterate_model(
     ``processes`` splits the values into parts (default :func:`sweep_processes`: on Linux, for a
     model with ``num_threads`` 1, the usable cores, at most one per :data:`SPLIT_MIN_VALUES` values;
     otherwise 1); every part but the first runs in a forked child process
-    (:func:`dynamap._core.forking.run_forked`), which writes its orbits into shared memory. Each part runs its own step loop (:func:`_fast_stepper`, torch
-    limited to the model's ``num_threads``) and decodes its finished blocks of states itself. With one
-    part, finished blocks are decoded by one background thread (on a machine with several cores)
-    while the loop goes on, so decoding overlaps the iteration. A child that fails or does not finish
-    in time (:data:`CHILD_WAIT_FACTOR`, :data:`CHILD_WAIT_S`) is stopped and its part is iterated
-    here instead, so a split never changes the result.
+    (:func:`dynamap._core.forking.run_forked`), which writes its orbits into shared memory. Each part
+    runs its own step loop (:func:`_fast_stepper`, torch limited to the model's ``num_threads``) and
+    decodes its finished blocks of states itself. With one part, finished blocks are decoded by one
+    background thread (on a machine with several cores) while the loop goes on, so decoding overlaps
+    the iteration. A child that fails or does not finish in time (:data:`CHILD_WAIT_FACTOR`,
+    :data:`CHILD_WAIT_S`) is stopped and its part is iterated here instead, so a split never changes
+    the result.
 
     Costs (measured, D_r = 4, 64 hidden units, one core): a step takes 44 us for 200 values and 30 us
     for 100; decoding takes about 0.22 us per state. Two processes on two cores were 1.10-1.13x
