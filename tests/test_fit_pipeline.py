@@ -46,9 +46,11 @@ def test_fit_attributes_and_data_rules(tiny_model):
     assert m.dt_ == pytest.approx(0.01)
     json.dumps(m.history_)  # JSON-able
     assert set(m.history_["latent_dim"]["per_dim"]) == {"1", "2"}
-    # c = 1 at the training value, plus the calibration shift picked from the grid (0 included)
+    # c = 1 at the training value, plus the calibration shift: from the grid (0 included), or one
+    # of the refined values around the grid's pick
     (shift,) = m.c_shift_
-    assert shift == 0.0 or shift in TINY.map.c_shifts
+    grid = np.r_[0.0, TINY.map.c_shifts]
+    assert np.isclose(grid[:, None] + np.r_[0.0, TINY.map.c_refine][None, :], shift, rtol=0, atol=1e-12).any()
     assert m.normalise_c(np.array([-40.0]))[0] == pytest.approx(1.0 + shift)
 
 
@@ -58,8 +60,16 @@ def test_calibration_keeps_the_best_shift_per_segment(tiny_model, hh_series):
     grid = np.asarray(cal["shifts"])
     assert 0.0 in grid and set(TINY.map.c_shifts) <= set(grid)
     (scores,) = cal["scores"]  # one segment: its score for each shift
-    assert cand["c_shift"] == [grid[int(np.argmin(scores))]]
-    assert cand["selected_score"] == pytest.approx(min(scores))
+    pick = grid[int(np.argmin(scores))]
+    # the refinement tries the pick plus each c_refine offset and keeps the best if it beats the pick
+    (fine,), (fscores,) = cal["refine"]["shifts"], cal["refine"]["scores"]
+    np.testing.assert_allclose(fine, pick + np.asarray(TINY.map.c_refine), atol=1e-12)
+    if min(fscores) < min(scores):
+        assert cand["c_shift"] == [fine[int(np.argmin(fscores))]]
+        assert cand["selected_score"] == pytest.approx(min(fscores))
+    else:
+        assert cand["c_shift"] == [pick]
+        assert cand["selected_score"] == pytest.approx(min(scores))
     assert cand["selected_score"] <= cal["unshifted_score"]
     # off: no shift, no calibration record
     off = FitConfig.from_dict({**TINY.to_dict(), "map": {**TINY.map.to_dict(), "c_shifts": []}})
@@ -77,11 +87,12 @@ def test_calibration_shifts_interpolate_between_training_values():
 
 
 @pytest.mark.parametrize("bad", [(0.0, "x"), (2.0,), (float("nan"),), [0.01]])
-def test_bad_c_shifts_are_config_errors(bad):
+@pytest.mark.parametrize("field", ["c_shifts", "c_refine"])
+def test_bad_c_shifts_are_config_errors(bad, field):
     from dynamap import ConfigError
 
-    with pytest.raises(ConfigError, match="c_shifts"):
-        MapConfig(c_shifts=bad)
+    with pytest.raises(ConfigError, match=field):
+        MapConfig(**{field: bad})
 
 
 def test_same_seed_same_model(hh_series, tiny_model):

@@ -151,6 +151,44 @@ def test_map_config_validates_new_fields():
     assert MapConfig.from_json(cfg.to_json()) == cfg
 
 
+def test_final_runs_default_to_the_check_length():
+    """Unset, the final selection runs are as long as the fit's free-running check: the compared
+    samples plus the check's transient; set, both lengths are taken as given (both or neither)."""
+    from dynamap import ConfigError
+    from dynamap.training.freerun import CHECK_TRANSIENT_FRACTION
+
+    assert CHECK_TRANSIENT_FRACTION == 0.25
+    assert MapConfig().final_run(60000) == (75000, 15000)
+    assert MapConfig(final_steps=800, final_transient=200).final_run(60000) == (800, 200)
+    for bad in (dict(final_steps=800), dict(final_transient=200)):
+        with pytest.raises(ConfigError, match="both"):
+            MapConfig(**bad)
+
+
+def test_shift_calibration_in_chunks_equals_one_batch(monkeypatch):
+    """The calibration runs go through in batches of at most MAX_COLUMNS free runs; the chunking
+    changes neither the scores nor the chosen shift. Unset final lengths follow the data (check)."""
+    import dynamap.training.map as tm
+
+    lat = _circle_latents()
+
+    def decode(z):
+        return z[:, 0] * 40.0 - 20.0
+
+    ref = train_stats(decode(torch.from_numpy(lat)).numpy(), 1.0, 10.0, keep_trace=True)
+    cfg = MapConfig(hidden=16, horizons=(1, 4), stage_steps=(200, 50), batch_size=64, states_per_batch=64,
+                    select_every=50, select_starts=2, select_steps=400, select_transient=100,
+                    c_shifts=(-0.01, 0.01, 0.02))
+    kw = dict(seed=0, decode=decode, refs=[ref], dt=1.0, threshold=10.0)
+    _, whole = fit_map([lat], [1.0], cfg, **kw)
+    monkeypatch.setattr(tm, "MAX_COLUMNS", 3)  # 2 starts per shift: one shift per batch
+    _, parts = fit_map([lat], [1.0], cfg, **kw)
+    half = lat.shape[0] // 2
+    assert whole["final_run"] == [half + half // 4, half // 4]
+    np.testing.assert_allclose(parts["calibration"]["scores"], whole["calibration"]["scores"], atol=1e-6)
+    assert parts["c_shift"] == whole["c_shift"]
+
+
 @pytest.mark.parametrize("extra", [dict(weighting="relative", rel_floor=1.0),
                                    dict(noise=0.01, noise_mode="transverse"),
                                    dict(noise=0.01, noise_mode="speed", stage_noise=(0.01, 0.0)),
@@ -173,8 +211,10 @@ def test_fit_map_options_learn_the_rotation(extra):
     assert np.sqrt(np.mean((pred - lat[1:]) ** 2)) < 0.2 * step
     best = min(hist["final"], key=lambda f: f["long_score"])
     assert hist["selected_step"] == best["step"]  # the long runs pick the checkpoint
-    # then the control's calibration: the best of the shifted long runs, never worse than no shift
+    # then the control's calibration: the best of the shifted long runs (and of the refined shifts
+    # around the grid's pick), never worse than no shift
     (scores,) = hist["calibration"]["scores"]
-    assert hist["selected_score"] == pytest.approx(min(scores))
+    (fine,) = hist["calibration"]["refine"]["scores"]
+    assert hist["selected_score"] == pytest.approx(min(min(scores), min(fine)))
     assert hist["selected_score"] <= hist["calibration"]["unshifted_score"]
     assert best["isi_ratios"][0] == pytest.approx(1.0, abs=0.05)  # the free run keeps the period of 40 steps

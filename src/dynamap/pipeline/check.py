@@ -15,11 +15,9 @@ from .._core.errors import InputError
 from .._core.types import Series
 from ..analysis.metrics import compare_series
 from ..analysis.regimes import classify
+from ..training.freerun import CHECK_TRANSIENT_FRACTION
 
 __all__ = ["free_running_check", "check_summary", "CHECK_TRANSIENT_FRACTION"]
-
-#: transient of the free run, as a fraction of the compared length (our choice)
-CHECK_TRANSIENT_FRACTION = 0.25
 
 
 def _resample(model, s: Series) -> np.ndarray:

@@ -123,7 +123,7 @@ class FitConfig(ConfigBase):
     single_c_scale: float | None = None
     num_threads: int | None = 1
     n_candidates: int = 5
-    good_score: float = 0.05
+    good_score: float = 0.1
     n_jobs: int | None = None
     tagged_steps_factor: float = 2.0
     restarts: int = 2

@@ -13,12 +13,18 @@ import numpy as np
 
 from .._core.errors import ConfigError
 from ._config import ConfigBase, check_choice, check_int_range, check_positive, check_range
+from .freerun import CHECK_TRANSIENT_FRACTION
 
 __all__ = ["VAEConfig", "MapConfig", "ACTIVATIONS"]
 
 ACTIVATIONS = ("tanh", "silu", "gelu", "elu")
 WEIGHTINGS = ("none", "increment", "relative")
 NOISE_MODES = ("isotropic", "transverse", "speed")
+#: default calibration grid of the control input (normalised units): steps of 0.0025 up to +-0.03,
+#: finer (0.001) near 0
+C_SHIFTS = tuple(float(v) for v in np.unique(np.round(np.r_[np.arange(-12, 13) * 0.0025,
+                                                             -0.003, -0.002, -0.001, 0.001, 0.002, 0.003], 6))
+                 if v != 0.0)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -190,10 +196,10 @@ class MapConfig(ConfigBase):
     select_transient: int = 1000
     select_spectral: float = 1.0
     final_top: int = 4
-    final_steps: int = 40000
-    final_transient: int = 10000
-    c_shifts: tuple = (-0.01, -0.0075, -0.005, -0.003, -0.002, -0.001,
-                       0.001, 0.002, 0.003, 0.005, 0.0075, 0.01)
+    final_steps: int | None = None
+    final_transient: int | None = None
+    c_shifts: tuple = C_SHIFTS
+    c_refine: tuple = (-0.00125, -0.000625, 0.000625, 0.00125)
 
     def __post_init__(self):
         check_int_range("hidden", self.hidden, 2)
@@ -236,12 +242,22 @@ class MapConfig(ConfigBase):
         check_int_range("select_transient", self.select_transient, 0)
         check_positive("select_spectral", self.select_spectral, allow_zero=True)
         check_int_range("final_top", self.final_top, 1)
-        check_int_range("final_steps", self.final_steps, 0)
-        check_int_range("final_transient", self.final_transient, 0)
+        if (self.final_steps is None) != (self.final_transient is None):
+            raise ConfigError(
+                f"final_steps and final_transient must both be null (as long as the free-running check) "
+                f"or both integers, got {self.final_steps!r} and {self.final_transient!r}"
+            )
+        if self.final_steps is not None:
+            check_int_range("final_steps", self.final_steps, 0)
+            check_int_range("final_transient", self.final_transient, 0)
         if not isinstance(self.c_shifts, tuple) or not all(
                 isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v)
                 and abs(v) <= 1.0 for v in self.c_shifts):
             raise ConfigError(f"c_shifts must be a tuple of finite numbers in [-1, 1], got {self.c_shifts!r}")
+        if not isinstance(self.c_refine, tuple) or not all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v)
+                and abs(v) <= 1.0 for v in self.c_refine):
+            raise ConfigError(f"c_refine must be a tuple of finite numbers in [-1, 1], got {self.c_refine!r}")
         if self.final_steps and self.final_transient >= self.final_steps:
             raise ConfigError(
                 f"final_transient ({self.final_transient}) must be below final_steps ({self.final_steps})"
@@ -250,6 +266,15 @@ class MapConfig(ConfigBase):
             raise ConfigError(
                 f"select_transient ({self.select_transient}) must be below select_steps ({self.select_steps})"
             )
+
+    def final_run(self, n_check: int) -> tuple[int, int]:
+        """(map steps, transient) of the final selection runs for a free-running check that compares
+        ``n_check`` samples: ``final_steps`` and ``final_transient``, or when they are None the check's
+        own length, ``n_check`` plus its transient."""
+        if self.final_steps is not None:
+            return int(self.final_steps), int(self.final_transient)
+        transient = int(CHECK_TRANSIENT_FRACTION * n_check)
+        return int(n_check) + transient, transient
 
     def _check_per_stage(self, name: str, what: str, check) -> None:
         """``name`` is None or a tuple with one value per stage, each passing ``check(label, value)``."""

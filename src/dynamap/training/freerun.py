@@ -21,11 +21,14 @@ from scipy.stats import wasserstein_distance
 from ..analysis.metrics import power_spectrum_hellinger
 from ..analysis.spikes import burst_stats, spike_times
 
-__all__ = ["TrainStats", "train_stats", "score", "SILENT", "DIVERGED", "MIN_SPIKES"]
+__all__ = ["TrainStats", "train_stats", "score", "SILENT", "DIVERGED", "MIN_SPIKES", "CHECK_TRANSIENT_FRACTION"]
 
 SILENT = 10.0
 DIVERGED = 100.0
 MIN_SPIKES = 3
+#: transient of a free run as a fraction of its compared length, in the fit's free-running check and
+#: in the final selection runs that mimic it (our choice)
+CHECK_TRANSIENT_FRACTION = 0.25
 
 
 @dataclasses.dataclass(frozen=True)

@@ -17,6 +17,9 @@ from .freerun import TrainStats, score, train_stats
 
 __all__ = ["fit_map", "iterate"]
 
+#: free runs iterated side by side in one batch of the selection (bounds the memory of the orbits)
+MAX_COLUMNS = 256
+
 
 def iterate(fmap: ParametricMap, z0: torch.Tensor, c: torch.Tensor, n_steps: int) -> torch.Tensor:
     """Free orbit (B, n_steps, d) from z0 (B, d), no grad (the step loop of :func:`fast_stepper`)."""
@@ -102,39 +105,51 @@ def fit_map(
 
     def evaluate_shifts(n_steps: int, n_transient: int, shifts) -> tuple[np.ndarray, list[list[dict]]]:
         """Scores (n_shift, n_seg) and details of free runs with each segment's control shifted by each
-        of ``shifts`` (normalised units), all in one batch."""
+        of ``shifts`` (normalised units; (n_shift,) for all segments alike or (n_shift, n_seg)), in
+        batches of at most ``MAX_COLUMNS`` runs."""
         shifts = np.asarray(shifts, dtype=np.float64)
-        z0 = z_eval.repeat(shifts.size, 1)
-        c0 = (c_eval.to(torch.float64).repeat(shifts.size, 1)
-              + torch.from_numpy(np.repeat(shifts, n_seg * n_start))[:, None]).to(torch.float32)
-        orbit = iterate(fmap, z0, c0, n_steps)[:, n_transient:]
-        b, t, _ = orbit.shape
-        with torch.no_grad():
-            bad = ~torch.isfinite(orbit).all(-1).all(-1) | (orbit.abs().amax((1, 2)) > 1e3)
-            x = decode(torch.nan_to_num(orbit.reshape(b * t, d), 0.0, 0.0, 0.0).clamp(-1e3, 1e3))
-        x = x.reshape(b, -1).numpy().astype(np.float64)  # decode may return several samples per state
-        x[bad.numpy()] = np.nan
-        scores = np.empty((shifts.size, n_seg))
+        if shifts.ndim == 1:
+            shifts = np.repeat(shifts[:, None], n_seg, axis=1)
+        per_chunk = max(1, MAX_COLUMNS // (n_seg * n_start))
+        scores = np.empty((shifts.shape[0], n_seg))
         details: list[list[dict]] = []
-        for j in range(shifts.size):
-            row = []
-            for i in range(n_seg):
-                first = (j * n_seg + i) * n_start
-                stats = [train_stats(x[first + k], dt, threshold, keep_trace=True) for k in range(n_start)]
-                per = [score(refs[i], st, cfg.select_spectral, dt) for st in stats]
-                scores[j, i] = float(np.mean([p[0] for p in per]))
-                isi = [st.isi.mean() for st in stats if st.finite and st.isi.size]
-                ratio = float(np.mean(isi) / refs[i].isi.mean()) if isi and refs[i].isi.size else None
-                row.append({"score": float(scores[j, i]), "starts": [p[1] for p in per], "isi_ratio": ratio})
-            details.append(row)
+        for first in range(0, shifts.shape[0], per_chunk):
+            part = shifts[first : first + per_chunk]
+            z0 = z_eval.repeat(part.shape[0], 1)
+            c0 = (c_eval.to(torch.float64).repeat(part.shape[0], 1)
+                  + torch.from_numpy(np.repeat(part.ravel(), n_start))[:, None]).to(torch.float32)
+            orbit = iterate(fmap, z0, c0, n_steps)[:, n_transient:]
+            b, t, _ = orbit.shape
+            with torch.no_grad():
+                bad = ~torch.isfinite(orbit).all(-1).all(-1) | (orbit.abs().amax((1, 2)) > 1e3)
+                x = decode(torch.nan_to_num(orbit.reshape(b * t, d), 0.0, 0.0, 0.0).clamp(-1e3, 1e3))
+            del orbit
+            x = x.reshape(b, -1).numpy().astype(np.float64)  # decode may return several samples per state
+            x[bad.numpy()] = np.nan
+            for jj in range(part.shape[0]):
+                j = first + jj
+                row = []
+                for i in range(n_seg):
+                    at = (jj * n_seg + i) * n_start
+                    stats = [train_stats(x[at + k], dt, threshold, keep_trace=True) for k in range(n_start)]
+                    per = [score(refs[i], st, cfg.select_spectral, dt) for st in stats]
+                    scores[j, i] = float(np.mean([p[0] for p in per]))
+                    isi = [st.isi.mean() for st in stats if st.finite and st.isi.size]
+                    ratio = float(np.mean(isi) / refs[i].isi.mean()) if isi and refs[i].isi.size else None
+                    row.append({"score": float(scores[j, i]), "starts": [p[1] for p in per], "isi_ratio": ratio})
+                details.append(row)
         return scores, details
+
+    # the long runs are as long as the fit's free-running check (half the longest segment, plus its
+    # transient) unless the config fixes them
+    final_steps, final_transient = cfg.final_run(max(x.shape[0] for x in latents) // 2)
 
     def evaluate(n_steps: int = cfg.select_steps, n_transient: int = cfg.select_transient
                  ) -> tuple[float, list[dict]]:
         scores, details = evaluate_shifts(n_steps, n_transient, [0.0])
         return float(scores[0].mean()), details[0]
 
-    hist = {"loss": [], "select": [], "stage_of_step": []}
+    hist = {"loss": [], "select": [], "stage_of_step": [], "final_run": [final_steps, final_transient]}
     top: list[tuple[float, int, dict]] = []  # the final_top best checkpoints of the short runs
     step = 0
     bar = tqdm(total=total_steps, desc=label or f"map candidate {candidate}", disable=not progress, leave=False)
@@ -206,7 +221,7 @@ def fit_map(
     hist["final"] = []
     for s_short, st, sd in top:
         fmap.load_state_dict(sd)
-        s_long, det = evaluate(cfg.final_steps, cfg.final_transient) if cfg.final_steps else (s_short, None)
+        s_long, det = evaluate(final_steps, final_transient) if final_steps else (s_short, None)
         hist["final"].append({"step": st, "short_score": s_short, "long_score": s_long,
                               "isi_ratios": None if det is None else [seg["isi_ratio"] for seg in det]})
         if s_long < best[0]:
@@ -216,19 +231,34 @@ def fit_map(
     hist["selected_step"] = best[2]
     hist["selected_score"] = best[0]
     hist["c_shift"] = [0.0] * n_seg
-    if cfg.c_shifts and cfg.final_steps:
+    if cfg.c_shifts and final_steps:
         # calibrate the control input: per segment, the shift of c (normalised units) whose long free
         # runs score best; 0 is in the grid, so it never scores worse than no shift in the same runs
         grid = np.unique(np.r_[0.0, np.asarray(cfg.c_shifts, dtype=np.float64)])
-        scores, details = evaluate_shifts(cfg.final_steps, cfg.final_transient, grid)
+        scores, details = evaluate_shifts(final_steps, final_transient, grid)
         # segments with the same control value share one shift: pick by their mean score
         _, group = np.unique(np.asarray(c_norm, dtype=np.float64), return_inverse=True)
         group = group.ravel()
         pick = np.array([scores[:, group == g].mean(axis=1).argmin() for g in group])
         zero = int(np.flatnonzero(grid == 0.0)[0])
-        hist["c_shift"] = [float(grid[j]) for j in pick]
+        shift, chosen = grid[pick], scores[pick, np.arange(n_seg)]
+        ratios = [details[j][i]["isi_ratio"] for i, j in enumerate(pick)]
         hist["calibration"] = {"shifts": grid.tolist(), "scores": scores.T.tolist(),
-                               "unshifted_score": float(scores[zero].mean()),
-                               "isi_ratios": [details[j][i]["isi_ratio"] for i, j in enumerate(pick)]}
-        hist["selected_score"] = float(scores[pick, np.arange(n_seg)].mean())
+                               "unshifted_score": float(scores[zero].mean())}
+        if cfg.c_refine:
+            # a finer search around each segment's pick (the period can change abruptly with c); a
+            # refined shift replaces the pick only where it scores better
+            fine = shift[None, :] + np.asarray(cfg.c_refine, dtype=np.float64)[:, None]
+            fscores, fdetails = evaluate_shifts(final_steps, final_transient, fine)
+            for g in np.unique(group):
+                on = np.flatnonzero(group == g)
+                j = int(fscores[:, on].mean(axis=1).argmin())
+                if fscores[j, on].mean() < chosen[on].mean():
+                    shift[on], chosen[on] = fine[j, on], fscores[j, on]
+                    for i in on:
+                        ratios[i] = fdetails[j][i]["isi_ratio"]
+            hist["calibration"]["refine"] = {"shifts": fine.T.tolist(), "scores": fscores.T.tolist()}
+        hist["c_shift"] = [float(v) for v in shift]
+        hist["calibration"]["isi_ratios"] = ratios
+        hist["selected_score"] = float(chosen.mean())
     return fmap, hist
