@@ -146,27 +146,36 @@ class MapConfig(ConfigBase):
       (:mod:`.freerun`; ``select_spectral`` weighs the power-spectrum distance in that score, 0: off);
       the mean over starts and segments ranks the checkpoints. The ``final_top`` best
       of these short runs are then iterated for ``final_steps`` map steps (first ``final_transient``
-      dropped; 0 steps: no long runs) and the best long-run score wins. Measured on HH (V_S=-40): maps
-      that scored well on 8000-step runs often drifted into another regime (or to a fixed point) later,
-      so the long runs, as long as the free-running check of the fit, make the final choice.
+      dropped; 0 steps: no long runs) and the best long-run score wins. Both None (default): the long
+      runs are exactly as long as the fit's free-running check, i.e. half the longest training
+      segment plus a quarter of that as transient (75 000 steps, 15 000 dropped, for 1200 s at
+      0.01 s). Measured on HH (V_S=-40): maps that scored well on 8000-step runs often drifted into
+      another regime (or to a fixed point) later, so long runs make the final choice. Their length
+      matters too: D_H of a periodic burst train grows with the frequency resolution, and with the
+      earlier 40 000 steps (10 000 dropped) the selection's D_H was a fraction of the check's (seed
+      3's map: 0.053 against 0.205), so it ranked maps and shifts by a blunter measure. With runs as
+      long as the check the two agreed within 0.006 over 3 saved maps and 25 shifts each.
     * ``c_shifts``: calibration of the control input after selection. The selected map is iterated
       for ``final_steps`` from the same starts with each segment's control shifted by each of these
-      values (normalised units; 0 is always tried), all in one batch, and each segment keeps the shift
-      whose long runs score best (empty: off). The model then adds the shifts to its normalised
-      control, interpolated linearly between training values (constant beyond them), so ``c`` given
-      by the user keeps its meaning: the training values reproduce the data as closely as the map
-      can. Motivation (measured on HH, V_S=-40): a map's burst period drifts smoothly with c, and
-      D_H of a periodic burst train needs the period within about 0.5 %; seed 1's map at c + s with
-      s = -0.003 had a mean-ISI ratio of 0.997 (1.4 % fast unshifted) and D_H 0.058 (0.18 unshifted).
-      Default fits at V_S=-40, seeds 0-4, with this grid: ISI W1 2.1, 0.8, 1.0, 7.6, 8.9 % and D_H
-      0.20, 0.058, 0.056, 0.25, 0.31 (without: W1 2.1, 1.7, 1.3, 13, 8.8 %; D_H 0.20, 0.18, 0.11,
-      0.40, 0.30); -42: W1 2.5 %, D_H 0.17 (4.0 %, 0.23). Wider shifts did not help: the -42 map was
-      tonic at -0.015. Some maps are fragile in c (seed 0's stopped bursting 0.001 away from its
-      training value) and keep 0. The shifts are a small fraction of ``c_noise``, so they stay inside
-      the range the map was trained to treat alike. Also measured and not adopted: scoring each
-      checkpoint by its mean over the control shifted by -0.003, 0 and +0.003, to prefer maps that
-      are robust in c (V_S=-40: seed 3 kept the same map; seed 0 chose another candidate with ISI
-      W1 4.9 % and D_H 0.27, against 2.1 % and 0.20).
+      values (normalised units; 0 is always tried; default steps of 0.0025 up to +-0.03, 0.001 near
+      0), in batches, and each segment keeps the shift whose long runs score best (empty: off).
+      ``c_refine``: offsets tried around each segment's pick afterwards (default: quarter and half
+      grid steps); a refined shift replaces the pick only where it scores better (empty: off). The
+      model then adds the shifts to its normalised control, interpolated linearly between training
+      values (constant beyond them), so ``c`` given by the user keeps its meaning: the training values
+      reproduce the data as closely as the map can. Motivation (measured on HH, V_S=-40): a map's
+      burst period drifts with c, and D_H of a periodic burst train needs the period within about
+      0.5 %; seed 1's map at c + s with s = -0.003 had a mean-ISI ratio of 0.997 (1.4 % fast
+      unshifted) and D_H 0.058 (0.18 unshifted); with the earlier 40 000-step runs and a grid of
+      +-0.01, one-round fits of seeds 0-4 gave D_H 0.20, 0.058, 0.056, 0.25, 0.31 (without
+      calibration 0.20, 0.18, 0.11, 0.40, 0.30). The period is not monotonic in c: seed 4's map of
+      the previous defaults gave check D_H 0.159 at +0.01 (the old grid's edge), 0.102 at +0.0125,
+      0.18 at +0.015, 0.090 at +0.02 and 0.081 at +0.012. The grid's shifts stay below ``c_noise``,
+      the range the map was trained to treat alike; where a map stops bursting (the -42 map of
+      seed 0 was tonic or silent at +0.005 and beyond) those shifts score badly and are not chosen.
+      Also measured and not adopted: scoring each checkpoint by its mean over the control shifted by
+      -0.003, 0 and +0.003, to prefer maps that are robust in c (V_S=-40: seed 3 kept the same map;
+      seed 0 chose another candidate with ISI W1 4.9 % and D_H 0.27, against 2.1 % and 0.20).
     """
 
     hidden: int = 64
