@@ -259,14 +259,12 @@ class MapConfig(ConfigBase):
         if self.final_steps is not None:
             check_int_range("final_steps", self.final_steps, 0)
             check_int_range("final_transient", self.final_transient, 0)
-        if not isinstance(self.c_shifts, tuple) or not all(
-                isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v)
-                and abs(v) <= 1.0 for v in self.c_shifts):
-            raise ConfigError(f"c_shifts must be a tuple of finite numbers in [-1, 1], got {self.c_shifts!r}")
-        if not isinstance(self.c_refine, tuple) or not all(
-                isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v)
-                and abs(v) <= 1.0 for v in self.c_refine):
-            raise ConfigError(f"c_refine must be a tuple of finite numbers in [-1, 1], got {self.c_refine!r}")
+        for name in ("c_shifts", "c_refine"):
+            v = getattr(self, name)
+            if not isinstance(v, tuple) or not all(
+                    isinstance(x, (int, float)) and not isinstance(x, bool) and np.isfinite(x)
+                    and abs(x) <= 1.0 for x in v):
+                raise ConfigError(f"{name} must be a tuple of finite numbers in [-1, 1], got {v!r}")
         if self.final_steps and self.final_transient >= self.final_steps:
             raise ConfigError(
                 f"final_transient ({self.final_transient}) must be below final_steps ({self.final_steps})"
