@@ -90,6 +90,17 @@ def _circle_latents(n=3000):
     return np.stack([np.cos(t), np.sin(t)], 1).astype(np.float32)
 
 
+def _decode_circle(z):
+    return z[:, 0] * 40.0 - 20.0  # "spikes" above 10 once per turn
+
+
+def _circle_problem():
+    """Latents on a circle (period 40 steps), their decoder and the data statistics with the trace."""
+    lat = _circle_latents()
+    return lat, _decode_circle, train_stats(_decode_circle(torch.from_numpy(lat)).numpy(), 1.0, 10.0,
+                                            keep_trace=True)
+
+
 def test_fit_map_learns_a_rotation_and_is_deterministic():
     lat = _circle_latents()
 
@@ -170,12 +181,7 @@ def test_shift_calibration_in_chunks_equals_one_batch(monkeypatch):
     changes neither the scores nor the chosen shift. Unset final lengths follow the data (check)."""
     import dynamap.training.map as tm
 
-    lat = _circle_latents()
-
-    def decode(z):
-        return z[:, 0] * 40.0 - 20.0
-
-    ref = train_stats(decode(torch.from_numpy(lat)).numpy(), 1.0, 10.0, keep_trace=True)
+    lat, decode, ref = _circle_problem()
     cfg = MapConfig(hidden=16, horizons=(1, 4), stage_steps=(200, 50), batch_size=64, states_per_batch=64,
                     select_every=50, select_starts=2, select_steps=400, select_transient=100,
                     c_shifts=(-0.01, 0.01, 0.02))
@@ -195,12 +201,7 @@ def test_shift_calibration_in_chunks_equals_one_batch(monkeypatch):
                                    dict(c_noise=0.2)])
 def test_fit_map_options_learn_the_rotation(extra):
     """Loss weighting and noise modes still fit a clean rotation well (noise is small vs the radius)."""
-    lat = _circle_latents()
-
-    def decode(z):
-        return z[:, 0] * 40.0 - 20.0
-
-    ref = train_stats(decode(torch.from_numpy(lat)).numpy(), 1.0, 10.0, keep_trace=True)
+    lat, decode, ref = _circle_problem()
     cfg = MapConfig(hidden=16, horizons=(1, 4), stage_steps=(300, 100), batch_size=64, states_per_batch=64,
                     select_every=50, select_starts=2, select_steps=400, select_transient=100,
                     final_steps=800, final_transient=200, **extra)
