@@ -95,6 +95,15 @@ def test_bad_c_shifts_are_config_errors(bad, field):
         MapConfig(**{field: bad})
 
 
+@pytest.mark.parametrize("cls,field,bad", [(MapConfig, "c_degree", -1), (MapConfig, "c_degree", 1.5),
+                                           (FitConfig, "tagged_c_degree", 9)])
+def test_bad_c_degree_is_a_config_error(cls, field, bad):
+    from dynamap import ConfigError
+
+    with pytest.raises(ConfigError, match=field):
+        cls(**{field: bad})
+
+
 def test_same_seed_same_model(hh_series, tiny_model):
     other = DynamapModel(TINY, seed=0).fit([hh_series[0]], progress=False)
     np.testing.assert_array_equal(other.transform(hh_series[0]), tiny_model.transform(hh_series[0]))
@@ -204,6 +213,19 @@ def test_tagged_mode_trains_longer(hh_series):
     assert cand["select"][-1]["step"] == 2 * sum(TINY.map.stage_steps)
     single = DynamapModel(cfg, seed=1).fit([hh_series[0]], progress=False)  # single mode: as configured
     assert single.history_["map"]["candidates"][0]["select"][-1]["step"] == sum(TINY.map.stage_steps)
+
+
+def test_tagged_polynomial_control_round_trip(tmp_path, hh_series):
+    cfg = FitConfig.from_dict({**TINY.to_dict(), "tagged_c_degree": 2})
+    m = DynamapModel(cfg, seed=1).fit(hh_series, param_values=[-40.0, -37.0], progress=False)
+    assert m.map_.c_degree == 2 and m.map_.net[0].in_features == m.latent_dim_
+    single = DynamapModel(cfg, seed=1).fit([hh_series[0]], progress=False)  # single mode: map.c_degree
+    assert single.map_.c_degree == 0
+    m.save(tmp_path / "b")
+    back = DynamapModel.load(tmp_path / "b")
+    assert back.map_.c_degree == 2
+    c = np.array([-41.0, -38.5, -36.0])
+    np.testing.assert_array_equal(back.simulate_batch(c, 200, 5), m.simulate_batch(c, 200, 5))
 
 
 def test_input_errors(hh_series):

@@ -219,3 +219,24 @@ def test_fit_map_options_learn_the_rotation(extra):
     assert hist["selected_score"] == pytest.approx(min(min(scores), min(fine)))
     assert hist["selected_score"] <= hist["calibration"]["unshifted_score"]
     assert best["isi_ratios"][0] == pytest.approx(1.0, abs=0.05)  # the free run keeps the period of 40 steps
+
+
+@pytest.mark.parametrize("degree", [1, 2, 3])
+def test_polynomial_control_is_a_polynomial_in_c(degree):
+    """With c_degree k the increment F(u, c) - u is a polynomial of degree k in c: its (k+1)-th finite
+    difference in c vanishes, its k-th does not (the coefficient fields are generic)."""
+    from math import comb
+
+    torch.manual_seed(0)
+    m = ParametricMap(3, 16, 2, "tanh", True, degree).double()
+    u = torch.randn(5, 3, dtype=torch.float64)
+    h = 0.37
+
+    def diff(order):
+        with torch.no_grad():
+            return sum((-1) ** (order - j) * comb(order, j) * m(u, torch.full((5, 1), 0.2 + j * h, dtype=torch.float64))
+                       for j in range(order + 1))
+
+    assert float(diff(degree + 1).abs().max()) < 1e-12
+    assert float(diff(degree).abs().max()) > 1e-6
+    assert m.net[0].in_features == 3 and m.net[-1].out_features == 3 * (degree + 1)

@@ -4,6 +4,12 @@ Residual form (our choice): F(u, c) = u + g([u, c]) with g an MLP, so the identi
 the easy default and the network learns the increment, in units of ``out_scale`` (the trainer sets it
 to the standard deviation of the one-step increments, so the network output is O(1)). ``c`` is the normalised control input.
 
+With ``c_degree`` = k >= 1 the control is not a network input: the increment is a polynomial of degree
+k in c whose coefficients are fields of the state, F(u, c) = u + sum_j c^j g_j(u), with g_0..g_k the
+(k + 1) d outputs of one MLP of u. In the ODE the control usually enters the vector field smoothly (the
+HH burster's V_S only through the slow gate's steady state), and a low-order polynomial in c makes the
+map between training values an interpolation of the fields learned at them.
+
 The output is clamped into a box around the data (buffers ``lo``, ``hi``; our choice): a free orbit
 that leaves the region the map was trained on cannot run away to infinity.
 """
@@ -22,11 +28,17 @@ __all__ = ["ParametricMap", "fast_stepper"]
 class ParametricMap(nn.Module):
     """Batched map: (B, d) states and (B, 1) normalised control inputs -> (B, d)."""
 
-    def __init__(self, dim: int, hidden: int, depth: int, activation: str, residual: bool = True):
+    def __init__(self, dim: int, hidden: int, depth: int, activation: str, residual: bool = True,
+                 c_degree: int = 0):
         super().__init__()
         self.dim = dim
         self.residual = residual
-        self.net = mlp(dim + 1, dim, hidden, depth, activation)
+        #: 0: c is a network input; k >= 1: the increment is a polynomial of degree k in c
+        self.c_degree = int(c_degree)
+        if self.c_degree:
+            self.net = mlp(dim, dim * (self.c_degree + 1), hidden, depth, activation)
+        else:
+            self.net = mlp(dim + 1, dim, hidden, depth, activation)
         #: per-dimension scale of the network output (set by the trainer to the increment std)
         self.register_buffer("out_scale", torch.ones(dim))
         #: state box: outputs are clamped into [lo, hi] (set by the trainer around the data; +-inf: off)
@@ -34,7 +46,12 @@ class ParametricMap(nn.Module):
         self.register_buffer("hi", torch.full((dim,), torch.inf))
 
     def forward(self, u: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
-        out = self.net(torch.cat([u, c], dim=-1)) * self.out_scale
+        if self.c_degree:
+            coef = self.net(u).unflatten(-1, (self.c_degree + 1, self.dim))  # (..., k + 1, d)
+            powers = c[..., None] ** torch.arange(self.c_degree + 1, dtype=c.dtype)[:, None]  # (..., k + 1, 1)
+            out = (coef * powers).sum(-2) * self.out_scale
+        else:
+            out = self.net(torch.cat([u, c], dim=-1)) * self.out_scale
         out = u + out if self.residual else out
         return torch.clamp(out, self.lo, self.hi)
 
@@ -48,6 +65,8 @@ def fast_stepper(net: torch.nn.Module, c: torch.Tensor, d: int | None = None):
     of thousands of times on a small batch, so per-call costs and the activation dominate):
 
     * the control's share of the first layer (W[:, d:] c + b) is computed once per row (in float64);
+      with a polynomial in c (``c_degree`` k >= 1) the powers of c are computed once per row and the
+      k + 1 coefficient fields are combined after the last layer;
     * with transposed states the d-output last layer is a fast (d, h) @ (h, B) product; ``out_scale``
       is folded into it (in float64, rounded once) and the residual added after it (adding the small
       increment to the state last keeps the rounding of the module);
@@ -63,6 +82,7 @@ def fast_stepper(net: torch.nn.Module, c: torch.Tensor, d: int | None = None):
     seq = getattr(net, "net", None)
     d = int(getattr(net, "dim", 0) if d is None else d)
     c = c.detach().to(torch.float32)
+    k = int(getattr(net, "c_degree", 0))
     layers = list(seq) if isinstance(seq, torch.nn.Sequential) else []
     lins, acts = layers[0::2], layers[1::2]
     plain = (
@@ -70,9 +90,9 @@ def fast_stepper(net: torch.nn.Module, c: torch.Tensor, d: int | None = None):
         and len(lins) >= 2
         and all(isinstance(lin, torch.nn.Linear) and lin.bias is not None for lin in lins)
         and not any(isinstance(act, torch.nn.Linear) for act in acts)
-        and lins[0].in_features == d + c.shape[1]
-        and lins[-1].out_features == d
-        and all(hasattr(net, k) for k in ("out_scale", "lo", "hi", "residual"))
+        and lins[0].in_features == d + (0 if k else c.shape[1])
+        and lins[-1].out_features == d * (k + 1)
+        and all(hasattr(net, attr) for attr in ("out_scale", "lo", "hi", "residual"))
     )
     if not plain:
         return lambda z_t, out: out.copy_(net(z_t.T, c).T)
@@ -80,7 +100,7 @@ def fast_stepper(net: torch.nn.Module, c: torch.Tensor, d: int | None = None):
     hidden = []
     for i, (lin, act) in enumerate(zip(lins, acts)):
         w, b = lin.weight.detach(), lin.bias.detach()[:, None]
-        if i == 0:  # (h, B): the control's share, once
+        if i == 0 and not k:  # (h, B): the control's share, once
             w64 = w.to(torch.float64)
             b = (b.to(torch.float64) + w64[:, d:] @ c.to(torch.float64).T).to(torch.float32)
             w = w[:, :d]
@@ -92,10 +112,15 @@ def fast_stepper(net: torch.nn.Module, c: torch.Tensor, d: int | None = None):
         else:
             fn, view = act, None
         hidden.append((w.contiguous(), b.contiguous(), buf, fn, view))
-    scale = net.out_scale.detach().to(torch.float64)[:, None]
+    scale = net.out_scale.detach().to(torch.float64).repeat(k + 1)[:, None]
     w_out = (lins[-1].weight.detach().to(torch.float64) * scale).to(torch.float32).contiguous()
     b_out = (lins[-1].bias.detach().to(torch.float64)[:, None] * scale).to(torch.float32).contiguous()
     inc = torch.empty(d, n_b)
+    if k:  # (k + 1, 1, B) powers of each row's control; the coefficient fields' buffer
+        powers = (c.to(torch.float64).T[None] ** torch.arange(k + 1, dtype=torch.float64)[:, None, None]
+                  ).to(torch.float32)
+        coef = torch.empty(k + 1, d, n_b)
+        terms = torch.empty(k + 1, d, n_b)
     lo, hi = net.lo.detach()[:, None].to(torch.float32), net.hi.detach()[:, None].to(torch.float32)
     clamp = not (bool(torch.all(lo == -torch.inf)) and bool(torch.all(hi == torch.inf)))
     residual = bool(net.residual)
@@ -109,7 +134,11 @@ def fast_stepper(net: torch.nn.Module, c: torch.Tensor, d: int | None = None):
                 h = buf
             else:
                 h = fn(buf)
-        if residual:
+        if k:
+            torch.addmm(b_out, w_out, h, out=coef.view(-1, n_b))
+            torch.sum(torch.mul(coef, powers, out=terms), 0, out=inc)
+            torch.add(z_t, inc, out=out) if residual else out.copy_(inc)
+        elif residual:
             torch.add(z_t, torch.addmm(b_out, w_out, h, out=inc), out=out)
         else:
             torch.addmm(b_out, w_out, h, out=out)

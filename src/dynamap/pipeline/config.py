@@ -108,6 +108,10 @@ class FitConfig(ConfigBase):
     The tagged maps vary strongly with such details; factor 2 is better on average, and with
     candidates trained side by side it costs no more time than factor 1 did one after the other.
 
+    ``tagged_c_degree``: in tagged mode, ``MapConfig.c_degree`` is replaced by this value (None: as
+    configured there, i.e. c is a network input by default); a polynomial in c was measured and not
+    adopted (see ``MapConfig``).
+
     ``num_threads``: torch.set_num_threads during fit and simulation (restored afterwards); None leaves
     torch alone. Default 1: the networks are tiny, and on a shared 2-core machine two threads made
     one VAE step 60x slower (1.7 ms vs 100 ms measured) through thread contention.
@@ -132,6 +136,7 @@ class FitConfig(ConfigBase):
     tagged_steps_factor: float = 2.0
     restarts: int = 2
     tagged_restarts: int = 0
+    tagged_c_degree: int | None = None
 
     def __post_init__(self):
         if not isinstance(self.vae, VAEConfig):
@@ -158,5 +163,7 @@ class FitConfig(ConfigBase):
         check_positive("good_score", self.good_score, allow_zero=True)
         check_int_range("restarts", self.restarts, 0, 100)
         check_int_range("tagged_restarts", self.tagged_restarts, 0, 100)
+        if self.tagged_c_degree is not None:
+            check_int_range("tagged_c_degree", self.tagged_c_degree, 0, 8)
         if self.num_threads is not None:
             check_int_range("num_threads", self.num_threads, 1)

@@ -178,10 +178,7 @@ class DynamapModel:
                 for r in res]
         self.c_shift_ = [0.0] * len(self.param_values_)
         c_norm = [float(v) for v in self.normalise_c(np.asarray(self.param_values_))]
-        mcfg = cfg.map
-        if self.mode_ == "tagged" and cfg.tagged_steps_factor != 1.0:
-            steps = tuple(max(1, round(n * cfg.tagged_steps_factor)) for n in mcfg.stage_steps)
-            mcfg = dataclasses.replace(mcfg, stage_steps=steps)
+        mcfg = self._map_config()
 
         # rounds: a VAE (latent dimension search) and its map candidates; another round with fresh
         # random streams while no map scores good_score or better
@@ -262,6 +259,17 @@ class DynamapModel:
                              "selected_score": best[0], "c_shift": c_shift},
                    vae_s=vae_s, map_s=time.perf_counter() - t2)
         return out
+
+    def _map_config(self):
+        """The map settings of this model's mode: ``config.map``, in tagged mode with the stage steps
+        multiplied by ``tagged_steps_factor`` and the control's form ``tagged_c_degree``."""
+        cfg = self.config
+        mcfg = cfg.map
+        if self.mode_ == "tagged":
+            steps = tuple(max(1, round(n * cfg.tagged_steps_factor)) for n in mcfg.stage_steps)
+            degree = mcfg.c_degree if cfg.tagged_c_degree is None else cfg.tagged_c_degree
+            mcfg = dataclasses.replace(mcfg, stage_steps=steps, c_degree=degree)
+        return mcfg
 
     def _use_round(self, out: dict) -> None:
         """Make a round's VAE, state standardisation and (when trained) map and shifts the model's."""
@@ -383,10 +391,10 @@ class DynamapModel:
 
     def _build_modules(self):
         """Empty modules matching the fitted shapes (used by the loader)."""
-        v, m = self.config.vae, self.config.map
+        v, m = self.config.vae, self._map_config()
         with torch.random.fork_rng(devices=[]):
             self._build_unseeded(v, m)
 
     def _build_unseeded(self, v, m):
         self.vae_ = VAE(self.sampling_.window, self.latent_dim_, v.hidden, v.depth, v.activation)
-        self.map_ = ParametricMap(self.latent_dim_, m.hidden, m.depth, m.activation, m.residual)
+        self.map_ = ParametricMap(self.latent_dim_, m.hidden, m.depth, m.activation, m.residual, m.c_degree)

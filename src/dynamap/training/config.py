@@ -124,6 +124,17 @@ class MapConfig(ConfigBase):
       tagged mode (tags -42, -40, -38.5, normalised to [-1, 1]) 0.3 was worse than 0.05 on the
       training segments (ISI W1 25 % and 38 % at -42 and -40 against 5.4 % and 6.6 %) and no better
       on 49 held-out values (accuracy 0.10 against 0.16).
+    * ``c_degree``: how the control enters (:class:`dynamap.models.ParametricMap`): 0 (default), as a
+      network input; k >= 1, the increment is a polynomial of degree k in c with state-dependent
+      coefficients, so between training values the map interpolates the fields learned at them.
+      Measured in tagged mode and not adopted (seed 0, 1200 s per segment): on the demo's tags
+      (-42.5, -40.5, -38, -36 mV, spike threshold -30 mV) degree 2 gave every segment its regime
+      and spikes per burst (selection score 0.35 against 0.79-0.89 with c as an input), but ISI W1
+      24 % and 23 % on the bursting segments, and between the tags the map was mostly silent or
+      tonic: held-out accuracy 0.27 (13 of 49; 0.41 with c as an input), degree 3: 0.24; on -42,
+      -40 and -38.5 mV degree 2 gave ISI W1 5.3, 18 and 9.9 % and D_H 0.44, 0.42 and 0.22 (c as an
+      input: 5.2, 9.9, 9.5 % and 0.34, 0.31, 0.17). The degree-2 fit on the demo's tags took 476 s
+      (413 s with c as an input).
     * ``tf_alpha``: generalised teacher forcing, z <- (1 - a) F(z) + a u_true during training (0: off).
     * ``noise_mode``: "isotropic" (default); "transverse" removes the noise component along the local
       direction of motion; "speed" scales the noise by min(1, |increment| / median |increment|), so
@@ -209,11 +220,13 @@ class MapConfig(ConfigBase):
     final_transient: int | None = None
     c_shifts: tuple = C_SHIFTS
     c_refine: tuple = (-0.00125, -0.000625, 0.000625, 0.00125)
+    c_degree: int = 0
 
     def __post_init__(self):
         check_int_range("hidden", self.hidden, 2)
         check_int_range("depth", self.depth, 1, 8)
         check_choice("activation", self.activation, ACTIVATIONS)
+        check_int_range("c_degree", self.c_degree, 0, 8)
         if not isinstance(self.residual, bool):
             raise ConfigError(f"residual must be true or false, got {self.residual!r}")
         for name in ("horizons", "stage_steps"):

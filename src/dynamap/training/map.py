@@ -64,7 +64,7 @@ def fit_map(
     """
     gen, rng = generators(seed, 200 + candidate)
     d = latents[0].shape[1]
-    fmap = build(ParametricMap, d, cfg.hidden, cfg.depth, cfg.activation, cfg.residual, gen=gen)
+    fmap = build(ParametricMap, d, cfg.hidden, cfg.depth, cfg.activation, cfg.residual, cfg.c_degree, gen=gen)
     with torch.no_grad():  # start near the identity: small increments
         fmap.net[-1].weight.mul_(0.1)
         fmap.net[-1].bias.zero_()
