@@ -51,7 +51,9 @@ class DemoSettings:
     * ``tagged_values``: the training tags: 3 and 4 spikes per burst, the chaotic window's edge and
       tonic spiking (our choice, one segment per regime family); ``tagged_segment``: seconds recorded
       per tag (1200 s, like the single series: the fit's cost hardly depends on it; with seed 0 the
-      demo's held-out accuracy was 0.37 with 1200 s against 0.12 with 400 s); held-out grid:
+      demo's held-out accuracy was 0.37 with 1200 s against 0.12 with 400 s; tags -42, -40, -38.5
+      and -36 mV, whose first three train better in a 3-segment fit, gave 0.31 (15 of 48), and 3-
+      and 4-spike bursts both came out as 3); held-out grid:
       ``heldout_num`` values over [-44, -34] minus those within ``heldout_exclude`` mV of a tag.
     * ``model_t_end``/``model_transient``: record and transient of each model orbit (series time).
     * ``fit``: None means :class:`FitConfig` defaults with the spike threshold at -30 mV and
