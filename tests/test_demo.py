@@ -30,27 +30,3 @@ def test_demo_quick_writes_report_and_metrics(tmp_path):
     assert (out / "model_single" / "config.json").exists() and (out / "model_tagged" / "config.json").exists()
     assert m["timings_s"]["total"] > 0
     assert not [p for p in out.parent.iterdir() if p.name.startswith(".dynamap-")]  # nothing staged left
-
-
-def test_fits_side_by_side_equal_one_after_the_other():
-    """The demo's two fits, side by side in two processes, give the models of the fits one after the
-    other (n_jobs fixed: the sequential path)."""
-    import dataclasses
-
-    import numpy as np
-    import torch
-
-    from dynamap import get_system, simulate
-    from dynamap.pipeline import demo
-
-    hh = get_system("hh-burster")
-    series = [simulate(hh, {"V_S": vs}, t_end=220.0, transient=100.0, dt=0.005).series("V") for vs in (-40.0, -37.0)]
-    cfg = demo._quick_fit()
-    both = demo._fit_both(series[0], series, [-40.0, -37.0], cfg, 3, False)
-    one = demo._fit_both(series[0], series, [-40.0, -37.0], dataclasses.replace(cfg, n_jobs=1), 3, False)
-    for a, b in zip(both, one):
-        assert a.mode_ == b.mode_ and a.latent_dim_ == b.latent_dim_ and a.c_shift_ == b.c_shift_
-        for k, v in a.map_.state_dict().items():
-            torch.testing.assert_close(b.map_.state_dict()[k], v, rtol=0, atol=0)
-        np.testing.assert_array_equal(a.simulate_batch(np.array([-39.0]), 100), b.simulate_batch(np.array([-39.0]), 100))
-    assert both[0].mode_ == "single" and both[1].mode_ == "tagged"

@@ -9,7 +9,6 @@ b. single-series mode (the paper's experiment): V at V_S = -40 mV, one model, a 
    regime-sequence agreement (:func:`dynamap.pipeline.evaluate.evaluate_single`);
 c. tagged mode: segments at :attr:`DemoSettings.tagged_values`, a held-out grid over [-44, -34] mV
    without the training values, scored by :func:`dynamap.pipeline.evaluate.evaluate_tagged`;
-   (the two fits run side by side on two or more cores, see :func:`_fit_both`);
 d. fixed points of both maps vs the ODE equilibrium (:func:`~dynamap.pipeline.evaluate.evaluate_fixed_points`);
 e. ``metrics.json`` and the self-contained ``report.html``.
 
@@ -27,7 +26,6 @@ from pathlib import Path
 
 import numpy as np
 
-from .._core.forking import default_jobs, run_forked
 from ..analysis.sweep import SweepSettings, sweep_system
 from ..io.outputs import staged_dir, to_jsonable, write_json
 from ..systems import get_system
@@ -154,32 +152,6 @@ def _fit(series, tags, cfg: FitConfig, seed: int, progress: bool) -> DynamapMode
     return DynamapModel(cfg, seed=seed).fit(series, param_values=tags, progress=progress)
 
 
-def _fit_both(single, segs, tags, cfg: FitConfig, seed: int, progress: bool):
-    """The single-series and the tagged fit: (single model, tagged model).
-
-    With two or more usable cores (and ``cfg.n_jobs`` None) they run side by side: the tagged fit in
-    a forked child with its candidates ``n_jobs`` at a time as usual (its progress bars hidden), the
-    single-series fit here with one candidate at a time (``n_jobs`` = 1). Each candidate's map depends
-    only on the seed and its index, so the models are those of the fits one after the other, except
-    that the single-series fit now stops at the first candidate scoring ``good_score`` where two at
-    a time it would finish the pair (the same candidates for seed 0). The cores stay busy: one after
-    the other, the VAE searches and each round's last odd candidate left one core idle. Measured
-    (2 cores, seed 0): the two fits took 774 s one after the other (single 332 s, tagged 442 s)."""
-    if cfg.n_jobs is not None or default_jobs(cfg.num_threads) < 2:
-        return _fit([single], None, cfg, seed, progress), _fit(segs, tags, cfg, seed, progress)
-    single_cfg = dataclasses.replace(cfg, n_jobs=1)
-
-    def job(which: str) -> DynamapModel:
-        if which == "single":
-            return _fit([single], None, single_cfg, seed, progress)
-        return _fit(segs, tags, cfg, seed, False)
-
-    # a child that fails or hangs is redone here (never a different result); allow for the tagged
-    # fit taking longer than the single-series one
-    m1, m2 = run_forked(job, ["single", "tagged"], wait_factor=3.0, wait_s=1200.0)
-    return m1, m2
-
-
 def _summary_history(h: dict) -> dict:
     ld = h.get("latent_dim", {})
     per = ld.get("per_dim", {})
@@ -204,8 +176,8 @@ def run_demo(out, seed: int = 0, quick: bool = False, progress: bool = True) -> 
                                                                               restarts=DEMO_RESTARTS))
     hh = get_system("hh-burster")
     t_start = time.perf_counter()
-    names = ["true sweep", "single: simulate", "tagged: simulate", "fits (single-series and tagged)",
-             "single: sweep", "tagged: true held-out sweep", "tagged: sweep", "fixed points", "report"]
+    names = ["true sweep", "single: simulate", "single: fit", "single: sweep", "tagged: simulate",
+             "tagged: fit", "tagged: true held-out sweep", "tagged: sweep", "fixed points", "report"]
     st = _Stages(names, progress)
     with staged_dir(out) as tmp:
         try:
@@ -216,14 +188,7 @@ def run_demo(out, seed: int = 0, quick: bool = False, progress: bool = True) -> 
             traj = st.run("single: simulate", lambda: simulate(
                 hh, {"V_S": s.single_value}, t_end=s.single_t_end, transient=s.single_transient, dt=s.dt))
             v = traj.series("V")
-
-            def seg():
-                return [simulate(hh, {"V_S": float(p)}, t_end=s.single_transient + s.tagged_segment,
-                                 transient=s.single_transient, dt=s.dt).series("V") for p in s.tagged_values]
-
-            segs = st.run("tagged: simulate", seg)
-            m1, m2 = st.run("fits (single-series and tagged)", lambda: _fit_both(
-                v, segs, list(map(float, s.tagged_values)), cfg, seed, progress))
+            m1 = st.run("single: fit", lambda: _fit([v], None, cfg, seed, progress))
             c_values = np.linspace(*s.single_c_range, s.single_c_num)
             sw1 = st.run("single: sweep", lambda: sweep_model(
                 m1, "c", c_values, t_end=s.model_t_end, transient=s.model_transient, progress=progress))
@@ -231,6 +196,12 @@ def run_demo(out, seed: int = 0, quick: bool = False, progress: bool = True) -> 
             ev1 = evaluate_single(true_sweep, sw1, training_spb=train_spb)
 
             # (c) tagged mode
+            def seg():
+                return [simulate(hh, {"V_S": float(p)}, t_end=s.single_transient + s.tagged_segment,
+                                 transient=s.single_transient, dt=s.dt).series("V") for p in s.tagged_values]
+
+            segs = st.run("tagged: simulate", seg)
+            m2 = st.run("tagged: fit", lambda: _fit(segs, list(map(float, s.tagged_values)), cfg, seed, progress))
             grid = _heldout_grid(s)
             true_held = st.run("tagged: true held-out sweep",
                                lambda: _sweep_true(hh, grid, s, progress, "true held-out sweep"))
