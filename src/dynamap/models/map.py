@@ -137,7 +137,10 @@ def fast_stepper(net: torch.nn.Module, c: torch.Tensor, d: int | None = None):
         if k:
             torch.addmm(b_out, w_out, h, out=coef.view(-1, n_b))
             torch.sum(torch.mul(coef, powers, out=terms), 0, out=inc)
-            torch.add(z_t, inc, out=out) if residual else out.copy_(inc)
+            if residual:
+                torch.add(z_t, inc, out=out)
+            else:
+                out.copy_(inc)
         elif residual:
             torch.add(z_t, torch.addmm(b_out, w_out, h, out=inc), out=out)
         else:

@@ -130,9 +130,9 @@ class MapConfig(ConfigBase):
       coefficients, so between training values the map interpolates the fields learned at them.
       Measured in tagged mode and not adopted (seed 0, 1200 s per segment): on the demo's tags
       (-42.5, -40.5, -38, -36 mV, spike threshold -30 mV) degree 2 gave every segment its regime
-      and spikes per burst (selection score 0.35 against 0.79-0.89 with c as an input), but ISI W1
-      24 % and 23 % on the bursting segments, and between the tags the map was mostly silent or
-      tonic: held-out accuracy 0.27 (13 of 49; 0.41 with c as an input), degree 3: 0.24; on -42,
+      and spikes per burst (selection score 0.35 against 1.01 in the demo's fit with c as an input),
+      but ISI W1 24 % and 23 % on the bursting segments, and between the tags the map was mostly
+      silent or tonic: held-out accuracy 0.27 (13 of 49; 0.41 with c as an input), degree 3: 0.24; on -42,
       -40 and -38.5 mV degree 2 gave ISI W1 5.3, 18 and 9.9 % and D_H 0.44, 0.42 and 0.22 (c as an
       input: 5.2, 9.9, 9.5 % and 0.34, 0.31, 0.17). The degree-2 fit on the demo's tags took 476 s
       (413 s with c as an input).
