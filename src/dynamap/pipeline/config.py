@@ -10,7 +10,7 @@ import dataclasses
 
 from .._core.errors import ConfigError
 from ..training._config import ConfigBase, check_int_range, check_positive, check_range
-from ..training.config import MapConfig, VAEConfig
+from ..training.config import MAX_C_DEGREE, MapConfig, VAEConfig
 
 __all__ = ["FitConfig"]
 
@@ -164,6 +164,6 @@ class FitConfig(ConfigBase):
         check_int_range("restarts", self.restarts, 0, 100)
         check_int_range("tagged_restarts", self.tagged_restarts, 0, 100)
         if self.tagged_c_degree is not None:
-            check_int_range("tagged_c_degree", self.tagged_c_degree, 0, 8)
+            check_int_range("tagged_c_degree", self.tagged_c_degree, 0, MAX_C_DEGREE)
         if self.num_threads is not None:
             check_int_range("num_threads", self.num_threads, 1)

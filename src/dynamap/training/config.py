@@ -15,11 +15,13 @@ from .._core.errors import ConfigError
 from ._config import ConfigBase, check_choice, check_int_range, check_positive, check_range
 from .freerun import CHECK_TRANSIENT_FRACTION
 
-__all__ = ["VAEConfig", "MapConfig", "ACTIVATIONS"]
+__all__ = ["VAEConfig", "MapConfig", "ACTIVATIONS", "MAX_C_DEGREE"]
 
 ACTIVATIONS = ("tanh", "silu", "gelu", "elu")
 WEIGHTINGS = ("none", "increment", "relative")
 NOISE_MODES = ("isotropic", "transverse", "speed")
+#: highest degree of the polynomial control input (``MapConfig.c_degree``, ``FitConfig.tagged_c_degree``)
+MAX_C_DEGREE = 8
 #: default calibration grid of the control input (normalised units): steps of 0.0025 up to +-0.03,
 #: finer (0.001) near 0
 C_SHIFTS = tuple(float(v) for v in np.unique(np.round(np.r_[np.arange(-12, 13) * 0.0025,
@@ -228,7 +230,7 @@ class MapConfig(ConfigBase):
         check_int_range("hidden", self.hidden, 2)
         check_int_range("depth", self.depth, 1, 8)
         check_choice("activation", self.activation, ACTIVATIONS)
-        check_int_range("c_degree", self.c_degree, 0, 8)
+        check_int_range("c_degree", self.c_degree, 0, MAX_C_DEGREE)
         if not isinstance(self.residual, bool):
             raise ConfigError(f"residual must be true or false, got {self.residual!r}")
         for name in ("horizons", "stage_steps"):
