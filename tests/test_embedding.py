@@ -106,3 +106,28 @@ def test_config_json_round_trip():
     assert back == cfg
     with pytest.raises(ConfigError, match="unknown field"):
         FitConfig.from_dict({"bogus": 1})
+
+
+def test_noise_estimate_and_hysteresis_keep_the_sampling_of_a_noisy_train():
+    from dynamap.embedding.rules import noise_sigma
+
+    # broader pulses than above: noise re-crosses the threshold on their flanks
+    x = _pulse_train(period=1.0, width=0.04, t_end=60.0)
+    rng = np.random.default_rng(0)
+    # a smooth series: almost no noise estimated
+    assert noise_sigma(x) < 0.05
+    noisy = x + 2.0 * rng.standard_normal(x.size)
+    assert noise_sigma(noisy) == pytest.approx(2.0, rel=0.1)
+    assert noise_sigma(2.0 * rng.standard_normal(x.size)) == pytest.approx(2.0, rel=0.05)
+    kw = dict(threshold=None, threshold_level=0.75, samples_per_fast=10, window_fast=2.0, min_window=4,
+              max_window=500)
+    clean = choose_sampling([x], 0.005, **kw, hysteresis_noise=5.0)
+    plain = choose_sampling([noisy], 0.005, **kw, hysteresis_noise=0.0)
+    hyst = choose_sampling([noisy], 0.005, **kw, hysteresis_noise=5.0)
+    # without hysteresis the noise makes spurious crossings: a far shorter "fast time scale"
+    assert plain.fast_time < 0.2 * clean.fast_time
+    # with it, the noisy series gets the clean series' choices
+    assert hyst.spike_hysteresis == pytest.approx(5.0 * noise_sigma(noisy))
+    assert hyst.fast_time == pytest.approx(clean.fast_time, rel=0.02)
+    # (crossing times jitter with the noise: the 10th-percentile ISI is 0.5 % short, stride 19 not 20)
+    assert abs(hyst.stride - clean.stride) <= 1 and abs(hyst.window - clean.window) <= 1

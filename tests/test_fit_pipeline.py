@@ -142,6 +142,12 @@ def test_save_load_round_trip(tmp_path, tiny_model, hh_series):
     back = DynamapModel.load(d)
     assert back.config == tiny_model.config
     assert back.c_shift_ == tiny_model.c_shift_
+    assert back.spike_hysteresis_ == tiny_model.spike_hysteresis_ > 0  # 5 sigma of the data's noise
+    # a bundle saved before the hysteresis existed loads with none
+    cfg = json.loads((d / "config.json").read_text())
+    del cfg["fitted"]["sampling"]["spike_hysteresis"]
+    (d / "config.json").write_text(json.dumps(cfg))
+    assert DynamapModel.load(d).spike_hysteresis_ == 0.0
     np.testing.assert_array_equal(back.transform(hh_series[0]), tiny_model.transform(hh_series[0]))
     np.testing.assert_array_equal(back.simulate_batch(np.array([-40.0]), 200, 5),
                                   tiny_model.simulate_batch(np.array([-40.0]), 200, 5))
@@ -272,3 +278,55 @@ def test_default_tagged_fit_reproduces_each_segment():
         assert e["match"], (e["param_value"], e["data"], e["map"])
         assert e["isi_w1"]["value_rel"] <= 0.10
         assert e["power_hellinger"]["value"] <= 0.15
+
+
+def _fake_evaluator(s_true, slope):
+    """evaluate_shifts for a fake map whose mean-ISI ratio is 1 + slope * (shift - s_true[segment]) and
+    whose score is |ratio - 1|: the best shift of segment i is s_true[i] exactly."""
+    s_true = np.asarray(s_true, dtype=np.float64)
+    calls = []
+
+    def evaluate_shifts(n_steps, n_transient, shifts):
+        shifts = np.asarray(shifts, dtype=np.float64)
+        if shifts.ndim == 1:
+            shifts = np.repeat(shifts[:, None], s_true.size, axis=1)
+        calls.append(shifts.copy())
+        ratio = 1.0 + slope * (shifts - s_true[None, :])
+        details = [[{"score": float(abs(r - 1)), "isi_ratio": float(r)} for r in row] for row in ratio]
+        return np.abs(ratio - 1.0), details
+
+    return evaluate_shifts, calls
+
+
+def test_secant_calibration_finds_the_shift_between_grid_points():
+    from dynamap.training.map import calibrate_shifts
+
+    s_true = [0.00712, -0.0137, 0.00712]  # segments 0 and 2 share one control value
+    c_norm = [-1.0, 0.0, -1.0]
+    ev, calls = _fake_evaluator(s_true, slope=20.0)
+    cfg = MapConfig(c_secant=0)
+    shift0, chosen0, cal0 = calibrate_shifts(ev, c_norm, cfg, (100, 10))
+    assert "secant" not in cal0 and len(calls) == 2  # grid, then refine
+    grid_points = np.r_[0.0, cfg.c_shifts]
+    assert np.min(np.abs(shift0[1] - (grid_points[:, None] + np.r_[0.0, cfg.c_refine]))) < 1e-12
+    assert abs(shift0[1] - s_true[1]) > 1e-5  # the true shift is not on the grid
+    ev, calls = _fake_evaluator(s_true, slope=20.0)
+    shift, chosen, cal = calibrate_shifts(ev, c_norm, MapConfig(c_secant=2), (100, 10))
+    # a linear ratio: the first interpolation lands on the true shift; shared control, shared shift
+    np.testing.assert_allclose(shift, s_true, atol=1e-12)
+    np.testing.assert_allclose(chosen, 0.0, atol=1e-9)
+    assert len(cal["secant"]) >= 1 and np.all(chosen <= chosen0 + 1e-15)
+    np.testing.assert_allclose(cal["isi_ratios"], 1.0, atol=1e-9)
+
+
+def test_secant_calibration_keeps_the_pick_when_no_interpolation_scores_better():
+    from dynamap.training.map import calibrate_shifts
+
+    # the ratio never reaches 1 near the pick (constant): no bracket, no secant run
+    def evaluate_shifts(n_steps, n_transient, shifts):
+        shifts = np.asarray(shifts, dtype=np.float64).reshape(len(shifts), 1)  # one segment
+        score = (shifts - 0.01) ** 2
+        return score, [[{"score": float(v), "isi_ratio": 0.9} for v in row] for row in score]
+
+    shift, chosen, cal = calibrate_shifts(evaluate_shifts, [0.0], MapConfig(c_secant=3), (100, 10))
+    assert cal["secant"] == [] and shift[0] == pytest.approx(0.01)

@@ -68,3 +68,25 @@ def test_classify_silent_and_tonic():
     tonic = classify(_signal_from_train(np.arange(1, 60) * 0.5), 0.005, -30.0)
     assert tonic.regime == "tonic" and tonic.spikes_per_burst == [1]
     assert tonic.isi_mean == pytest.approx(0.5, abs=1e-3)
+
+
+def test_hysteresis_counts_a_noisy_spike_once():
+    dt = 1e-3
+    t = np.arange(0, 10, dt)
+    x = np.sin(2 * np.pi * 0.5 * t)
+    # a dip of 0.05 below the threshold just after each crossing, then up again
+    for c in (2.0, 4.0, 6.0, 8.0):
+        i = int(round((c + 0.01) / dt))
+        x[i] = -0.05
+    plain = spike_times(x, 0.0, dt)
+    assert plain.size == 8  # each dip adds a crossing
+    once = spike_times(x, 0.0, dt, hysteresis=0.1)
+    np.testing.assert_allclose(once, [2.0, 4.0, 6.0, 8.0], atol=1e-6)
+    # a hysteresis below the dip's depth keeps the extra crossings; 0 is the plain rule
+    assert spike_times(x, 0.0, dt, hysteresis=0.04).size == 8
+    np.testing.assert_array_equal(spike_times(x, 0.0, dt, hysteresis=0.0), plain)
+    # the signal re-arms only below threshold - h: the troughs of the sine (-1) are deep enough
+    assert spike_times(np.sin(2 * np.pi * 0.5 * t), 0.0, dt, hysteresis=0.99).size == 4
+    assert spike_times(np.sin(2 * np.pi * 0.5 * t), 0.0, dt, hysteresis=1.01).size == 1
+    with pytest.raises(ValueError, match="hysteresis"):
+        spike_times(x, 0.0, dt, hysteresis=-1.0)

@@ -267,8 +267,8 @@ def truth_floor(metric: Callable[..., float], x_true: Any, x_true2: Any, *args: 
     return float(metric(x_true, x_true2, *args, **kwargs))
 
 
-def _isi(x: np.ndarray, threshold: float, dt: float) -> np.ndarray:
-    t = spike_times(x, threshold, dt)
+def _isi(x: np.ndarray, threshold: float, dt: float, hysteresis: float = 0.0) -> np.ndarray:
+    t = spike_times(x, threshold, dt, hysteresis=hysteresis)
     return np.diff(t) if t.size > 1 else np.empty(0)
 
 
@@ -281,13 +281,15 @@ def compare_series(
     *,
     spectrum: Mapping[str, Any] | None = None,
     stsp: Mapping[str, Any] | None = None,
+    hysteresis: float = 0.0,
 ) -> dict:
     """All distribution distances of a model series against the truth, each next to its floor.
 
     ``x_model``, ``x_true``, ``x_true2``: the observed variable of the free-running model and of two
     independent true trajectories, sampled at ``dt`` (same time unit as the ISIs); ``threshold``:
-    spike threshold. ``spectrum`` / ``stsp``: keyword settings passed to
-    :func:`power_spectrum_hellinger` / :func:`state_space_divergence` (defaults otherwise).
+    spike threshold (``hysteresis``: see :func:`spike_times`). ``spectrum`` / ``stsp``: keyword
+    settings passed to :func:`power_spectrum_hellinger` / :func:`state_space_divergence` (defaults
+    otherwise).
 
     Returns a JSON-ready dict; ``value`` is model vs ``x_true``, ``floor`` is ``x_true2`` vs ``x_true``:
 
@@ -305,7 +307,7 @@ def compare_series(
     stsp = dict(stsp or {})
     if "lag" not in stsp:
         stsp["lag"] = delay_lag(xt)
-    isi_m, isi_t, isi_t2 = (_isi(s, threshold, dt) for s in (xm, xt, xt2))
+    isi_m, isi_t, isi_t2 = (_isi(s, threshold, dt, hysteresis) for s in (xm, xt, xt2))
     mean_t = float(isi_t.mean()) if isi_t.size else float("nan")
 
     def w1(other: np.ndarray) -> float | None:

@@ -75,10 +75,12 @@ def classify(
     lyapunov_tol: float = LYAPUNOV_TOL,
     burst_ratio: float = BURST_ISI_RATIO,
     min_spikes: int = 3,
+    hysteresis: float = 0.0,
 ) -> RegimeInfo:
-    """Label the regime of the sampled observable ``x`` (step ``dt``) with spike ``threshold``."""
+    """Label the regime of the sampled observable ``x`` (step ``dt``) with spike ``threshold`` (and
+    ``hysteresis``, see :func:`~dynamap.analysis.spikes.spike_times`)."""
     x = np.asarray(x, dtype=np.float64)
-    times = spike_times(x, threshold, dt)
+    times = spike_times(x, threshold, dt, hysteresis=hysteresis)
     stats = burst_stats(times, ratio=burst_ratio)
     isi = stats.isi
     maxima = local_maxima(x)

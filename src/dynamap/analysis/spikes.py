@@ -1,7 +1,9 @@
 """Spikes, inter-spike intervals and bursts (SPEC section 4).
 
 A spike is an upward crossing of a threshold; its time is found by linear interpolation between the
-two samples around the crossing. Bursts split the spike train where an ISI exceeds a gap threshold.
+two samples around the crossing. An optional hysteresis h (a Schmitt trigger) counts a crossing only
+after the signal has been below threshold - h since the last one: noisy recordings then give one spike
+per spike. Bursts split the spike train where an ISI exceeds a gap threshold.
 """
 
 from __future__ import annotations
@@ -18,12 +20,17 @@ __all__ = ["spike_times", "split_bursts", "BurstStats", "burst_stats", "local_ma
 BURST_ISI_RATIO = 1.5
 
 
-def spike_times(x: np.ndarray, threshold: float, dt: float, t0: float = 0.0) -> np.ndarray:
-    """Times of upward crossings of ``threshold`` by the sampled signal ``x`` (step ``dt``)."""
+def spike_times(x: np.ndarray, threshold: float, dt: float, t0: float = 0.0, hysteresis: float = 0.0
+                ) -> np.ndarray:
+    """Times of upward crossings of ``threshold`` by the sampled signal ``x`` (step ``dt``); with
+    ``hysteresis`` h > 0, a crossing counts only if ``x`` fell below ``threshold - h`` since the last
+    counted one."""
     x = np.asarray(x, dtype=np.float64)
     if x.ndim != 1:
         raise ValueError(f"x must be 1-D, got shape {x.shape}")
-    return upcrossings(x, threshold, dt, t0)
+    if not (np.isfinite(hysteresis) and hysteresis >= 0):
+        raise ValueError(f"hysteresis must be finite and >= 0, got {hysteresis!r}")
+    return upcrossings(x, threshold, dt, t0, float(hysteresis))
 
 
 def split_bursts(

@@ -128,6 +128,7 @@ def load_model(cls, directory):
     model.sampling_ = SamplingChoice(**fitted["sampling"])
     model.dt_ = model.sampling_.dt_map
     model.spike_threshold_ = model.sampling_.spike_threshold
+    model.spike_hysteresis_ = model.sampling_.spike_hysteresis
     model.x_mean_, model.x_std_ = float(fitted["x_mean"]), float(fitted["x_std"])
     model.c_center_, model.c_scale_ = float(fitted["c_center"]), float(fitted["c_scale"])
     model.c_offset_ = float(fitted["c_offset"])

@@ -318,6 +318,7 @@ def sweep_model(
     values = np.asarray(values, dtype=np.float64)
     n_rec, n_tr, _ = _steps(model, t_end, transient)
     threshold = model.spike_threshold_ if spike_threshold is None else float(spike_threshold)
+    hysteresis = float(getattr(model, "spike_hysteresis_", 0.0))
     if continuation == "none":
         x, final = iterate_model(model, values, n_rec, n_tr, progress=progress, processes=processes)
     else:
@@ -347,7 +348,7 @@ def sweep_model(
                            "message": "orbit diverged", "spikes_per_burst": [], "lyapunov_max": None})
             continue
         le_t = float(le / dt) if np.isfinite(le) else None
-        info = classify(xi, dt, threshold, lyapunov_max=le_t)
+        info = classify(xi, dt, threshold, lyapunov_max=le_t, hysteresis=hysteresis)
         pt = {"value": float(v), **info.to_dict(), "status": "ok",
               "lyapunov_max_per_step": float(le) if np.isfinite(le) else None}
         points.append(pt)
@@ -356,7 +357,8 @@ def sweep_model(
         "source": {"model": str(getattr(model, "source_dir_", "")), "mode": model.mode_,
                    "training_values": list(map(float, model.param_values_))},
         "settings": {"transient_steps": n_tr, "record_steps": n_rec, "dt": dt, "continuation": continuation,
-                     "spike_threshold": threshold, "lyapunov": lyapunov,
+                     "spike_threshold": threshold, "spike_hysteresis": hysteresis,
+                     "lyapunov": lyapunov,
                      "lyapunov_units": "per unit time", "lyapunov_steps": min(n_rec, MODEL_LYAPUNOV_STEPS)},
         "points": points,
     }

@@ -37,7 +37,7 @@ def free_running_check(model, series_list, second=None) -> dict:
         series_list = [series_list]
     if second is not None and len(second) != len(series_list):
         raise InputError(f"second has {len(second)} series for {len(series_list)}; give one per series")
-    th, dt = model.spike_threshold_, model.dt_
+    th, dt, hy = model.spike_threshold_, model.dt_, getattr(model, "spike_hysteresis_", 0.0)
     tags = [s.param_value if s.param_value is not None else model.param_values_[0] for s in series_list]
     if model.mode_ == "single":
         tags = [model.param_values_[0] if len(series_list) == 1 else t for t in tags]
@@ -56,8 +56,9 @@ def free_running_check(model, series_list, second=None) -> dict:
     out = []
     for i, ((xt, xt2), tag) in enumerate(zip(items, tags)):
         xm = sims[i, : xt.shape[0]]
-        entry = {"param_value": float(tag), "n_samples": int(xt.shape[0]), "dt": dt, "threshold": th}
-        rt = classify(xt, dt, th)
+        entry = {"param_value": float(tag), "n_samples": int(xt.shape[0]), "dt": dt, "threshold": th,
+                 "hysteresis": hy}
+        rt = classify(xt, dt, th, hysteresis=hy)
         entry["data"] = {"regime": rt.regime, "spikes_per_burst": rt.spikes_per_burst,
                          "spb_counts": {str(k): v for k, v in rt.spb_counts.items()}, "isi_mean": rt.isi_mean}
         if not np.all(np.isfinite(xm)):
@@ -65,10 +66,10 @@ def free_running_check(model, series_list, second=None) -> dict:
             entry["match"] = False
             out.append(entry)
             continue
-        rm = classify(xm, dt, th)
+        rm = classify(xm, dt, th, hysteresis=hy)
         entry["map"] = {"regime": rm.regime, "spikes_per_burst": rm.spikes_per_burst,
                         "spb_counts": {str(k): v for k, v in rm.spb_counts.items()}, "isi_mean": rm.isi_mean}
-        entry.update(compare_series(xm, xt, xt2, dt, th))
+        entry.update(compare_series(xm, xt, xt2, dt, th, hysteresis=hy))
         if np.isfinite(rm.isi_mean) and np.isfinite(rt.isi_mean) and rt.isi_mean > 0:
             # the time-scale error: D_H of a periodic signal is most sensitive to it
             entry["isi_mean_ratio"] = float(rm.isi_mean / rt.isi_mean)

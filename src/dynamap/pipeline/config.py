@@ -23,6 +23,16 @@ class FitConfig(ConfigBase):
 
     * ``spike_threshold``: None derives it from the data at ``threshold_level`` (0.75) of the 1st to
       99.9th percentile range; give a number to override (e.g. -30 for HH membrane potential in mV).
+    * ``hysteresis_noise``: a threshold crossing counts as a new spike only after the series was
+      this many noise standard deviations below the threshold (at most a quarter of the percentile
+      range; the noise is estimated from the data's sample-to-sample differences; 0: every crossing
+      counts). The data's statistics, the selection's, the check's and the model's sweeps all use it.
+      Measured on the Morris-Lecar burster of ``examples/morris_lecar_burster.py`` (200 s, 4 spikes
+      per burst, range 50 mV) with white noise added: without hysteresis, noise of 2 mV gave 1152
+      spikes instead of 860, bursts of 4-8 spikes and a fast time scale of 6.6 ms instead of 38 ms
+      (so a 6x finer map step); with 5 sigma, the counts stay exact up to 3 mV of noise (860 spikes,
+      all bursts of 4) and 2 bursts of 213 get a fifth spike at 5 mV. On the noise-free series the
+      hysteresis is 0.04 mV and changes nothing.
     * ``samples_per_fast``: map sampling step = fast time scale (10th percentile ISI) / this, as an
       integer stride of the data step. 32 samples per fastest ISI resolves spikes (HH: 0.01 s).
     * ``window_fast``: delay window D_e spans this many fast time scales, clipped to [``min_window``,
@@ -121,6 +131,7 @@ class FitConfig(ConfigBase):
     map: MapConfig = dataclasses.field(default_factory=MapConfig)
     spike_threshold: float | None = None
     threshold_level: float = 0.75
+    hysteresis_noise: float = 5.0
     samples_per_fast: float = 32.0
     window_fast: float = 2.5
     min_window: int = 8
@@ -146,6 +157,7 @@ class FitConfig(ConfigBase):
         if self.spike_threshold is not None:
             check_range("spike_threshold", self.spike_threshold, -1e300, 1e300)
         check_range("threshold_level", self.threshold_level, 0.05, 0.95)
+        check_range("hysteresis_noise", self.hysteresis_noise, 0.0, 1e3)
         check_positive("samples_per_fast", self.samples_per_fast)
         check_positive("window_fast", self.window_fast)
         check_int_range("min_window", self.min_window, 1)

@@ -127,14 +127,14 @@ class DynamapModel:
         samp = choose_sampling(
             xs, dt, threshold=cfg.spike_threshold, threshold_level=cfg.threshold_level,
             samples_per_fast=cfg.samples_per_fast, window_fast=cfg.window_fast,
-            min_window=cfg.min_window, max_window=cfg.max_window,
+            min_window=cfg.min_window, max_window=cfg.max_window, hysteresis_noise=cfg.hysteresis_noise,
         )
         if cfg.dt is not None:
             stride = max(1, int(round(cfg.dt / dt)))
             window = int(np.clip(round(cfg.window_fast * samp.fast_time / (stride * dt)), cfg.min_window,
                                  cfg.max_window))
             samp = SamplingChoice(samp.spike_threshold, samp.fast_time, samp.fast_time_source, stride,
-                                  stride * dt, window)
+                                  stride * dt, window, samp.spike_hysteresis)
         for i, x in enumerate(xs):
             n = len(range(0, x.shape[0], samp.stride))
             need = int(max(cfg.min_fast_periods * samp.fast_time / samp.dt_map, 4 * samp.window, 64))
@@ -147,6 +147,7 @@ class DynamapModel:
         self.sampling_ = samp
         self.dt_ = samp.dt_map
         self.spike_threshold_ = samp.spike_threshold
+        self.spike_hysteresis_ = samp.spike_hysteresis
         self.name_ = series_list[0].name
         res = [x[:: samp.stride] for x in xs]
         pooled = np.concatenate(res)
@@ -174,7 +175,8 @@ class DynamapModel:
             self.c_scale_ = float(max(0.5 * (arr.max() - arr.min()), 1e-12))
             self.c_offset_ = 0.0
 
-        refs = [train_stats(r[samp.window - 1 :], self.dt_, self.spike_threshold_, keep_trace=True)
+        refs = [train_stats(r[samp.window - 1 :], self.dt_, self.spike_threshold_, keep_trace=True,
+                            hysteresis=self.spike_hysteresis_)
                 for r in res]
         self.c_shift_ = [0.0] * len(self.param_values_)
         c_norm = [float(v) for v in self.normalise_c(np.asarray(self.param_values_))]
@@ -238,7 +240,8 @@ class DynamapModel:
         def candidate(job: tuple[int, str | None]):
             k, label = job  # label: the round's progress bar, shown by its first candidate only
             return fit_map(latents, c_norm, mcfg, seed=seed, decode=self._decode_torch, refs=refs,
-                           dt=self.dt_, threshold=self.spike_threshold_, candidate=k,
+                           dt=self.dt_, threshold=self.spike_threshold_,
+                           hysteresis=self.spike_hysteresis_, candidate=k,
                            progress=progress and label is not None, label=label)
 
         n_jobs = default_jobs(cfg.num_threads) if cfg.n_jobs is None else cfg.n_jobs

@@ -51,16 +51,18 @@ class TrainStats:
         }
 
 
-def train_stats(traces: np.ndarray, dt: float, threshold: float, keep_trace: bool = False) -> TrainStats:
+def train_stats(traces: np.ndarray, dt: float, threshold: float, keep_trace: bool = False,
+                hysteresis: float = 0.0) -> TrainStats:
     """Statistics of traces (B, T) or (T,) sampled with step ``dt`` (``keep_trace``: keep a single
-    trace for the spectral term of :func:`score`)."""
+    trace for the spectral term of :func:`score`; ``hysteresis``: see
+    :func:`~dynamap.analysis.spikes.spike_times`)."""
     traces = np.atleast_2d(np.asarray(traces, dtype=np.float64))
     kept = traces[0] if keep_trace and traces.shape[0] == 1 else None
     if not np.all(np.isfinite(traces)):
         return TrainStats(np.empty(0), {}, 0, False)
     isis, spb, n = [], {}, 0
     for x in traces:
-        t = spike_times(x, threshold, dt)
+        t = spike_times(x, threshold, dt, hysteresis=hysteresis)
         n_tr = int(t.size)
         n = n_tr if n == 0 else min(n, n_tr)
         if t.size < MIN_SPIKES:

@@ -15,7 +15,7 @@ from ._seeding import build, generators
 from .config import MapConfig
 from .freerun import TrainStats, score, train_stats
 
-__all__ = ["fit_map", "iterate"]
+__all__ = ["fit_map", "iterate", "shift_evaluator", "calibrate_shifts"]
 
 #: free runs iterated side by side in one batch of the selection (bounds the memory of the orbits)
 MAX_COLUMNS = 256
@@ -41,57 +41,22 @@ def _starts_ok(seg: np.ndarray, horizon: int) -> np.ndarray:
     return np.flatnonzero(ok)
 
 
-def fit_map(
+def shift_evaluator(
+    fmap: ParametricMap,
     latents: list[np.ndarray],
     c_norm: list[float],
     cfg: MapConfig,
     *,
-    seed: int,
     decode: Callable[[torch.Tensor], torch.Tensor],
     refs: list[TrainStats],
     dt: float,
     threshold: float,
-    candidate: int = 0,
-    progress: bool = False,
-    label: str | None = None,
-) -> tuple[ParametricMap, dict]:
-    """Train F on standardised latent segments ``latents`` (each (n_i, d)) with control ``c_norm[i]``.
-
-    ``decode`` maps (N, d) standardised states to the observable in data units; ``refs`` are the data's
-    spike statistics per segment at step ``dt``; ``candidate`` picks an independent random stream
-    (initialisation and batches) for the same seed; ``label`` names the progress bar (default
-    "map candidate <candidate>"). Returns the selected map and a JSON-able history.
-    """
-    gen, rng = generators(seed, 200 + candidate)
+    hysteresis: float = 0.0,
+) -> Callable:
+    """``evaluate_shifts(n_steps, n_transient, shifts)`` for the map ``fmap`` (arguments as in
+    :func:`fit_map`): free runs from ``cfg.select_starts`` states of each segment, scored against the
+    data's statistics (see the returned function's doc)."""
     d = latents[0].shape[1]
-    fmap = build(ParametricMap, d, cfg.hidden, cfg.depth, cfg.activation, cfg.residual, cfg.c_degree, gen=gen)
-    with torch.no_grad():  # start near the identity: small increments
-        fmap.net[-1].weight.mul_(0.1)
-        fmap.net[-1].bias.zero_()
-    u = torch.from_numpy(np.concatenate(latents).astype(np.float32))
-    inc = np.concatenate([np.diff(x, axis=0) for x in latents])
-    scale = torch.from_numpy(np.maximum(inc.std(0), 1e-6).astype(np.float32)) if cfg.residual and \
-        cfg.output_scaling else torch.ones(d)
-    fmap.out_scale.copy_(scale)
-    if cfg.box_margin >= 0:
-        allu = np.concatenate(latents)
-        lo, hi = allu.min(0), allu.max(0)
-        fmap.lo.copy_(torch.from_numpy(lo - cfg.box_margin * (hi - lo)))
-        fmap.hi.copy_(torch.from_numpy(hi + cfg.box_margin * (hi - lo)))
-    seg = np.concatenate([np.full(x.shape[0], i) for i, x in enumerate(latents)])
-    cvec = torch.tensor(np.asarray(c_norm, dtype=np.float32)[seg])[:, None]
-    du2 = torch.zeros(u.shape[0])
-    du2[:-1] = ((u[1:] - u[:-1]) ** 2).sum(-1)
-    delta2 = float(torch.median(du2)) + 1e-12
-    med_speed = delta2**0.5
-    # "relative" weighting: each predicted state weighs 1 / (|true increment|^2 + floor^2), floor =
-    # rel_floor * median |increment|, so slow phases count by their relative (not absolute) error
-    rel_floor2 = cfg.rel_floor**2 * delta2
-    total_steps = int(sum(cfg.stage_steps))
-    opt = torch.optim.Adam(fmap.parameters(), lr=cfg.lr)
-    gamma = (cfg.lr_final / cfg.lr) ** (1.0 / max(total_steps, 1))
-    sched = torch.optim.lr_scheduler.ExponentialLR(opt, gamma)
-
     # free-running evaluation setup: select_starts states per segment, each with its c
     starts, cs = [], []
     for i, x in enumerate(latents):
@@ -131,7 +96,8 @@ def fit_map(
                 row = []
                 for i in range(n_seg):
                     at = (jj * n_seg + i) * n_start
-                    stats = [train_stats(x[at + k], dt, threshold, keep_trace=True) for k in range(n_start)]
+                    stats = [train_stats(x[at + k], dt, threshold, keep_trace=True, hysteresis=hysteresis)
+                             for k in range(n_start)]
                     per = [score(refs[i], st, cfg.select_spectral, dt) for st in stats]
                     scores[j, i] = float(np.mean([p[0] for p in per]))
                     isi = [st.isi.mean() for st in stats if st.finite and st.isi.size]
@@ -139,6 +105,66 @@ def fit_map(
                     row.append({"score": float(scores[j, i]), "starts": [p[1] for p in per], "isi_ratio": ratio})
                 details.append(row)
         return scores, details
+
+    return evaluate_shifts
+
+
+def fit_map(
+    latents: list[np.ndarray],
+    c_norm: list[float],
+    cfg: MapConfig,
+    *,
+    seed: int,
+    decode: Callable[[torch.Tensor], torch.Tensor],
+    refs: list[TrainStats],
+    dt: float,
+    threshold: float,
+    hysteresis: float = 0.0,
+    candidate: int = 0,
+    progress: bool = False,
+    label: str | None = None,
+) -> tuple[ParametricMap, dict]:
+    """Train F on standardised latent segments ``latents`` (each (n_i, d)) with control ``c_norm[i]``.
+
+    ``decode`` maps (N, d) standardised states to the observable in data units; ``refs`` are the data's
+    spike statistics per segment at step ``dt`` (spikes: crossings of ``threshold`` with
+    ``hysteresis``, see :func:`~dynamap.analysis.spikes.spike_times`); ``candidate`` picks an independent random stream
+    (initialisation and batches) for the same seed; ``label`` names the progress bar (default
+    "map candidate <candidate>"). Returns the selected map and a JSON-able history.
+    """
+    gen, rng = generators(seed, 200 + candidate)
+    d = latents[0].shape[1]
+    fmap = build(ParametricMap, d, cfg.hidden, cfg.depth, cfg.activation, cfg.residual, cfg.c_degree, gen=gen)
+    with torch.no_grad():  # start near the identity: small increments
+        fmap.net[-1].weight.mul_(0.1)
+        fmap.net[-1].bias.zero_()
+    u = torch.from_numpy(np.concatenate(latents).astype(np.float32))
+    inc = np.concatenate([np.diff(x, axis=0) for x in latents])
+    scale = torch.from_numpy(np.maximum(inc.std(0), 1e-6).astype(np.float32)) if cfg.residual and \
+        cfg.output_scaling else torch.ones(d)
+    fmap.out_scale.copy_(scale)
+    if cfg.box_margin >= 0:
+        allu = np.concatenate(latents)
+        lo, hi = allu.min(0), allu.max(0)
+        fmap.lo.copy_(torch.from_numpy(lo - cfg.box_margin * (hi - lo)))
+        fmap.hi.copy_(torch.from_numpy(hi + cfg.box_margin * (hi - lo)))
+    seg = np.concatenate([np.full(x.shape[0], i) for i, x in enumerate(latents)])
+    cvec = torch.tensor(np.asarray(c_norm, dtype=np.float32)[seg])[:, None]
+    du2 = torch.zeros(u.shape[0])
+    du2[:-1] = ((u[1:] - u[:-1]) ** 2).sum(-1)
+    delta2 = float(torch.median(du2)) + 1e-12
+    med_speed = delta2**0.5
+    # "relative" weighting: each predicted state weighs 1 / (|true increment|^2 + floor^2), floor =
+    # rel_floor * median |increment|, so slow phases count by their relative (not absolute) error
+    rel_floor2 = cfg.rel_floor**2 * delta2
+    total_steps = int(sum(cfg.stage_steps))
+    opt = torch.optim.Adam(fmap.parameters(), lr=cfg.lr)
+    gamma = (cfg.lr_final / cfg.lr) ** (1.0 / max(total_steps, 1))
+    sched = torch.optim.lr_scheduler.ExponentialLR(opt, gamma)
+
+    evaluate_shifts = shift_evaluator(fmap, latents, c_norm, cfg, decode=decode, refs=refs, dt=dt,
+                                      threshold=threshold, hysteresis=hysteresis)
+    n_seg = len(latents)
 
     # the long runs are as long as the fit's free-running check (half the longest segment, plus its
     # transient) unless the config fixes them
@@ -232,33 +258,105 @@ def fit_map(
     hist["selected_score"] = best[0]
     hist["c_shift"] = [0.0] * n_seg
     if cfg.c_shifts and final_steps:
-        # calibrate the control input: per segment, the shift of c (normalised units) whose long free
-        # runs score best; 0 is in the grid, so it never scores worse than no shift in the same runs
-        grid = np.unique(np.r_[0.0, np.asarray(cfg.c_shifts, dtype=np.float64)])
-        scores, details = evaluate_shifts(final_steps, final_transient, grid)
-        # segments with the same control value share one shift: pick by their mean score
-        _, group = np.unique(np.asarray(c_norm, dtype=np.float64), return_inverse=True)
-        group = group.ravel()
-        pick = np.array([scores[:, group == g].mean(axis=1).argmin() for g in group])
-        zero = int(np.flatnonzero(grid == 0.0)[0])
-        shift, chosen = grid[pick], scores[pick, np.arange(n_seg)]
-        ratios = [details[j][i]["isi_ratio"] for i, j in enumerate(pick)]
-        hist["calibration"] = {"shifts": grid.tolist(), "scores": scores.T.tolist(),
-                               "unshifted_score": float(scores[zero].mean())}
-        if cfg.c_refine:
-            # a finer search around each segment's pick (the period can change abruptly with c); a
-            # refined shift replaces the pick only where it scores better
-            fine = shift[None, :] + np.asarray(cfg.c_refine, dtype=np.float64)[:, None]
-            fscores, fdetails = evaluate_shifts(final_steps, final_transient, fine)
-            for g in np.unique(group):
-                on = np.flatnonzero(group == g)
-                j = int(fscores[:, on].mean(axis=1).argmin())
-                if fscores[j, on].mean() < chosen[on].mean():
-                    shift[on], chosen[on] = fine[j, on], fscores[j, on]
-                    for i in on:
-                        ratios[i] = fdetails[j][i]["isi_ratio"]
-            hist["calibration"]["refine"] = {"shifts": fine.T.tolist(), "scores": fscores.T.tolist()}
+        shift, chosen, hist["calibration"] = calibrate_shifts(evaluate_shifts, c_norm, cfg,
+                                                              (final_steps, final_transient))
         hist["c_shift"] = [float(v) for v in shift]
-        hist["calibration"]["isi_ratios"] = ratios
         hist["selected_score"] = float(chosen.mean())
     return fmap, hist
+
+
+def calibrate_shifts(evaluate_shifts: Callable, c_norm: list[float], cfg: MapConfig, run: tuple[int, int]
+                     ) -> tuple[np.ndarray, np.ndarray, dict]:
+    """Calibrate the control input (``MapConfig.c_shifts``, ``c_refine``, ``c_secant``): per segment,
+    the shift of c (normalised units) whose free runs of ``run`` = (steps, transient) score best.
+    Returns the shifts, their scores (one per segment) and the history of the search."""
+    n_seg = len(c_norm)
+    # 0 is in the grid, so the result never scores worse than no shift in the same runs
+    grid = np.unique(np.r_[0.0, np.asarray(cfg.c_shifts, dtype=np.float64)])
+    scores, details = evaluate_shifts(*run, grid)
+    # segments with the same control value share one shift: pick by their mean score
+    _, group = np.unique(np.asarray(c_norm, dtype=np.float64), return_inverse=True)
+    group = group.ravel()
+    pick = np.array([scores[:, group == g].mean(axis=1).argmin() for g in group])
+    zero = int(np.flatnonzero(grid == 0.0)[0])
+    shift, chosen = grid[pick], scores[pick, np.arange(n_seg)]
+    ratios = [details[j][i]["isi_ratio"] for i, j in enumerate(pick)]
+    evaluated = [(np.full(n_seg, grid[j]), details[j]) for j in range(grid.size)]
+    calib = {"shifts": grid.tolist(), "scores": scores.T.tolist(), "unshifted_score": float(scores[zero].mean())}
+    if cfg.c_refine:
+        # a finer search around each segment's pick (the period can change abruptly with c); a
+        # refined shift replaces the pick only where it scores better
+        fine = shift[None, :] + np.asarray(cfg.c_refine, dtype=np.float64)[:, None]
+        fscores, fdetails = evaluate_shifts(*run, fine)
+        for g in np.unique(group):
+            on = np.flatnonzero(group == g)
+            j = int(fscores[:, on].mean(axis=1).argmin())
+            if fscores[j, on].mean() < chosen[on].mean():
+                shift[on], chosen[on] = fine[j, on], fscores[j, on]
+                for i in on:
+                    ratios[i] = fdetails[j][i]["isi_ratio"]
+        calib["refine"] = {"shifts": fine.T.tolist(), "scores": fscores.T.tolist()}
+        evaluated += [(fine[j], fdetails[j]) for j in range(fine.shape[0])]
+    if cfg.c_secant:
+        calib["secant"] = _secant_shifts(evaluate_shifts, run, evaluated, group, shift, chosen, ratios,
+                                         cfg.c_secant)
+    calib["isi_ratios"] = ratios
+    return shift, chosen, calib
+
+
+def _group_ratio(det: list[dict], on: np.ndarray) -> float | None:
+    """Mean-ISI ratio (map / data) of the segments ``on`` in one evaluation, None where one is missing."""
+    r = [det[i]["isi_ratio"] for i in on]
+    return None if any(v is None or not np.isfinite(v) for v in r) else float(np.mean(r))
+
+
+def _secant_shifts(evaluate_shifts, run: tuple[int, int], evaluated: list, group: np.ndarray,
+                   shift: np.ndarray, chosen: np.ndarray, ratios: list, iterations: int) -> list[dict]:
+    """Refine each group's control shift (in place: ``shift``, ``chosen`` scores, ``ratios``) towards a
+    mean-ISI ratio of exactly 1, by interpolation between the evaluated shifts that bracket it.
+
+    The bracket is the chosen shift and its nearest evaluated neighbour on the other side of ratio 1
+    (``evaluated``: (shift per segment, details) pairs). Each iteration runs one batch with every
+    group's interpolated shift; a group keeps it only where its mean score is better, and the shift
+    replaces the bracket end with the same side of 1. Returns the runs, for the history."""
+    brackets = {}
+    for g in np.unique(group):
+        on = np.flatnonzero(group == g)
+        s0 = float(shift[on[0]])
+        pts = {}
+        for sh, det in evaluated:
+            r = _group_ratio(det, on)
+            if r is not None:
+                pts[float(sh[on[0]])] = r
+        r0 = pts.get(s0)
+        if r0 is None or r0 == 1.0:
+            continue
+        xs = sorted(pts)
+        k = xs.index(s0)
+        sides = [xs[j] for j in (k - 1, k + 1) if 0 <= j < len(xs) and (pts[xs[j]] - 1.0) * (r0 - 1.0) < 0]
+        if sides:
+            s1 = min(sides, key=lambda v: abs(pts[v] - 1.0))
+            brackets[int(g)] = [(s0, r0), (s1, pts[s1])]
+    runs = []
+    for _ in range(iterations):
+        if not brackets:
+            break
+        row = shift.copy()
+        for g, ((sa, ra), (sb, rb)) in brackets.items():
+            row[group == g] = sa + (1.0 - ra) * (sb - sa) / (rb - ra)
+        scores, details = evaluate_shifts(*run, row[None, :])
+        runs.append({"shifts": row.tolist(), "scores": scores[0].tolist()})
+        for g in list(brackets):
+            on = np.flatnonzero(group == g)
+            s_new, r_new = float(row[on[0]]), _group_ratio(details[0], on)
+            if scores[0, on].mean() < chosen[on].mean():
+                shift[on], chosen[on] = s_new, scores[0, on]
+                for i in on:
+                    ratios[i] = details[0][i]["isi_ratio"]
+            if r_new is None or r_new == 1.0:
+                del brackets[g]
+                continue
+            (sa, ra), (sb, rb) = brackets[g]
+            brackets[g] = [(s_new, r_new), (sb, rb)] if (r_new - 1.0) * (ra - 1.0) > 0 else \
+                [(sa, ra), (s_new, r_new)]
+    return runs
