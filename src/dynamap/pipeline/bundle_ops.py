@@ -434,7 +434,8 @@ def fit_from_files(
     with staged_dir(out) as tmp:
         model.save(tmp)
         write_json(metrics, tmp / "metrics.json")
-    print(f"wrote model bundle to {out} (latent dimension {model.latent_dim_}, map step {model.dt_:g})",
+    print(f"wrote model bundle to {out} (latent dimension {model.latent_dim_}, map step {model.dt_:g}, "
+          f"spike threshold {model.spike_threshold_:.4g} with hysteresis {model.spike_hysteresis_:.3g})",
           file=sys.stderr)
     rounds = model.history_["map"].get("rounds", [])
     if len(rounds) > 1:

@@ -128,9 +128,10 @@ def fit_map(
 
     ``decode`` maps (N, d) standardised states to the observable in data units; ``refs`` are the data's
     spike statistics per segment at step ``dt`` (spikes: crossings of ``threshold`` with
-    ``hysteresis``, see :func:`~dynamap.analysis.spikes.spike_times`); ``candidate`` picks an independent random stream
-    (initialisation and batches) for the same seed; ``label`` names the progress bar (default
-    "map candidate <candidate>"). Returns the selected map and a JSON-able history.
+    ``hysteresis``, see :func:`~dynamap.analysis.spikes.spike_times`); ``candidate`` picks an
+    independent random stream (initialisation and batches) for the same seed; ``label`` names the
+    progress bar (default "map candidate <candidate>"). Returns the selected map and a JSON-able
+    history.
     """
     gen, rng = generators(seed, 200 + candidate)
     d = latents[0].shape[1]
