@@ -123,7 +123,28 @@ def test_fit_bad_inputs(workdir, tmp_path, capsys):
     bad = tmp_path / "bad.json"
     bad.write_text("{nope")
     _one_line_exit_2(capsys, ["fit", a, "--config", str(bad), "--out", out], "not valid JSON")
+    # a recording with several channels: --column names the observed one
+    two = tmp_path / "two.csv"
+    two.write_text("time (s),V (mV),I (nA)\n0,1,5\n0.005,2,5\n0.01,0,5\n")
+    _one_line_exit_2(capsys, ["fit", str(two), "--out", out], "--column")
+    _one_line_exit_2(capsys, ["fit", str(two), "--column", "W", "--out", out], "no value column named 'W'")
     assert not (tmp_path / "m").exists()
+
+
+def test_fit_reads_the_named_column(workdir, tmp_path, capsys):
+    s = read_series(workdir / "v-37.csv")
+    rec = tmp_path / "rec.tsv"  # a tab-separated recording with a unit in each name and a second channel
+    rec.write_text("time (s)\tI (nA)\tV (mV)\n" + "".join(
+        f"{float(t)!r}\t0.5\t{float(v)!r}\n" for t, v in zip(s.t, s.values)))
+    assert main(["fit", str(rec), "--column", "V (mV)", "--config", str(workdir / "tiny.json"), "--quiet",
+                 "--out", str(tmp_path / "m")]) == 0
+    ref = tmp_path / "ref"
+    assert main(["fit", str(workdir / "v-37.csv"), "--config", str(workdir / "tiny.json"), "--quiet",
+                 "--out", str(ref)]) == 0
+    # the same data, so the same model and check
+    got = json.loads((tmp_path / "m" / "metrics.json").read_text())
+    want = json.loads((ref / "metrics.json").read_text())
+    assert got == want
 
 
 def test_model_bad_inputs(bundle, tmp_path, capsys):

@@ -64,9 +64,43 @@ def test_npy_without_dt_and_bad_extension(tmp_path):
     with pytest.raises(InputError, match="pass --dt"):
         read_series(p)
     assert read_series(p, dt=0.1).dt == 0.1
-    q = tmp_path / "a.txt"
+    q = tmp_path / "a.dat"
     q.write_text("1\n")
     with pytest.raises(InputError, match="unknown file type"):
         read_series(q)
     with pytest.raises(InputError, match="file not found"):
         read_series(tmp_path / "missing.csv")
+
+
+@pytest.mark.parametrize("name,text", [
+    ("semi.csv", "t;V\n0;1.5\n0.5;2.5\n1;0.5\n"),
+    ("tab.tsv", "t\tV\n0\t1.5\n0.5\t2.5\n1\t0.5\n"),
+    ("space.txt", "t V\n0 1.5\n0.5  2.5\n1 0.5\n"),
+    ("units.csv", "time (ms),V\n0,1.5\n0.5,2.5\n1,0.5\n"),
+    ("bracket.csv", "T [s],V\n0,1.5\n0.5,2.5\n1,0.5\n"),
+])
+def test_common_table_layouts_read_alike(tmp_path, name, text):
+    p = tmp_path / name
+    p.write_text(text)
+    s = read_series(p)
+    assert s.name == "V" and s.dt == pytest.approx(0.5) and s.t0 == 0.0
+    np.testing.assert_array_equal(s.values, [1.5, 2.5, 0.5])
+
+
+def test_column_picks_the_observed_variable(tmp_path):
+    p = tmp_path / "rec.csv"
+    p.write_text("time (ms),V (mV),I (nA)\n0,1.5,7\n0.5,2.5,7\n1,0.5,8\n")
+    with pytest.raises(InputError, match=r"found 2: \['V \(mV\)', 'I \(nA\)'\].*--column"):
+        read_series(p)
+    s = read_series(p, column="I (nA)")
+    assert s.name == "I (nA)" and s.dt == pytest.approx(0.5)
+    np.testing.assert_array_equal(s.values, [7.0, 7.0, 8.0])
+    with pytest.raises(InputError, match="no value column named 'W'.*V \\(mV\\)"):
+        read_series(p, column="W")
+    with pytest.raises(InputError, match="is the time column"):
+        read_series(p, column="time (ms)")
+    z = tmp_path / "rec.npz"
+    np.savez(z, t=np.arange(3.0), V=np.array([1.0, 2.0, 0.0]), I=np.array([3.0, 3.0, 4.0]))
+    with pytest.raises(InputError, match="found 2"):
+        read_series(z)
+    np.testing.assert_array_equal(read_series(z, column="V").values, [1.0, 2.0, 0.0])

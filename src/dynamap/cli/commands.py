@@ -191,6 +191,7 @@ def cmd_fit(args) -> int:
         spike_threshold=args.spike_threshold,
         config_path=args.config,
         progress=not args.quiet,
+        column=args.column,
     )
     return 0
 

@@ -84,9 +84,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
     p = sub.add_parser("fit", help="reconstruct a parameterised map from series files")
-    p.add_argument("series", nargs="+", metavar="SERIES", help=".csv, .npy or .npz files")
+    p.add_argument("series", nargs="+", metavar="SERIES", help=".csv (.tsv, .txt), .npy or .npz files")
     p.add_argument("--param-value", type=float, action="append", default=[], metavar="V")
     p.add_argument("--dt", type=float, help="sampling step (for files without a time column)")
+    p.add_argument("--column", metavar="NAME",
+                   help="the observed variable's column (or .npz array), for files with several")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--spike-threshold", type=float, help="spike threshold of the observable")
     p.add_argument("--config", metavar="JSON", help="fit configuration overrides (a JSON file)")

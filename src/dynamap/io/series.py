@@ -2,10 +2,14 @@
 
 Formats
 -------
-* CSV: a header row. Either a time column named ``t`` (or ``time``) plus one value column, e.g.
-  ``t,V``, or a single named value column together with an explicit ``dt``.
+* CSV (also ``.tsv`` and ``.txt``): a header row; cells separated by commas, semicolons, tabs or (when
+  the header has none of these) spaces. Either a time column named ``t`` or ``time`` (any case, with
+  or without a unit such as ``time (ms)`` or ``t [s]``) plus value columns, e.g. ``t,V``, or value
+  columns alone together with an explicit ``dt``. With several value columns, ``column`` names the
+  observed one.
 * ``.npy``: a 1-D array of values (needs ``dt``) or an (N, 2) array of (t, value) rows.
-* ``.npz``: an array ``t`` (or a scalar ``dt``) and one value array (its key is the series name).
+* ``.npz``: an array ``t`` (or a scalar ``dt``) and one value array (its key is the series name), or
+  several, with ``column`` naming the observed one.
 
 Every problem with a file raises :class:`~dynamap.InputError` naming the file and the fix.
 """
@@ -14,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -25,7 +30,10 @@ from .._core.types import Series
 __all__ = ["read_series", "write_series", "validate_values", "SUFFIXES"]
 
 SUFFIXES = (".csv", ".npy", ".npz")
+#: text tables read like CSV (written series are always .csv, .npy or .npz)
+TEXT_SUFFIXES = (".csv", ".tsv", ".txt")
 _TIME_NAMES = ("t", "time")
+_DELIMITERS = (",", ";", "\t")
 #: relative tolerance on the spacing of a time column
 _UNIFORM_RTOL = 1e-3
 
@@ -87,12 +95,36 @@ def _check_dt(dt, path) -> float:
     return dt
 
 
-def _read_csv(path: Path, dt: float | None) -> tuple[np.ndarray, float, float, str]:
+def _is_time_name(name: str) -> bool:
+    """``t``, ``time``, any case, optionally followed by a unit: ``time (ms)``, ``t [s]``, ``T_ms``."""
+    base = re.split(r"[\s(\[_]", name.strip().lower(), maxsplit=1)[0]
+    return base in _TIME_NAMES
+
+
+def _pick_column(path, names: list[str], column: str | None, what: str) -> int:
+    """Index of the observed variable among ``names``: the one there is, or the one named ``column``."""
+    if column is not None:
+        if column not in names:
+            raise _fail(path, f"no {what} named {column!r}; the file has {names}", "pass one of these names")
+        return names.index(column)
+    if len(names) != 1:
+        raise _fail(path, f"expected one {what} besides the time, found {len(names)}: {names}",
+                    "name the observed variable with --column (column= in Python)")
+    return 0
+
+
+def _read_csv(path: Path, dt: float | None, column: str | None = None) -> tuple[np.ndarray, float, float, str]:
     try:
         with open(path, newline="") as fh:
-            rows = list(csv.reader(fh))
+            text = fh.read()
     except UnicodeDecodeError:
         raise _fail(path, "not a text CSV file", "export the series as CSV with a header row") from None
+    first = next((ln for ln in text.splitlines() if ln.strip()), "")
+    delim = next((d for d in _DELIMITERS if d in first), None)
+    if delim is None:  # no delimiter in the header: one column, or columns separated by spaces
+        rows = [ln.split() for ln in text.splitlines()]
+    else:
+        rows = list(csv.reader(text.splitlines(), delimiter=delim))
     rows = [r for r in rows if any(c.strip() for c in r)]
     if not rows:
         raise _fail(path, "file is empty", "write a header row and one value per line")
@@ -112,14 +144,11 @@ def _read_csv(path: Path, dt: float | None) -> tuple[np.ndarray, float, float, s
                 raise _fail(
                     path, f"non-numeric cell {c.strip()!r} at row {i + 2}, column {header[j]!r}", "fix or remove it"
                 ) from None
-    tcols = [j for j, h in enumerate(header) if h.lower() in _TIME_NAMES]
+    tcols = [j for j, h in enumerate(header) if _is_time_name(h)][:1]
     vcols = [j for j in range(cols) if j not in tcols]
-    if len(vcols) != 1:
-        raise _fail(
-            path,
-            f"expected one value column besides the time column, found {len(vcols)}: {[header[j] for j in vcols]}",
-            "keep only the observed variable",
-        )
+    if column is not None and column in header and header.index(column) in tcols:
+        raise _fail(path, f"column {column!r} is the time column", "name the observed variable")
+    vcols = [vcols[_pick_column(path, [header[j] for j in vcols], column, "value column")]]
     values = data[:, vcols[0]]
     if tcols:
         tdt, t0 = _dt_from_time(data[:, tcols[0]], path)
@@ -154,7 +183,7 @@ def _read_npy(path: Path, dt: float | None):
     return arr, dt, 0.0, "x"
 
 
-def _read_npz(path: Path, dt: float | None):
+def _read_npz(path: Path, dt: float | None, column: str | None = None):
     try:
         with np.load(path, allow_pickle=False) as z:
             arrays = {k: z[k] for k in z.files}
@@ -162,9 +191,8 @@ def _read_npz(path: Path, dt: float | None):
         raise _fail(path, f"cannot read as .npz ({type(exc).__name__})", "save it with numpy.savez") from None
     t = arrays.pop("t", arrays.pop("time", None))
     zdt = arrays.pop("dt", None)
-    if len(arrays) != 1:
-        raise _fail(path, f"expected one value array besides t/dt, found {sorted(arrays)}", "keep one series")
-    (name, values), = arrays.items()
+    name = sorted(arrays)[_pick_column(path, sorted(arrays), column, "value array")]
+    values = arrays[name]
     if t is not None:
         tdt, t0 = _dt_from_time(np.asarray(t, dtype=np.float64), path)
         if np.asarray(t).shape[0] != np.asarray(values).shape[0]:
@@ -178,9 +206,15 @@ def _read_npz(path: Path, dt: float | None):
 
 
 def read_series(
-    path: str | Path, *, dt: float | None = None, param_value: float | None = None, min_length: int = 2
+    path: str | Path,
+    *,
+    dt: float | None = None,
+    param_value: float | None = None,
+    min_length: int = 2,
+    column: str | None = None,
 ) -> Series:
-    """Read and validate one scalar series file (format chosen by the extension)."""
+    """Read and validate one scalar series file (format chosen by the extension; ``column``: the
+    observed variable's column or array name, needed where a file holds several)."""
     path = Path(path)
     if dt is not None:
         dt = _check_dt(dt, path)
@@ -189,14 +223,14 @@ def read_series(
     if path.is_dir():
         raise _fail(path, "is a directory", "pass a series file (.csv, .npy, .npz)")
     suffix = path.suffix.lower()
-    if suffix == ".csv":
-        values, sdt, t0, name = _read_csv(path, dt)
+    if suffix in TEXT_SUFFIXES:
+        values, sdt, t0, name = _read_csv(path, dt, column)
     elif suffix == ".npy":
         values, sdt, t0, name = _read_npy(path, dt)
     elif suffix == ".npz":
-        values, sdt, t0, name = _read_npz(path, dt)
+        values, sdt, t0, name = _read_npz(path, dt, column)
     else:
-        raise _fail(path, f"unknown file type {suffix!r}", f"use one of {', '.join(SUFFIXES)}")
+        raise _fail(path, f"unknown file type {suffix!r}", f"use one of {', '.join(TEXT_SUFFIXES + SUFFIXES[1:])}")
     values = validate_values(values, path, min_length=min_length)
     return Series(values, float(sdt), float(t0), str(name), param_value, str(path))
 

@@ -399,8 +399,10 @@ def fit_from_files(
     spike_threshold: float | None = None,
     config_path: str | None = None,
     progress: bool = True,
+    column: str | None = None,
 ):
-    """Read and validate the series, fit a model, write the bundle and its metrics.json to ``out``."""
+    """Read and validate the series, fit a model, write the bundle and its metrics.json to ``out``
+    (``column``: the observed variable in files with several, see :func:`~dynamap.read_series`)."""
     import dataclasses
     import json
 
@@ -426,7 +428,8 @@ def fit_from_files(
     if spike_threshold is not None:
         config = dataclasses.replace(config, spike_threshold=float(spike_threshold))
     series = [
-        read_series(p, dt=dt, param_value=None if param_values is None else float(v), min_length=2)
+        read_series(p, dt=dt, param_value=None if param_values is None else float(v), min_length=2,
+                    column=column)
         for p, v in zip(paths, param_values or [None] * len(paths))
     ]
     model = DynamapModel(config, seed=seed).fit(series, param_values=param_values, progress=progress)
