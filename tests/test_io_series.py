@@ -33,7 +33,7 @@ def _csv(tmp_path, text, name="x.csv"):
         ("t,V\n0,1\n0.1,1\n0.2,1\n", "constant"),
         ("t,V\n0,1\n0.2,2\n0.1,3\n", "not increasing"),
         ("t,V\n0,1\n0.1,2\n0.35,3\n0.4,1\n", "not uniform"),
-        ("1,2\n3,4\n", "not a header"),
+        ("1,2,3\n3,4,5\n", "not a header"),
         ("", "empty"),
         ("V\n1\n2\n3\n", "no time column"),
         ("t,V,W\n0,1,2\n1,2,3\n", "one value column"),
@@ -104,3 +104,22 @@ def test_column_picks_the_observed_variable(tmp_path):
     with pytest.raises(InputError, match="found 2"):
         read_series(z)
     np.testing.assert_array_equal(read_series(z, column="V").values, [1.0, 2.0, 0.0])
+
+
+def test_headerless_tables_read_like_npy(tmp_path):
+    one = tmp_path / "v.txt"
+    one.write_text("1.5\n2.5\n0.5\n")
+    with pytest.raises(InputError, match="pass --dt"):
+        read_series(one)
+    s = read_series(one, dt=0.25)
+    assert s.name == "x" and s.dt == 0.25
+    np.testing.assert_array_equal(s.values, [1.5, 2.5, 0.5])
+    two = tmp_path / "tv.csv"
+    two.write_text("10,1.5\n10.5,2.5\n11,0.5\n")
+    s = read_series(two)
+    assert s.dt == pytest.approx(0.5) and s.t0 == 10.0
+    np.testing.assert_array_equal(s.values, [1.5, 2.5, 0.5])
+    three = tmp_path / "three.csv"
+    three.write_text("0,1,2\n1,2,3\n")
+    with pytest.raises(InputError, match="not a header"):
+        read_series(three)

@@ -6,7 +6,8 @@ Formats
   the header has none of these) spaces. Either a time column named ``t`` or ``time`` (any case, with
   or without a unit such as ``time (ms)`` or ``t [s]``) plus value columns, e.g. ``t,V``, or value
   columns alone together with an explicit ``dt``. With several value columns, ``column`` names the
-  observed one.
+  observed one. A table of numbers without a header is read like a ``.npy``: one column of values
+  (needs ``dt``; the series is named ``x``) or two, time and value.
 * ``.npy``: a 1-D array of values (needs ``dt``) or an (N, 2) array of (t, value) rows.
 * ``.npz``: an array ``t`` (or a scalar ``dt``) and one value array (its key is the series name), or
   several, with ``column`` naming the observed one.
@@ -129,9 +130,13 @@ def _read_csv(path: Path, dt: float | None, column: str | None = None) -> tuple[
     if not rows:
         raise _fail(path, "file is empty", "write a header row and one value per line")
     header = [h.strip() for h in rows[0]]
-    if not header or any(_is_number(h) for h in header):
+    if header and all(_is_number(h) for h in header) and len(header) <= 2:
+        # no header: numbers only, like a .npy: one column of values, or (t, value) rows
+        header, body = (["x"] if len(header) == 1 else ["t", "x"]), rows
+    elif not header or any(_is_number(h) for h in header):
         raise _fail(path, "first row is not a header", "add a header such as 't,V' (or 'V' with --dt)")
-    body = rows[1:]
+    else:
+        body = rows[1:]
     cols = len(header)
     data = np.empty((len(body), cols))
     for i, r in enumerate(body):
