@@ -53,7 +53,11 @@ class DemoSettings:
       per tag (1200 s, like the single series: the fit's cost hardly depends on it; with seed 0 the
       demo's held-out accuracy was 0.37 with 1200 s against 0.12 with 400 s; tags -42, -40, -38.5
       and -36 mV, whose first three train better in a 3-segment fit, gave 0.31 (15 of 48), and 3-
-      and 4-spike bursts both came out as 3); held-out grid:
+      and 4-spike bursts both came out as 3. The demo's -42.5 and -38 mV lie within 0.1 mV of regime
+      boundaries, and its maps fit them worst; tags in the middle of regimes, -43.3, -41.7, -40.3
+      and -36.5 mV, fit far better (selection score 0.36 against 1.01) but gave held-out 0.48 (23
+      of 48) with the transition 4.0 mV off: its last bursty point before tonic spiking was at
+      -34.2 mV); held-out grid:
       ``heldout_num`` values over [-44, -34] minus those within ``heldout_exclude`` mV of a tag.
     * ``model_t_end``/``model_transient``: record and transient of each model orbit (series time).
     * ``fit``: None means :class:`FitConfig` defaults with the spike threshold at -30 mV and
