@@ -330,3 +330,14 @@ def test_secant_calibration_keeps_the_pick_when_no_interpolation_scores_better()
 
     shift, chosen, cal = calibrate_shifts(evaluate_shifts, [0.0], MapConfig(c_secant=3), (100, 10))
     assert cal["secant"] == [] and shift[0] == pytest.approx(0.01)
+
+
+def test_config_dt_sets_the_map_step_and_keeps_the_other_data_rules(tiny_model, hh_series):
+    import dataclasses
+
+    m = DynamapModel(dataclasses.replace(TINY, dt=0.02), seed=0).fit([hh_series[0]], progress=False)
+    got, auto = m.sampling_, tiny_model.sampling_
+    assert (got.stride, got.dt_map) == (4, pytest.approx(0.02))
+    assert got.window == round(TINY.window_fast * auto.fast_time / 0.02)
+    assert (got.spike_threshold, got.fast_time, got.spike_hysteresis) == \
+        (auto.spike_threshold, auto.fast_time, auto.spike_hysteresis)

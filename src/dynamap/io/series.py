@@ -33,6 +33,7 @@ __all__ = ["read_series", "write_series", "validate_values", "SUFFIXES"]
 SUFFIXES = (".csv", ".npy", ".npz")
 #: text tables read like CSV (written series are always .csv, .npy or .npz)
 TEXT_SUFFIXES = (".csv", ".tsv", ".txt")
+READ_SUFFIXES = TEXT_SUFFIXES + (".npy", ".npz")
 _TIME_NAMES = ("t", "time")
 _DELIMITERS = (",", ";", "\t")
 #: relative tolerance on the spacing of a time column
@@ -196,7 +197,8 @@ def _read_npz(path: Path, dt: float | None, column: str | None = None):
         raise _fail(path, f"cannot read as .npz ({type(exc).__name__})", "save it with numpy.savez") from None
     t = arrays.pop("t", arrays.pop("time", None))
     zdt = arrays.pop("dt", None)
-    name = sorted(arrays)[_pick_column(path, sorted(arrays), column, "value array")]
+    names = sorted(arrays)
+    name = names[_pick_column(path, names, column, "value array")]
     values = arrays[name]
     if t is not None:
         tdt, t0 = _dt_from_time(np.asarray(t, dtype=np.float64), path)
@@ -235,7 +237,7 @@ def read_series(
     elif suffix == ".npz":
         values, sdt, t0, name = _read_npz(path, dt, column)
     else:
-        raise _fail(path, f"unknown file type {suffix!r}", f"use one of {', '.join(TEXT_SUFFIXES + SUFFIXES[1:])}")
+        raise _fail(path, f"unknown file type {suffix!r}", f"use one of {', '.join(READ_SUFFIXES)}")
     values = validate_values(values, path, min_length=min_length)
     return Series(values, float(sdt), float(t0), str(name), param_value, str(path))
 

@@ -30,7 +30,7 @@ class FitConfig(ConfigBase):
       Measured on the Morris-Lecar burster of ``examples/morris_lecar_burster.py`` (200 s, 4 spikes
       per burst, range 50 mV) with white noise added: without hysteresis, noise of 2 mV gave 1152
       spikes instead of 860, bursts of 4-8 spikes and a fast time scale of 6.6 ms instead of 38 ms
-      (so a 6x finer map step); with 5 sigma, the counts stay exact up to 3 mV of noise (860 spikes,
+      (so a map step of 0.5 ms instead of 1 ms); with 5 sigma, the counts stay exact up to 3 mV of noise (860 spikes,
       all bursts of 4) and 2 bursts of 213 get a fifth spike at 5 mV. On the noise-free series the
       hysteresis is 0.04 mV and changes nothing.
     * ``samples_per_fast``: map sampling step = fast time scale (10th percentile ISI) / this, as an

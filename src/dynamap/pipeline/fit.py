@@ -27,7 +27,7 @@ from .._core.errors import InputError
 from .._core.forking import default_jobs, run_forked
 from .._core.types import Series
 from ..embedding.delay import DelayWindows
-from ..embedding.rules import SamplingChoice, choose_sampling
+from ..embedding.rules import choose_sampling
 from ..models.map import ParametricMap
 from ..models.vae import VAE
 from ..training.freerun import train_stats
@@ -133,8 +133,7 @@ class DynamapModel:
             stride = max(1, int(round(cfg.dt / dt)))
             window = int(np.clip(round(cfg.window_fast * samp.fast_time / (stride * dt)), cfg.min_window,
                                  cfg.max_window))
-            samp = SamplingChoice(samp.spike_threshold, samp.fast_time, samp.fast_time_source, stride,
-                                  stride * dt, window, samp.spike_hysteresis)
+            samp = dataclasses.replace(samp, stride=stride, dt_map=stride * dt, window=window)
         for i, x in enumerate(xs):
             n = len(range(0, x.shape[0], samp.stride))
             need = int(max(cfg.min_fast_periods * samp.fast_time / samp.dt_map, 4 * samp.window, 64))
