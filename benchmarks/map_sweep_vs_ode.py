@@ -55,7 +55,7 @@ def quick_model():
     cfg = FitConfig(spike_threshold=-30.0, n_candidates=1, restarts=0,
                     vae=VAEConfig(latent_min=3, latent_max=3, steps_per_dim=100, refine_steps=20,
                                   eval_windows=256),
-                    map=MapConfig(stage_steps=(100, 20, 20), select_every=50, select_starts=2,
+                    map=MapConfig(horizons=(1, 4, 16), stage_steps=(100, 20, 20), select_every=50, select_starts=2,
                                   select_steps=300, select_transient=50,
                                   final_steps=600, final_transient=100))
     return DynamapModel(cfg, seed=0).fit([v], progress=False)

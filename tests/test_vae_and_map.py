@@ -158,7 +158,7 @@ def test_map_config_validates_new_fields():
         MapConfig(noise_mode="sideways")
     with pytest.raises(ConfigError, match="final_transient"):
         MapConfig(final_steps=100, final_transient=100)
-    cfg = MapConfig(stage_noise=(0.01, 0.01, 0.0), weighting="relative")
+    cfg = MapConfig(stage_noise=(0.01, 0.01, 0.01, 0.0), weighting="relative")
     assert MapConfig.from_json(cfg.to_json()) == cfg
 
 

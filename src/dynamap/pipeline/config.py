@@ -94,16 +94,20 @@ class FitConfig(ConfigBase):
     seeds 0-9 gave D_H 0.20, 0.058, 0.056, 0.25, 0.31, 0.40 (3 spikes per burst instead of 4), 0.23,
     0.18, 0.069 and 0.11, while extra candidates on the same VAE did not help (a sixth candidate never
     won for seeds 0, 3 and 4). With 3 rounds at most and the earlier 40 000-step selection runs,
-    seeds 0-4 gave D_H 0.039, 0.058, 0.056, 0.21 and 0.16. With the current defaults (selection runs
-    as long as the check, the wider calibration grid, ``good_score`` 0.1) seeds 0-4 gave D_H 0.063,
-    0.053, 0.054, 0.157 and 0.090 and ISI W1 1.2, 1.0, 1.0, 2.2 and 1.2 % of the mean ISI, after 2,
-    1, 1, 3 and 2 rounds in 296, 70, 133, 453 and 290 s; -42 mV (seed 0): 2 rounds, D_H 0.074, W1
-    0.3 % (312 s); -36 mV: one round, D_H 0.016. The rounds choose maps by their free runs at the
+    seeds 0-4 gave D_H 0.039, 0.058, 0.056, 0.21 and 0.16. With selection runs as long as the check,
+    the wider calibration grid and ``good_score`` 0.1, but without the 48-step rollout stage of
+    ``MapConfig.horizons``, seeds 0-4 gave D_H 0.063, 0.053, 0.054, 0.157 and 0.090 and ISI W1 1.2,
+    1.0, 1.0, 2.2 and 1.2 % of the mean ISI, after 2, 1, 1, 3 and 2 rounds in 296, 70, 133, 453 and
+    290 s; -42 mV (seed 0): 2 rounds, D_H 0.074, W1 0.3 % (312 s); -36 mV: one round, D_H 0.016.
+    With the current defaults: D_H 0.063, 0.074, 0.093, 0.057 and 0.059, ISI W1 1.1, 0.9, 1.4, 0.9
+    and 1.1 %, after 2, 1, 3, 1 and 2 rounds in 281, 93, 629, 81 and 415 s; -42 mV: one round, D_H
+    0.058, W1 0.3 % (84 s). The rounds choose maps by their free runs at the
     training value only: away from it they may do better or worse (regime-sequence agreement of the
     c sweep, seeds 0-4: 0.6, 0.9, 0.6, 0.6, 0.6; 0.2, 0.9, 0.5, 0.7, 0.5 with the earlier selection
     runs; 0.6, 0.9, 0.5, 0.5, 0.6 with one round of those). A round of a default
-    single-series fit takes 2-3 minutes on 2 cores, so 3 rounds stay under 10 minutes; a tagged
-    round takes 5-6 minutes, hence no restarts there by default. Measured with ``tagged_restarts`` = 1
+    single-series fit takes 3-3.5 minutes on 2 cores when all 5 candidates train (VAE 20 s, maps 180-200
+    s; 2-2.5 minutes without the 48-step stage), so 3 rounds take about 10 minutes (629 s measured);
+    a tagged round takes 7-10 minutes, hence no restarts there by default. Measured with ``tagged_restarts`` = 1
     on the demo's tags (-42.5, -40.5, -38, -36 mV, seed 0, spike threshold -30 mV): the second round
     won (selection scores 0.818 and 0.803); held-out accuracy stayed at 0.37 (18 of 49), the
     bursting -> tonic transition error fell from 2.0 to 0.3 mV, Lyapunov sign agreement 0.59
