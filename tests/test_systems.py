@@ -87,3 +87,55 @@ def test_hh_default_regime_is_bursting():
     traj = dynamap.simulate(s, {"V_S": -40.0}, t_end=700, transient=400, dt=0.005)
     info = classify(traj.variable("V"), 0.005, s.spike_threshold)
     assert info.regime == "bursting" and info.spikes_per_burst == [4]
+
+
+def test_kernel_loads_once_when_threads_race(tmp_path, monkeypatch):
+    """Sweeps run points in threads: while one thread executes a new kernel module, another must wait
+    for it rather than take the half-built module (that raised AttributeError: no flow_kernel).
+    The module's execution is slowed down so that the threads overlap for certain."""
+    import importlib.util
+    import sys
+    import threading
+    import time
+
+    from dynamap.systems import _integrate
+
+    monkeypatch.setenv("DYNAMAP_CACHE_DIR", str(tmp_path))
+    for name in [k for k in sys.modules if k.startswith("dynamap_kernel_")]:
+        monkeypatch.delitem(sys.modules, name)  # restored after the test
+    real_spec = importlib.util.spec_from_file_location
+    executed = []
+
+    def slow_spec(*args, **kwargs):
+        spec = real_spec(*args, **kwargs)
+        real_exec = spec.loader.exec_module
+
+        def slow_exec(module):
+            time.sleep(0.3)
+            executed.append(module.__name__)
+            real_exec(module)
+
+        spec.loader.exec_module = slow_exec
+        return spec
+
+    monkeypatch.setattr(importlib.util, "spec_from_file_location", slow_spec)
+    system = dynamap.get_system("hh-burster")
+    barrier = threading.Barrier(4)
+    results, errors = [], []
+
+    def load():
+        barrier.wait()
+        try:
+            results.append(_integrate.make_flow_kernel(system.rhs, system.jac, system.dim))
+        except Exception as exc:  # noqa: BLE001 - the test reports any failure
+            errors.append(exc)
+
+    threads = [threading.Thread(target=load) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert len(executed) == 1  # one module executed, the other threads reused it
+    assert len(results) == 4 and all(r is results[0] for r in results)
+    assert callable(results[0])

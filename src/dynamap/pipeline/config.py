@@ -103,8 +103,9 @@ class FitConfig(ConfigBase):
     and 1.1 %, after 2, 1, 3, 1 and 2 rounds in 281, 93, 629, 81 and 415 s; -42 mV: one round, D_H
     0.058, W1 0.3 % (84 s). The rounds choose maps by their free runs at the
     training value only: away from it they may do better or worse (regime-sequence agreement of the
-    c sweep, seeds 0-4: 0.6, 0.9, 0.6, 0.6, 0.6; 0.2, 0.9, 0.5, 0.7, 0.5 with the earlier selection
-    runs; 0.6, 0.9, 0.5, 0.5, 0.6 with one round of those). A round of a default
+    c sweep, seeds 0-4: 0.8, 0.9, 0.5, 0.6, 0.5; 0.6, 0.9, 0.6, 0.6, 0.6 without the 48-step stage;
+    0.2, 0.9, 0.5, 0.7, 0.5 with the earlier selection runs; 0.6, 0.9, 0.5, 0.5, 0.6 with one round
+    of those). A round of a default
     single-series fit takes 3-3.5 minutes on 2 cores when all 5 candidates train (VAE 20 s, maps 180-200
     s; 2-2.5 minutes without the 48-step stage), so 3 rounds take about 10 minutes (629 s measured);
     a tagged round takes 7-10 minutes, hence no restarts there by default. Measured with ``tagged_restarts`` = 1

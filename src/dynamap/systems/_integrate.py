@@ -16,6 +16,7 @@ import hashlib
 import importlib.util
 import os
 import sys
+import threading
 import types
 from pathlib import Path
 
@@ -66,6 +67,10 @@ STATUS_MESSAGES = {
 }
 
 
+#: serialises the loading of kernel modules (see :func:`make_flow_kernel`)
+_LOAD_LOCK = threading.Lock()
+
+
 def _cache_dir() -> Path | None:
     root = os.environ.get("DYNAMAP_CACHE_DIR") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "dynamap"
@@ -104,21 +109,28 @@ def make_flow_kernel(rhs, jac, dim):
     source = template[:start] + binding + template[end:]
     digest = hashlib.sha1(source.encode()).hexdigest()[:16]
     name = f"dynamap_kernel_{rhs.__module__.replace('.', '_')}_{rhs.__name__}_{digest}"
-    if name in sys.modules:
-        return sys.modules[name].flow_kernel
-    folder = _cache_dir() if rhs.__module__ != "__main__" else None
-    if folder is not None:
-        path = folder / f"{name}.py"
-        if not path.exists() or path.read_text() != source:
-            tmp = folder / f".{name}.{os.getpid()}.tmp"
-            tmp.write_text(source)
-            os.replace(tmp, path)
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    else:
-        module = types.ModuleType(name)
-        exec(compile(source.replace("cache=True", "cache=False"), name, "exec"), module.__dict__)
-        sys.modules[name] = module
-    return module.flow_kernel
+    # one thread at a time: the module is in sys.modules while it executes (so numba can cache it),
+    # and another thread must not take that half-built module (the sweeps run points in threads)
+    with _LOAD_LOCK:
+        if name in sys.modules:
+            return sys.modules[name].flow_kernel
+        folder = _cache_dir() if rhs.__module__ != "__main__" else None
+        if folder is not None:
+            path = folder / f"{name}.py"
+            if not path.exists() or path.read_text() != source:
+                tmp = folder / f".{name}.{os.getpid()}.tmp"
+                tmp.write_text(source)
+                os.replace(tmp, path)
+            spec = importlib.util.spec_from_file_location(name, path)
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[name] = module
+            try:
+                spec.loader.exec_module(module)
+            except BaseException:
+                del sys.modules[name]
+                raise
+        else:
+            module = types.ModuleType(name)
+            exec(compile(source.replace("cache=True", "cache=False"), name, "exec"), module.__dict__)
+            sys.modules[name] = module
+        return module.flow_kernel
