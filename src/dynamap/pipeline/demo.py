@@ -87,9 +87,10 @@ class DemoSettings:
 FULL = DemoSettings()
 
 #: fit rounds after the first (``FitConfig.restarts``) in the demo: 1, not the default 2, so that the
-#: demo stays inside its 15 minutes on 2 cores (a round of the single-series fit takes 2-3 min;
+#: demo stays inside its 15 minutes on 2 cores (a round of the single-series fit takes 3-3.5 min;
 #: measured: the demo took 784 s with its single-series fit using both rounds, 326 s, and the
-#: tagged fit 413 s, since the selection runs became as long as the free-running check)
+#: tagged fit 413 s, since the selection runs became as long as the free-running check; with the
+#: 48-step rollout stage of ``MapConfig.horizons`` 780 s, fits 273 s and 467 s)
 DEMO_RESTARTS = 1
 
 
