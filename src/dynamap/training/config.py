@@ -111,7 +111,8 @@ class MapConfig(ConfigBase):
       296, 70, 133, 453 and 290 s (seed 2 took 3 rounds instead of 1); -42 mV: D_H 0.058 in one
       round (84 s) against 0.074 in two (312 s); the Morris-Lecar burster of
       ``examples/morris_lecar_burster.py`` (not a built-in model): D_H 0.109 against 0.198, its
-      three rounds' selection scores 0.131, 0.17, 0.121 against 0.431, 0.213, 0.312. Tagged fits
+      three rounds' selection scores 0.131, 0.17, 0.121 against 0.431, 0.213, 0.312 (seed 1: D_H
+      0.127 against 0.192). Tagged fits
       (which double every stage, ``FitConfig.tagged_steps_factor``) took 1.4-1.5x as long: on -42,
       -40 and -38.5 mV, D_H 0.235, 0.296, 0.239 against 0.323, 0.397, 0.209 and ISI W1 27, 13 and 13 %
       against 5.4, 6.6 and 31 %; on the demo's tags the held-out accuracy stayed 0.41. Earlier
