@@ -96,7 +96,8 @@ def test_bad_c_shifts_are_config_errors(bad, field):
 
 
 @pytest.mark.parametrize("cls,field,bad", [(MapConfig, "c_degree", -1), (MapConfig, "c_degree", 1.5),
-                                           (FitConfig, "tagged_c_degree", 9)])
+                                           (FitConfig, "tagged_c_degree", 9),
+                                           (FitConfig, "restart_score", -0.1)])
 def test_bad_c_degree_is_a_config_error(cls, field, bad):
     from dynamap import ConfigError
 
@@ -185,7 +186,7 @@ def test_candidates_side_by_side_equal_one_by_one(hh_series):
 
 def test_restart_rounds_keep_the_best_round(hh_series, tiny_model):
     series = hh_series[0]
-    cfg = FitConfig.from_dict({**TINY.to_dict(), "restarts": 2, "good_score": 0.0})
+    cfg = FitConfig.from_dict({**TINY.to_dict(), "restarts": 2, "good_score": 0.0, "restart_score": 0.0})
     m = DynamapModel(cfg, seed=0).fit([series], progress=False)
     rounds = m.history_["map"]["rounds"]
     assert [r["seed"] for r in rounds] == [0, round_seed(0, 1), round_seed(0, 2)]
@@ -204,10 +205,15 @@ def test_restart_rounds_keep_the_best_round(hh_series, tiny_model):
     np.testing.assert_allclose(z.std(0), 1.0, atol=1e-3)
     pos = np.linspace(0, z.shape[0] - 1, m.anchors_.shape[0]).astype(int)
     np.testing.assert_allclose(m.anchors_, z[pos], atol=1e-5)
-    # a map scoring good_score or better ends the fit; tagged mode has its own count (0)
-    once = DynamapModel(FitConfig.from_dict({**cfg.to_dict(), "good_score": 1e9}), seed=0).fit(
+    # a round whose best map scores restart_score or better ends the fit; good_score only ends the
+    # round's candidates; tagged mode has its own count (0)
+    once = DynamapModel(FitConfig.from_dict({**cfg.to_dict(), "restart_score": 1e9}), seed=0).fit(
         [series], progress=False)
     assert len(once.history_["map"]["rounds"]) == 1
+    assert once.history_["map"]["selected_score"] == rounds[0]["selected_score"]
+    lax = DynamapModel(FitConfig.from_dict({**cfg.to_dict(), "good_score": 1e9}), seed=0).fit(
+        [series], progress=False)
+    assert [r["selected_score"] for r in lax.history_["map"]["rounds"]] == scores
     tagged = DynamapModel(cfg, seed=0).fit(hh_series, param_values=[-40.0, -37.0], progress=False)
     assert len(tagged.history_["map"]["rounds"]) == 1
 

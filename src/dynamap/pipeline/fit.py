@@ -7,8 +7,8 @@ Steps (Kuptsov & Stankevich 2025, with our choices documented in :class:`FitConf
 3. VAE for each candidate D_r, latent dimension by the plateau rule, encoder means = recovered states;
 4. parametric map u(n+1) = F(u(n), c) on standardised states with rollout losses, checkpoint selected
    on free-running spike statistics;
-5. steps 3-4 form a round; when no map of a round scores ``good_score`` or better, another round
-   runs with fresh random streams (``FitConfig.restarts``) and the best map of all rounds is kept.
+5. steps 3-4 form a round; while the best map so far scores worse than ``restart_score``, another
+   round runs with fresh random streams (``FitConfig.restarts``) and the best map of all rounds is kept.
 
 Single-series mode: one series, one constant c. Tagged mode: several series with their parameter
 values as c (normalised internally); training pairs never cross segment boundaries.
@@ -182,7 +182,7 @@ class DynamapModel:
         mcfg = self._map_config()
 
         # rounds: a VAE (latent dimension search) and its map candidates; another round with fresh
-        # random streams while no map scores good_score or better
+        # random streams while no map scores restart_score or better
         n_rounds = 1 + (cfg.restarts if self.mode_ == "single" else cfg.tagged_restarts)
         rounds, best = [], None
         timings["vae_s"] = timings["map_s"] = 0.0
@@ -193,7 +193,7 @@ class DynamapModel:
             rounds.append({k: out[k] for k in ("seed", "latent_dim", "selected_score", "vae_s", "map_s")})
             if best is None or out["selected_score"] < best["selected_score"]:
                 best = out
-            if best["selected_score"] <= cfg.good_score:
+            if best["selected_score"] <= cfg.restart_score:
                 break
         self._use_round(best)
         latents = best["latents"]
