@@ -98,7 +98,7 @@ def test_bad_c_shifts_are_config_errors(bad, field):
 @pytest.mark.parametrize("cls,field,bad", [(MapConfig, "c_degree", -1), (MapConfig, "c_degree", 1.5),
                                            (FitConfig, "tagged_c_degree", 9),
                                            (FitConfig, "restart_score", -0.1)])
-def test_bad_c_degree_is_a_config_error(cls, field, bad):
+def test_bad_control_and_restart_fields_are_config_errors(cls, field, bad):
     from dynamap import ConfigError
 
     with pytest.raises(ConfigError, match=field):
