@@ -40,6 +40,22 @@ def test_single_perfect_reversed_and_partial():
     r2 = evaluate_single(TRUE, model2, training_spb=[3])
     assert r2["score"] == 0.5 and r2["true_regimes_missing"] == ["bursting 2", "irregular"]
     assert r2["new_spb"] == []
+    assert r["precision"] == 1.0 and r["n_regime_changes"] == {"true": 3, "model": 3}
+    assert r2["precision"] == 1.0  # both of its regimes are in the true order
+
+
+def test_single_precision_exposes_a_fragmented_sweep():
+    # the true order 2, 3, irregular, tonic is a subsequence of a map sequence that cycles through
+    # its regimes three times: same score 1 as a clean map, precision 4 of 12 regime runs, and
+    # shuffled runs score 1 about as often (the order is not informative)
+    cycle = [("bursting", [2]), ("bursting", [3]), ("irregular", [4, 5]), ("tonic", ())]
+    model = {"param": "c", "points": [pt(float(i), reg, spb) for i, (reg, spb) in enumerate(cycle * 3)]}
+    r = evaluate_single(TRUE, model)
+    assert r["score"] == 1.0
+    assert r["precision"] == pytest.approx(4 / 12)
+    assert r["n_regime_changes"] == {"true": 3, "model": 11}
+    assert r["chance"]["mean"] > 0.8 and r["chance"]["p_value"] > 0.3
+    assert evaluate_single(TRUE, {"param": "c", "points": [pt(0.0, "failed")]})["precision"] == 0.0
 
 
 def test_tonic_onset_and_tagged_scores():

@@ -14,6 +14,8 @@ from dynamap.analysis.metrics import (
     lyapunov_sign_agreement,
     power_spectrum_hellinger,
     regime_sequence,
+    regime_sequence_chance,
+    regime_sequence_lcs,
     regime_sequence_score,
     state_space_divergence,
     transition_points,
@@ -160,6 +162,33 @@ def test_regime_sequence_score_by_hand():
     assert regime_sequence_score(true, []) == 0.0
     with pytest.raises(InputError, match="true_seq"):
         regime_sequence_score([], ["tonic"])
+    # the LCS itself, larger of both directions: 3 forward, 2 reversed
+    assert regime_sequence_lcs(true, ["silent", B4, B3, "tonic"]) == 3
+    assert regime_sequence_lcs(true, ["tonic", B4, B3, "silent"]) == 4
+    assert regime_sequence_lcs(true, []) == 0
+
+
+def test_regime_sequence_chance_closed_forms():
+    six = ["silent", "b2", "b3", "b4", "irregular", "tonic"]
+    # two runs: both orders score 1 (the score reads c in either direction), so chance explains it
+    two = regime_sequence_chance(["b2", "tonic"], ["b2", "tonic"])
+    assert two["mean"] == 1.0 and two["p_value"] == 1.0
+    # six distinct regimes in the true order: a shuffle scores 1 only as this order or its reverse,
+    # probability 2 / 720, so p is about 0.003; the expected LCS of a random permutation is below 6
+    r = regime_sequence_chance(six, six, n_shuffles=2000, seed=3)
+    assert r["p_value"] < 0.01 and r["mean"] < 0.8
+    assert r == regime_sequence_chance(six, six, n_shuffles=2000, seed=3)  # deterministic
+    # a fragmented map that cycles through all six regimes three times: score 1, but so do random
+    # orders of its 18 runs about a third of the time (0.30 measured), so its order says little
+    frag = six * 3
+    assert regime_sequence_score(six, frag) == 1.0
+    assert regime_sequence_chance(six, frag)["p_value"] > 0.1
+    # the same regimes, but each true regime interleaved with tonic: the order is informative
+    inter = ["tonic", "silent", "tonic", "b2", "tonic", "b3", "tonic", "b4", "tonic", "irregular", "tonic"]
+    assert regime_sequence_chance(six, inter)["p_value"] < 0.05
+    assert regime_sequence_chance(six, [])["mean"] == 0.0
+    with pytest.raises(InputError, match="n_shuffles"):
+        regime_sequence_chance(six, six, n_shuffles=0)
 
 
 def test_heldout_accuracy_by_hand():

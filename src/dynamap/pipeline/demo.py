@@ -299,6 +299,12 @@ def _write_report(path: Path, s, metrics, true_sweep, sw1, sw2_full, true_held, 
              "Rows: spikes per burst (colour = regime), ISIs, local maxima of V, largest Lyapunov exponent.")
     r.table([
         {"quantity": "regime-sequence agreement (LCS / true length)", "value": _fmt(ev1["score"])},
+        {"quantity": "precision (LCS / map sequence length; low = fragmented sweep)",
+         "value": _fmt(ev1["precision"])},
+        {"quantity": "score of the map's regime runs in random order (mean; share >= the map's score)",
+         "value": f"{_fmt(ev1['chance']['mean'])}; {_fmt(ev1['chance']['p_value'])}"},
+        {"quantity": "regime changes along the sweep (true / map)",
+         "value": f"{ev1['n_regime_changes']['true']} / {ev1['n_regime_changes']['model']}"},
         {"quantity": "true sequence", "value": " | ".join(ev1["true_sequence"])},
         {"quantity": "map sequence", "value": " | ".join(ev1["model_sequence"])},
         {"quantity": "true regimes found", "value": f"{ev1['n_true_regimes_found']} of {ev1['n_true_regimes']}"},

@@ -25,6 +25,8 @@ from ..analysis.metrics import (
     isi_wasserstein,
     lyapunov_sign_agreement,
     regime_sequence,
+    regime_sequence_chance,
+    regime_sequence_lcs,
     regime_sequence_score,
 )
 
@@ -90,7 +92,13 @@ def evaluate_single(true_sweep: Mapping, model_sweep: Mapping, training_spb: Ite
     """Single-series mode: regime sequences along the true parameter and along the map's c.
 
     Points are ordered by value; runs of equal labels (:func:`point_label`) collapse to one entry;
-    the score is LCS / len(true sequence), in either direction of c (:func:`regime_sequence_score`).
+    the score is LCS / len(true sequence), in either direction of c (:func:`regime_sequence_score`),
+    and ``precision`` is LCS / len(model sequence) (:func:`regime_sequence_lcs`): a map whose regime
+    flips back and forth along c gets a long sequence, which can contain the true order by chance, so
+    a high score with a low precision is a fragmented sweep, not a faithful one. ``chance`` is the
+    score of the same regime runs in random order along c (:func:`regime_sequence_chance`, seeded):
+    a score that shuffled runs match as often as not (``p_value`` near 1) shows which regimes the map
+    has, not that it has them in the true order.
     ``failed`` model points (diverged orbits) are dropped from the model sequence and counted.
     ``training_spb``: spikes-per-burst values seen in the training series; the result lists those the
     map produces at periodic (``bursting``/``mixed``) points that were not in it (``new_spb``); the
@@ -103,12 +111,16 @@ def evaluate_single(true_sweep: Mapping, model_sweep: Mapping, training_spb: Ite
     tseq = regime_sequence([point_label(p) for p in tp])
     mseq = regime_sequence([point_label(p) for p in mp])
     score = regime_sequence_score(tseq, mseq) if mseq else 0.0
+    lcs = regime_sequence_lcs(tseq, mseq) if mseq else 0
     tset, mset = set(tseq), set(mseq)
     model_spb = sorted({k for p in mp if p["regime"] in ("bursting", "mixed") for k in _spb(p)})
     irr_spb = sorted({k for p in mp if p["regime"] == "irregular" for k in _spb(p)})
     train = {int(k) for k in training_spb}
     return {
         "score": float(score),
+        "precision": float(lcs / len(mseq)) if mseq else 0.0,
+        "n_regime_changes": {"true": max(len(tseq) - 1, 0), "model": max(len(mseq) - 1, 0)},
+        "chance": regime_sequence_chance(tseq, mseq),
         "true_sequence": [_label_json(x) for x in tseq],
         "model_sequence": [_label_json(x) for x in mseq],
         "true_regimes_found": [_label_json(x) for x in tseq if x in mset],
