@@ -213,6 +213,8 @@ def fit_map(
                 wj = wj / wj.mean()
             loss = 0.0
             for j in range(1, horizon + 1):
+                if cfg.rollout_noise > 0 and j > 1:  # perturb the map's own prediction, too
+                    z = z + cfg.rollout_noise * torch.randn(z.shape, generator=gen)
                 z = fmap(z, c)
                 wk = wj[:, j - 1] if cfg.weighting == "relative" else w
                 loss = loss + ((((z - tgt[:, j]) / scale) ** 2).mean(-1) * wk).mean()
