@@ -140,8 +140,7 @@ class MapConfig(ConfigBase):
       tag got its regime and spikes per burst and the selection score fell to 0.51 (0.8-1.0 without),
       but held out the map was no better: accuracy 0.43 (candidates 0.24-0.43; without: 0.41),
       bursting -> tonic transition 1.7 mV off (0.9), Lyapunov sign agreement 0.59 (0.47), fit 526 s
-      (467 s); 0.02 gave
-      0.33, 0.5 mV and 0.69 (selection score 0.90).
+      (467 s); 0.02 gave 0.33, 0.5 mV and 0.69 (selection score 0.90).
     * ``c_noise``: Gaussian jitter (normalised control units) added to the control input of each
       training rollout, so that nearby values of c behave alike. In single-series mode c is otherwise
       one constant and F's dependence on it is unconstrained: the c sweep of a map trained without
