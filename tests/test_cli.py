@@ -109,3 +109,70 @@ def test_forward_continuation_starts_from_the_neighbour(tmp_path):
     assert plain.points[1]["initial_state"] == list(henon.initial_state)
     bwd = sweep_system(henon, "a", [1.0, 1.05], st, continuation="backward")
     assert bwd.points[0]["initial_state"] == bwd.points[1]["final_state"]
+
+
+def _sweep_file(path, param, points):
+    path.write_text(json.dumps({"param": param, "points": [
+        {"value": v, "regime": r, "spikes_per_burst": list(k), "lyapunov_max": le, "isi": []}
+        for v, r, k, le in points]}))
+    return path
+
+
+TRUE_POINTS = [(-44.0, "bursting", [2], 0.0), (-43.0, "bursting", [3], 0.0), (-42.0, "irregular", [3, 4], 0.5),
+               (-41.0, "tonic", [1], 0.0)]
+
+
+def test_compare_single_mode_scores_regime_sequences(tmp_path, capsys):
+    """Different parameter grids: scored as a single-series sweep of c (auto mode), JSON on stdout."""
+    true = _sweep_file(tmp_path / "t.json", "V_S", TRUE_POINTS)
+    # c runs opposite to V_S; the map has all four regimes in the true order -> score 1
+    model = _sweep_file(tmp_path / "m.json", "c", [(0.0, "tonic", [1], 0.0), (0.5, "irregular", [4, 6], 0.3),
+                                                     (1.0, "bursting", [3], 0.0), (2.0, "bursting", [2], 0.0)])
+    assert main(["compare", str(true), str(model), "--training-spb", "3"]) == 0
+    cap = capsys.readouterr()
+    doc = json.loads(cap.out)
+    assert doc["mode"] == "single" and doc["score"] == 1.0 and doc["precision"] == 1.0
+    assert doc["new_spb"] == [2] and doc["n_regime_changes"] == {"true": 3, "model": 3}
+    assert 0.0 <= doc["chance"]["p_value"] <= 1.0
+    assert len(cap.err.strip().splitlines()) == 1 and "regime-sequence agreement 1.000" in cap.err
+
+
+def test_compare_tagged_mode_pairs_points_and_writes_json(tmp_path, capsys):
+    """Same values in both sweeps: scored point by point (auto -> tagged); a folder works as input."""
+    true = _sweep_file(tmp_path / "t.json", "V_S", TRUE_POINTS)
+    (tmp_path / "msw").mkdir()
+    # wrong spike count (and a positive exponent) at -43, bursting instead of tonic at -41: no onset
+    _sweep_file(tmp_path / "msw" / "sweep.json", "c", [
+        (-44.0, "bursting", [2], 0.0), (-43.0, "bursting", [4], 0.2), (-42.0, "irregular", [5], 0.4),
+        (-41.0, "bursting", [2], 0.0)])
+    out = tmp_path / "scores.json"
+    assert main(["compare", str(true), str(tmp_path / "msw"), "--out", str(out)]) == 0
+    doc = json.loads(out.read_text())
+    assert doc["mode"] == "tagged"
+    assert doc["heldout_accuracy"] == 0.5 and doc["n_match"] == 2  # -44 and -42 (irregular) match
+    assert doc["transition"]["true"] == -41.5 and doc["transition"]["model"] is None
+    assert doc["lyapunov_sign_agreement"] == pytest.approx(3 / 4)  # all but -43 (0 vs +)
+    err = capsys.readouterr().err
+    assert "held-out accuracy 0.500 (2 of 4)" in err and "none in the model" in err
+
+
+@pytest.mark.parametrize("case,fragment", [
+    ("missing", "no such sweep"), ("not_json", "not a readable JSON sweep"),
+    ("grid", "same parameter values"), ("suffix", "unknown file type"),
+])
+def test_compare_bad_input_exits_2_with_one_line(tmp_path, capsys, case, fragment):
+    true = _sweep_file(tmp_path / "t.json", "V_S", TRUE_POINTS)
+    model = _sweep_file(tmp_path / "m.json", "c", TRUE_POINTS[:2])
+    args = ["compare", str(true), str(model)]
+    if case == "missing":
+        args[2] = str(tmp_path / "nope.json")
+    elif case == "not_json":
+        model.write_text("value,regime\n1,tonic\n")
+    elif case == "grid":
+        args += ["--mode", "tagged"]
+    else:
+        args += ["--out", str(tmp_path / "scores.txt")]
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and fragment in err, err
+    assert not (tmp_path / "scores.txt").exists()

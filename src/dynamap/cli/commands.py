@@ -174,6 +174,76 @@ def cmd_lyapunov(args) -> int:
     return 0
 
 
+# ------------------------------------------------------------------------------------------ compare
+
+
+def _read_sweep(path: str, what: str) -> dict:
+    import json
+
+    p = Path(path)
+    if p.is_dir():
+        p = p / "sweep.json"
+    if not p.is_file():
+        raise InputError(f"{what} {path}: no such sweep; pass a sweep.json written by 'dynamap sweep' or its folder")
+    try:
+        with p.open() as fh:
+            return json.load(fh)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"{what} {p}: not a readable JSON sweep ({exc}); pass the sweep.json of 'dynamap sweep'") from None
+
+
+def _same_values(a: dict, b: dict) -> bool:
+    import numpy as np
+
+    try:
+        va = np.sort([float(p["value"]) for p in a["points"]])
+        vb = np.sort([float(p["value"]) for p in b["points"]])
+    except (KeyError, TypeError, ValueError):
+        return False  # the scoring reports the malformed sweep
+    return va.size == vb.size and bool(np.all(np.abs(va - vb) <= 1e-6 * (1 + np.abs(va))))
+
+
+def cmd_compare(args) -> int:
+    from ..pipeline.evaluate import evaluate_single, evaluate_tagged
+
+    out = _check_file_out(args.out, (".json",)) if args.out else None
+    true_sweep = _read_sweep(args.true_sweep, "TRUE")
+    model_sweep = _read_sweep(args.model_sweep, "MODEL")
+    mode = args.mode
+    if mode == "auto":
+        mode = "tagged" if _same_values(true_sweep, model_sweep) else "single"
+    if mode == "tagged":
+        res = evaluate_tagged(true_sweep, model_sweep)
+        tr = res["transition"]
+        trans = ("none in " + ("both" if tr["true"] is None and tr["model"] is None else
+                               "the truth" if tr["true"] is None else "the model")
+                 if tr["abs_error"] is None else f"true {tr['true']:g}, model {tr['model']:g} "
+                 f"({tr['abs_error']:.3g} off)")
+        le = res["lyapunov_sign_agreement"]
+        summary = (f"tagged: held-out accuracy {res['heldout_accuracy']:.3f} ({res['n_match']} of "
+                   f"{res['n_points']}); {tr['kind']} transition: {trans}; Lyapunov sign agreement "
+                   + ("n/a" if le is None else f"{le:.3f}"))
+    else:
+        res = evaluate_single(true_sweep, model_sweep, training_spb=args.training_spb)
+        ch = res["chance"]
+        summary = (f"single: regime-sequence agreement {res['score']:.3f} (the same regimes in random "
+                   f"order: {ch['mean']:.3f} on average, p {ch['p_value']:.3f}); precision "
+                   f"{res['precision']:.3f}; regime changes {res['n_regime_changes']['model']} "
+                   f"(truth {res['n_regime_changes']['true']})")
+    res = {"mode": mode, **res}
+    if out is not None:
+        write_json(res, out)
+        summary += f" -> {out}"
+    else:
+        import json
+
+        from ..io.outputs import to_jsonable
+
+        print(json.dumps(to_jsonable(res), indent=1, allow_nan=False))
+    print(summary, file=sys.stderr)
+    return 0
+
+
 # ---------------------------------------------------------------------------------------------- fit
 
 

@@ -102,6 +102,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--k", type=int, help="number of exponents (default: all)")
     p.add_argument("--out", required=True, metavar="FILE", help="output .json")
 
+    p = sub.add_parser("compare", help="score a model's sweep against the true system's sweep")
+    p.add_argument("true_sweep", metavar="TRUE", help="the system's sweep.json (or its folder)")
+    p.add_argument("model_sweep", metavar="MODEL", help="the model's sweep.json (or its folder)")
+    p.add_argument(
+        "--mode",
+        choices=("auto", "single", "tagged"),
+        default="auto",
+        help="single: regime sequences along c; tagged: point by point (the same parameter values); "
+        "auto (default): tagged when both sweeps cover the same values, else single",
+    )
+    p.add_argument("--training-spb", type=int, action="append", default=[], metavar="K",
+                   help="spikes per burst in the training series (single mode; repeatable)")
+    p.add_argument("--out", metavar="FILE", help="write the scores to this .json (default: print them)")
+
     sub.add_parser("systems", help="list the built-in systems")
     return parser
 
