@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -178,8 +179,6 @@ def cmd_lyapunov(args) -> int:
 
 
 def _read_sweep(path: str, what: str) -> dict:
-    import json
-
     p = Path(path)
     if p.is_dir():
         p = p / "sweep.json"
@@ -235,8 +234,6 @@ def cmd_compare(args) -> int:
         write_json(res, out)
         summary += f" -> {out}"
     else:
-        import json
-
         from ..io.outputs import to_jsonable
 
         print(json.dumps(to_jsonable(res), indent=1, allow_nan=False))
