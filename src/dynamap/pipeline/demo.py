@@ -57,7 +57,11 @@ class DemoSettings:
       boundaries, and its maps fit them worst; tags in the middle of regimes, -43.3, -41.7, -40.3
       and -36.5 mV, fit far better (selection score 0.36 against 1.01) but gave held-out 0.48 (23
       of 48) with the transition 4.0 mV off: its last bursty point before tonic spiking was at
-      -34.2 mV); held-out grid:
+      -34.2 mV). Twice as many tags, 8 evenly spread from -43.5 to -34.5 mV
+      (``tagged_steps_factor`` 4, 1174 s to fit), gave held-out 0.45 (21 of 47; candidates
+      0.28-0.57), transition 3.6 mV off: between neighbouring tags the map still went irregular in
+      most of the bursting range, and silent or mixed at 4 of the 6 held-out values between its
+      tonic tags -35.8 and -34.5 mV, although it spiked tonically at both. Held-out grid:
       ``heldout_num`` values over [-44, -34] minus those within ``heldout_exclude`` mV of a tag.
     * ``model_t_end``/``model_transient``: record and transient of each model orbit (series time).
     * ``fit``: None means :class:`FitConfig` defaults with the spike threshold at -30 mV and
