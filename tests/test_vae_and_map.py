@@ -158,6 +158,8 @@ def test_map_config_validates_new_fields():
         MapConfig(noise_mode="sideways")
     with pytest.raises(ConfigError, match="rollout_noise"):
         MapConfig(rollout_noise=-0.01)
+    with pytest.raises(ConfigError, match="wide_fraction"):
+        MapConfig(wide_noise=0.05, wide_fraction=1.5)
     with pytest.raises(ConfigError, match="final_transient"):
         MapConfig(final_steps=100, final_transient=100)
     cfg = MapConfig(stage_noise=(0.01, 0.01, 0.01, 0.0), weighting="relative")
@@ -200,7 +202,8 @@ def test_shift_calibration_in_chunks_equals_one_batch(monkeypatch):
 @pytest.mark.parametrize("extra", [dict(weighting="relative", rel_floor=1.0),
                                    dict(noise=0.01, noise_mode="transverse"),
                                    dict(noise=0.01, noise_mode="speed", stage_noise=(0.01, 0.0)),
-                                   dict(c_noise=0.2), dict(rollout_noise=0.01)])
+                                   dict(c_noise=0.2), dict(rollout_noise=0.01),
+                                   dict(wide_noise=0.05, wide_fraction=0.5)])
 def test_fit_map_options_learn_the_rotation(extra):
     """Loss weighting and noise modes still fit a clean rotation well (noise is small vs the radius)."""
     lat, decode, ref = _circle_problem()

@@ -201,6 +201,9 @@ def fit_map(
             elif cfg.noise_mode == "speed":  # less noise where the state moves slowly
                 speed = (tgt[:, 1] - tgt[:, 0]).norm(dim=-1, keepdim=True)
                 eps = eps * torch.clamp(speed / med_speed, max=1.0)
+            if cfg.wide_noise > 0:  # a share of the rollouts starts farther from the data
+                wide = torch.rand(bs, 1, generator=gen) < cfg.wide_fraction
+                eps = torch.where(wide, cfg.wide_noise * torch.randn(eps.shape, generator=gen), eps)
             z = tgt[:, 0] + eps
             if cfg.weighting == "increment":
                 inc = ((tgt[:, 1:] - tgt[:, :-1]) ** 2).sum(-1).mean(1)
