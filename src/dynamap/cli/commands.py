@@ -191,33 +191,24 @@ def _read_sweep(path: str, what: str) -> dict:
         raise InputError(f"{what} {p}: not a readable JSON sweep ({exc}); pass the sweep.json of 'dynamap sweep'") from None
 
 
-def _same_values(a: dict, b: dict) -> bool:
-    import numpy as np
-
-    try:
-        va = np.sort([float(p["value"]) for p in a["points"]])
-        vb = np.sort([float(p["value"]) for p in b["points"]])
-    except (KeyError, TypeError, ValueError):
-        return False  # the scoring reports the malformed sweep
-    return va.size == vb.size and bool(np.all(np.abs(va - vb) <= 1e-6 * (1 + np.abs(va))))
-
-
 def cmd_compare(args) -> int:
-    from ..pipeline.evaluate import evaluate_single, evaluate_tagged
+    from ..pipeline.evaluate import evaluate_single, evaluate_tagged, same_values
 
     out = _check_file_out(args.out, (".json",)) if args.out else None
     true_sweep = _read_sweep(args.true_sweep, "TRUE")
     model_sweep = _read_sweep(args.model_sweep, "MODEL")
     mode = args.mode
     if mode == "auto":
-        mode = "tagged" if _same_values(true_sweep, model_sweep) else "single"
+        mode = "tagged" if same_values(true_sweep, model_sweep) else "single"
     if mode == "tagged":
         res = evaluate_tagged(true_sweep, model_sweep)
         tr = res["transition"]
-        trans = ("none in " + ("both" if tr["true"] is None and tr["model"] is None else
-                               "the truth" if tr["true"] is None else "the model")
-                 if tr["abs_error"] is None else f"true {tr['true']:g}, model {tr['model']:g} "
-                 f"({tr['abs_error']:.3g} off)")
+        if tr["abs_error"] is not None:
+            trans = f"true {tr['true']:g}, model {tr['model']:g} ({tr['abs_error']:.3g} off)"
+        elif tr["true"] is None and tr["model"] is None:
+            trans = "none in both"
+        else:
+            trans = "none in the truth" if tr["true"] is None else "none in the model"
         le = res["lyapunov_sign_agreement"]
         summary = (f"tagged: held-out accuracy {res['heldout_accuracy']:.3f} ({res['n_match']} of "
                    f"{res['n_points']}); {tr['kind']} transition: {trans}; Lyapunov sign agreement "

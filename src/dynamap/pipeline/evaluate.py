@@ -36,6 +36,7 @@ __all__ = [
     "evaluate_single",
     "evaluate_tagged",
     "point_label",
+    "same_values",
     "tonic_onset",
 ]
 
@@ -151,6 +152,22 @@ def tonic_onset(values: Sequence[float], regimes: Sequence[str]) -> float | None
     return out
 
 
+def _same_grid(tv: np.ndarray, mv: np.ndarray, value_tol: float) -> bool:
+    """Sorted parameter values ``tv`` and ``mv`` are the same grid, to ``value_tol`` relative."""
+    return tv.size == mv.size and not np.any(np.abs(tv - mv) > value_tol * (1 + np.abs(tv)))
+
+
+def same_values(true_sweep: Mapping, model_sweep: Mapping, value_tol: float = 1e-6) -> bool:
+    """Whether two sweeps cover the same parameter values, as :func:`evaluate_tagged` requires
+    (False for sweeps it would reject as malformed)."""
+    try:
+        tv = np.array([float(p["value"]) for p in _ordered(_points(true_sweep, "true_sweep"))])
+        mv = np.array([float(p["value"]) for p in _ordered(_points(model_sweep, "model_sweep"))])
+    except (InputError, TypeError, ValueError):
+        return False
+    return _same_grid(tv, mv, value_tol)
+
+
 def _le(p: Mapping) -> float:
     v = p.get("lyapunov_max")
     return float("nan") if v is None else float(v)
@@ -174,7 +191,7 @@ def evaluate_tagged(
     mp = _ordered(_points(model_sweep, "model_sweep"))
     tv = np.array([float(p["value"]) for p in tp])
     mv = np.array([float(p["value"]) for p in mp])
-    if tv.size != mv.size or np.any(np.abs(tv - mv) > value_tol * (1 + np.abs(tv))):
+    if not _same_grid(tv, mv, value_tol):
         raise InputError(
             "true_sweep and model_sweep must cover the same parameter values; "
             f"got {tv.size} and {mv.size} points"
