@@ -19,7 +19,8 @@ import time
 import numpy as np
 
 from dynamap import get_system, simulate
-from dynamap.pipeline.fit import DynamapModel, FitConfig
+from dynamap.pipeline.config import FitConfig
+from dynamap.pipeline.estimator import DynamapModel
 
 
 def main() -> None:

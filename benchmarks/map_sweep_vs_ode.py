@@ -2,7 +2,7 @@
 
 Three ways to get a 200-point regime diagram over the same physical time per point:
 
-* the learned map (dynamap.pipeline.bundle_ops.sweep_model, all c values iterated as ONE batch,
+* the learned map (dynamap.sweep of model.as_system(), all c values iterated as ONE batch,
   ``--steps`` recorded steps (default 20 000) after ``--transient-steps``, decoded to V, spikes counted
   and classified; the Lyapunov exponent is off for all three). By default the batch is split over one
   forked process per core, each with its own step loop and decoding; it is timed again with one
@@ -12,7 +12,7 @@ Three ways to get a 200-point regime diagram over the same physical time per poi
   (map steps x the map's dt, transient included), output every 0.005 s and classified the same way.
   LSODA is timed on ``--lsoda-points`` values only and EXTRAPOLATED linearly to all points (it is a
   per-point loop; printed as such);
-* the project's own ODE sweep (sweep_system, all points, default n_jobs = all cores) over the same
+* the project's own ODE sweep (dynamap.sweep of the HH system, all points, default n_jobs = all cores) over the same
   physical time.
 
 Without ``--model`` a quick model is fitted first (default network sizes, few training steps: its
@@ -20,7 +20,7 @@ quality does not matter for the timing, the cost of one map step does).
 
     python benchmarks/map_sweep_vs_ode.py [--model DIR] [--num 200] [--steps 20000]
 
-Targets (issue 4): map >= 100x faster than LSODA, and no slower than sweep_system.
+Targets (issue 4): map >= 100x faster than LSODA, and no slower than the ODE sweep.
 """
 
 from __future__ import annotations
@@ -39,8 +39,8 @@ from sweep_vs_scipy import rhs  # noqa: E402  (the Python HH right-hand side)
 
 import dynamap  # noqa: E402
 from dynamap.analysis.regimes import classify  # noqa: E402
-from dynamap.analysis.sweep import SweepSettings, sweep_system  # noqa: E402
-from dynamap.pipeline.bundle_ops import load_model, sweep_model, sweep_processes  # noqa: E402
+from dynamap.analysis.sweep import SweepSettings, sweep  # noqa: E402
+from dynamap.models._orbits import sweep_processes  # noqa: E402
 
 HH = dynamap.get_system("hh-burster")
 DT_ODE = 0.005
@@ -48,7 +48,7 @@ DT_ODE = 0.005
 
 def quick_model():
     from dynamap.pipeline.config import FitConfig
-    from dynamap.pipeline.fit import DynamapModel
+    from dynamap.pipeline.estimator import DynamapModel
     from dynamap.training.config import MapConfig, VAEConfig
 
     v = dynamap.simulate(HH, {"V_S": -40.0}, t_end=400.0, transient=200.0, dt=DT_ODE).series("V")
@@ -79,7 +79,7 @@ def main():
     a = ap.parse_args()
 
     t0 = time.perf_counter()
-    model = load_model(a.model) if a.model else quick_model()
+    model = dynamap.load_model(a.model) if a.model else quick_model()
     prep_s = time.perf_counter() - t0
     dt = float(model.dt_)
     t_rec, t_tr = a.steps * dt, a.transient_steps * dt
@@ -91,20 +91,21 @@ def main():
     print(f"model: D_r={model.latent_dim_}, dt={dt:g} s ({'loaded' if a.model else 'quick fit'}, {prep_s:.1f} s); "
           f"{a.num} values x ({a.transient_steps} + {a.steps}) steps = {t_tr:g} + {t_rec:g} s each")
 
-    sweep_model(model, "c", c_values[:2], t_end=t_end, transient=t_tr, lyapunov=False, progress=False)  # warm-up
+    learned = model.as_system()
+    map_settings = SweepSettings(t_end=t_end, transient=t_tr, lyapunov=False)
+    sweep(learned, "c", c_values[:2], map_settings)  # warm-up
     t0 = time.perf_counter()
-    sw = sweep_model(model, "c", c_values, t_end=t_end, transient=t_tr, lyapunov=False, progress=False)
+    sw = sweep(learned, "c", c_values, map_settings).to_dict()
     map_s = time.perf_counter() - t0
     t0 = time.perf_counter()
-    one = sweep_model(model, "c", c_values, t_end=t_end, transient=t_tr, lyapunov=False, progress=False,
-                      processes=1)
+    one = sweep(learned, "c", c_values, map_settings, n_jobs=1).to_dict()
     one_s = time.perf_counter() - t0
     assert one == sw, "the split sweep must equal the one-process sweep"
 
     settings = SweepSettings(t_end=t_end, transient=t_tr, dt=DT_ODE, lyapunov=False)
-    sweep_system(HH, "V_S", vs_values[:1], settings)  # compile outside the timing
+    sweep(HH, "V_S", vs_values[:1], settings)  # compile outside the timing
     t0 = time.perf_counter()
-    ours = sweep_system(HH, "V_S", vs_values, settings)
+    ours = sweep(HH, "V_S", vs_values, settings)
     ode_s = time.perf_counter() - t0
 
     idx = np.linspace(0, a.num - 1, a.lsoda_points).round().astype(int)
@@ -123,11 +124,11 @@ def main():
     print(f"learned map sweep (one batch, {cores} processes): {map_s:8.2f} s")
     print(f"learned map sweep (one process, decoding thread): {one_s:8.2f} s   -> the split is "
           f"{one_s / map_s:4.2f}x faster")
-    print(f"dynamap ODE sweep (sweep_system):                  {ode_s:8.2f} s   -> map is {ode_s / map_s:6.1f}x faster")
+    print(f"dynamap ODE sweep (dynamap.sweep):                 {ode_s:8.2f} s   -> map is {ode_s / map_s:6.1f}x faster")
     print(f"scipy LSODA, EXTRAPOLATED from {len(idx)} points ({lsoda_per:.2f} s per point x {a.num}): "
           f"{lsoda_s:8.1f} s   -> map is {lsoda_s / map_s:6.1f}x faster")
     print(f"targets: >= 100x vs LSODA: {'met' if lsoda_s / map_s >= 100 else 'NOT met'}; "
-          f"no slower than sweep_system: {'met' if map_s <= ode_s else 'NOT met'}")
+          f"no slower than the ODE sweep: {'met' if map_s <= ode_s else 'NOT met'}")
 
 
 if __name__ == "__main__":

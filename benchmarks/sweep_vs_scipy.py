@@ -19,7 +19,7 @@ import numpy as np
 from scipy.integrate import solve_ivp
 
 from dynamap.analysis.regimes import classify
-from dynamap.analysis.sweep import SweepSettings, sweep_system
+from dynamap.analysis.sweep import SweepSettings, sweep
 from dynamap.systems import get_system
 
 HH = get_system("hh-burster")
@@ -52,18 +52,18 @@ def main():
     settings = SweepSettings(t_end=T_END, transient=TRANSIENT, dt=DT, lyapunov=False)
 
     t0 = time.perf_counter()
-    sweep_system(HH, "V_S", values[:1], settings, n_jobs=1)
+    sweep(HH, "V_S", values[:1], settings, n_jobs=1)
     compile_s = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    ours1 = sweep_system(HH, "V_S", values, settings, n_jobs=1)
+    ours1 = sweep(HH, "V_S", values, settings, n_jobs=1)
     ours1_s = time.perf_counter() - t0
     cores = os.cpu_count() or 1
     t0 = time.perf_counter()
-    sweep_system(HH, "V_S", values, settings, n_jobs=cores)
+    sweep(HH, "V_S", values, settings, n_jobs=cores)
     oursn_s = time.perf_counter() - t0
     t0 = time.perf_counter()
-    ours_le = sweep_system(HH, "V_S", values, SweepSettings(T_END, TRANSIENT, DT, lyapunov=True), n_jobs=1)
+    ours_le = sweep(HH, "V_S", values, SweepSettings(T_END, TRANSIENT, DT, lyapunov=True), n_jobs=1)
     oursle_s = time.perf_counter() - t0
 
     t0 = time.perf_counter()

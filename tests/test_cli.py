@@ -96,18 +96,18 @@ def test_lyapunov_cli(tmp_path):
 def test_forward_continuation_starts_from_the_neighbour(tmp_path):
     """Henon at a = 1.0 and 1.05: forward (backward) continuation starts each value from the last state
     of its lower (upper) neighbour; labels agree with independent starts (one attractor here)."""
-    from dynamap import SweepSettings, get_system, sweep_system
+    from dynamap import SweepSettings, get_system, sweep
 
     henon = get_system("henon")
     st = SweepSettings(t_end=3000, transient=1000, dt=1.0, spike_threshold=0.5, lyapunov=False)
-    plain = sweep_system(henon, "a", [1.0, 1.05], st)
-    fwd = sweep_system(henon, "a", [1.0, 1.05], st, continuation="forward")
+    plain = sweep(henon, "a", [1.0, 1.05], st)
+    fwd = sweep(henon, "a", [1.0, 1.05], st, continuation="forward")
     assert fwd.source["continuation"] == "forward"
     assert [p["regime"] for p in fwd.points] == [p["regime"] for p in plain.points]
     np.testing.assert_allclose(fwd.points[0]["final_state"], plain.points[0]["final_state"])
     assert fwd.points[1]["initial_state"] == fwd.points[0]["final_state"]
     assert plain.points[1]["initial_state"] == list(henon.initial_state)
-    bwd = sweep_system(henon, "a", [1.0, 1.05], st, continuation="backward")
+    bwd = sweep(henon, "a", [1.0, 1.05], st, continuation="backward")
     assert bwd.points[0]["initial_state"] == bwd.points[1]["final_state"]
 
 

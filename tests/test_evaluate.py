@@ -3,7 +3,8 @@
 import pytest
 
 from dynamap import InputError
-from dynamap.pipeline.evaluate import evaluate_single, evaluate_tagged, point_label, tonic_onset
+from dynamap.analysis.compare import _tonic_onset as tonic_onset
+from dynamap.analysis.compare import evaluate_single, evaluate_tagged, point_label
 
 
 def pt(value, regime, spb=(), le=None, isi=None):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import time
+import types
 
 import numpy as np
 import pytest
@@ -16,9 +17,11 @@ import torch
 
 from dynamap.models.map import ParametricMap
 from dynamap.models.vae import VAE
-from dynamap.pipeline import bundle_ops
-from dynamap.pipeline.bundle_ops import _fast_stepper, iterate_model
-from dynamap.pipeline.fit import DynamapModel, FitConfig
+from dynamap.models import _orbits as orbits
+from dynamap.models._orbits import iterate_model
+from dynamap.models.map import fast_stepper
+from dynamap.pipeline.config import FitConfig
+from dynamap.pipeline.estimator import DynamapModel
 from dynamap.training.config import MapConfig, VAEConfig
 
 
@@ -35,7 +38,8 @@ def _model(activation="tanh", residual=True, d=3, hidden=16, window=8, out_scale
         m.map_.lo.fill_(-box)
         m.map_.hi.fill_(box)
     rng = np.random.default_rng(0)
-    m.latent_dim_, m.dt_ = d, 0.01
+    m.latent_dim_, m.name_, m.mode_ = d, "V", "single"
+    m.sampling_ = types.SimpleNamespace(dt_map=0.01, spike_threshold=-30.0, spike_hysteresis=0.0, stride=1)
     m.z_mean_, m.z_std_ = rng.normal(size=d) * 0.1, 0.5 + rng.random(d)
     m.x_mean_, m.x_std_ = -50.0, 10.0
     m.c_center_, m.c_scale_, m.c_offset_ = -40.0, 4.0, 0.0
@@ -55,7 +59,7 @@ def test_fast_stepper_matches_the_module(activation, residual, c_degree):
         ref = m.map_.double()(z.double(), c.double())
         m.map_.float()
         mod = m.map_(z, c)
-        fast = _fast_stepper(m, c)(z.T.contiguous(), torch.empty(3, 40)).T
+        fast = fast_stepper(m.map_, c, m.latent_dim_)(z.T.contiguous(), torch.empty(3, 40)).T
     err_fast = float((fast.double() - ref).abs().max())
     err_mod = float((mod.double() - ref).abs().max())
     assert err_fast <= max(4 * err_mod, 1e-6)  # float32 round-off, like the module itself
@@ -69,7 +73,7 @@ def test_fast_stepper_falls_back_to_the_forward_of_other_networks():
     m = _model()
     m.map_ = Other()
     z, c = torch.randn(5, 3), torch.randn(5, 1)
-    out = _fast_stepper(m, c)(z.T.contiguous(), torch.empty(3, 5))
+    out = fast_stepper(m.map_, c, m.latent_dim_)(z.T.contiguous(), torch.empty(3, 5))
     torch.testing.assert_close(out.T, 0.9 * z + 0.1 * c)
 
 
@@ -90,7 +94,7 @@ def test_orbit_matches_the_module_loop():
     m = _model()
     cv = np.linspace(-42.0, -38.0, 7)
     x, final = iterate_model(m, cv, 300, 50)
-    lm = m.as_map()
+    lm = m.as_system()
     z = lm.initial_states(cv)
     ref = np.empty((cv.size, 300))
     for k in range(350):  # float64 reference: the module's own forward
@@ -114,9 +118,9 @@ def test_a_values_orbit_is_the_same_alone_or_in_a_batch():
 def test_overlapped_decoding_gives_the_inline_result(monkeypatch):
     m = _model()
     cv = np.linspace(-44.0, -36.0, 9)
-    monkeypatch.setattr(bundle_ops, "DECODE_BLOCK_STATES", 500)  # many blocks, uneven last one
+    monkeypatch.setattr(orbits, "DECODE_BLOCK_STATES", 500)  # many blocks, uneven last one
     x1, f1 = iterate_model(m, cv, 1234, 10)
-    monkeypatch.setattr(bundle_ops, "usable_cores", lambda: 1)
+    monkeypatch.setattr(orbits, "usable_cores", lambda: 1)
     x2, f2 = iterate_model(m, cv, 1234, 10)
     np.testing.assert_array_equal(x1, x2)
     np.testing.assert_array_equal(f1, f2)
@@ -141,14 +145,14 @@ def test_a_split_batch_gives_the_one_process_result():
 
 
 def _failing_in_children(monkeypatch, action):
-    parent, real = os.getpid(), bundle_ops._iterate_part
+    parent, real = os.getpid(), orbits._iterate_part
 
     def part(*args, **kw):
         if os.getpid() != parent:
             action()
         return real(*args, **kw)
 
-    monkeypatch.setattr(bundle_ops, "_iterate_part", part)
+    monkeypatch.setattr(orbits, "_iterate_part", part)
 
 
 def test_a_failed_child_part_is_redone_in_the_parent(monkeypatch):
@@ -170,7 +174,7 @@ def test_a_hung_child_is_stopped_and_its_part_redone(monkeypatch):
     cv = np.linspace(-44.0, -36.0, 30)
     ref = iterate_model(m, cv, 300, 20, processes=1)
     _failing_in_children(monkeypatch, lambda: time.sleep(3600))
-    monkeypatch.setattr(bundle_ops, "CHILD_WAIT_S", 0.5)
+    monkeypatch.setattr(orbits, "CHILD_WAIT_S", 0.5)
     t0 = time.perf_counter()
     x, f = iterate_model(m, cv, 300, 20, processes=2)
     assert time.perf_counter() - t0 < 30.0
@@ -182,6 +186,6 @@ def test_default_split_needs_enough_values_per_process():
     from dynamap._core.forking import default_jobs
 
     m = _model()
-    assert bundle_ops.sweep_processes(m, bundle_ops.SPLIT_MIN_VALUES - 1) == 1
-    assert bundle_ops.sweep_processes(m, 10_000) == default_jobs(m.config.num_threads)
-    assert bundle_ops.sweep_processes(m, 2 * bundle_ops.SPLIT_MIN_VALUES) == min(2, default_jobs(1))
+    assert orbits.sweep_processes(m, orbits.SPLIT_MIN_VALUES - 1) == 1
+    assert orbits.sweep_processes(m, 10_000) == default_jobs(m.config.num_threads)
+    assert orbits.sweep_processes(m, 2 * orbits.SPLIT_MIN_VALUES) == min(2, default_jobs(1))

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from dynamap import get_system
-from dynamap.analysis.sweep import SweepSettings, sweep_system
+from dynamap.analysis.sweep import SweepSettings, sweep
 
 REF = Path(__file__).parent / "data" / "hh_sweep_reference.json"
 
@@ -28,7 +28,7 @@ def test_hh_sweep_matches_independent_reference():
     ref = json.loads(REF.read_text())["points"]
     values = np.array([p["value"] for p in ref])
     hh = get_system("hh-burster")
-    ours = sweep_system(hh, "V_S", values, SweepSettings(t_end=1200, transient=400, dt=0.005, lyapunov=False))
+    ours = sweep(hh, "V_S", values, SweepSettings(t_end=1200, transient=400, dt=0.005, lyapunov=False))
     keys = [_key(p) for p in ref]
     # a point is "near a transition" if a reference neighbour within 0.1 mV has another label
     near = np.zeros(len(ref), dtype=bool)

@@ -14,7 +14,7 @@ import numpy as np
 
 from .._core.errors import InputError, NumericalError
 from .._core.protocols import MapLike
-from ..systems.base import DiscreteMap, Flow
+from ..systems.base import Flow
 from ..systems.simulate import check_times, flow_run
 
 __all__ = ["LyapunovResult", "lyapunov_flow", "lyapunov_map", "lyapunov_spectrum"]
@@ -30,9 +30,12 @@ class LyapunovResult:
     n_steps: int = 0
     duration: float = 0.0
     method: str = ""
+    #: a map with a physical step (a learned map): the exponents per step, ``spectrum * dt``
+    spectrum_per_step: np.ndarray | None = None
+    dt: float | None = None
 
     def to_dict(self) -> dict:
-        return {
+        out = {
             "spectrum": [float(v) for v in self.spectrum],
             "units": self.units,
             "time_unit": self.time_unit,
@@ -40,6 +43,9 @@ class LyapunovResult:
             "duration": float(self.duration),
             "method": self.method,
         }
+        if self.spectrum_per_step is not None:
+            out.update(spectrum_per_step=[float(v) for v in self.spectrum_per_step], dt=float(self.dt))
+        return out
 
 
 def lyapunov_flow(
@@ -137,23 +143,35 @@ def lyapunov_map(
 
 
 def lyapunov_spectrum(
-    system: Flow | DiscreteMap,
+    system,
     params: Mapping[str, float] | None = None,
     *,
     t_end: float | None = None,
     transient: float | None = None,
     k: int | None = None,
 ) -> LyapunovResult:
-    """Lyapunov spectrum of a built-in system (flow: per unit time; map: per step)."""
+    """Lyapunov spectrum of any system: a flow by its variational equations (per unit time), a map by
+    Jacobian products + QR from its initial state (a built-in map: per step, times in steps; a learned
+    map: per unit time of its training series, times in that unit)."""
     if isinstance(system, Flow):
         return lyapunov_flow(system, params, t_end=t_end, transient=transient, k=k)
-    n_total = int(system.default_t_end * 10 if t_end is None else t_end)
-    n_tr = int(system.default_transient if transient is None else transient)
+    dt = float(system.dt)
+    t_end = float(system.default_lyapunov_t_end if t_end is None else t_end)
+    transient = float(system.default_transient if transient is None else transient)
+    n_total, n_tr = int(round(t_end / dt)), int(round(transient / dt))
     if n_total <= n_tr:
-        raise InputError(f"t_end ({n_total}) must be beyond transient ({n_tr})")
+        raise InputError(f"t_end ({t_end:g}) must be beyond transient ({transient:g})")
+    if k is not None and not 1 <= k <= system.dim:
+        raise InputError(f"k must be in 1..{system.dim}, got {k}")
     p = system.param_vector(params)[None, :]
-    x0 = np.asarray(system.initial_state, dtype=np.float64)[None, :]
-    spec = lyapunov_map(system, x0, p, n_steps=n_total - n_tr, n_transient=n_tr, k=k)[0]
-    if not np.all(np.isfinite(spec)):
-        raise NumericalError(f"the orbit of {system.name!r} diverged at {dict(params or {})}")
-    return LyapunovResult(spec, "per step", "step", n_total - n_tr, float(n_total - n_tr), "Jacobian products + QR")
+    x0 = system.initial_states(p)
+    per_step = lyapunov_map(system, x0, p, n_steps=n_total - n_tr, n_transient=n_tr, k=k)[0]
+    if not np.all(np.isfinite(per_step)):
+        raise NumericalError(f"the orbit of {system.name!r} diverged at {dict(params or {})}; "
+                             "choose parameter values nearer the training values or the defaults")
+    method = "Jacobian products + QR"
+    if system.time_unit == "step":
+        return LyapunovResult(per_step, "per step", "step", n_total - n_tr, float(n_total - n_tr), method)
+    return LyapunovResult(per_step / dt, "per unit time", system.time_unit, n_total - n_tr,
+                          (n_total - n_tr) * dt, "exact Jacobian (autograd) products + QR",
+                          spectrum_per_step=per_step, dt=dt)

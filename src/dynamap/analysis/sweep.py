@@ -1,8 +1,9 @@
-"""Parameter sweeps (orbit diagrams) of the built-in systems.
+"""Parameter sweeps (orbit diagrams) of any system: built-in flows and maps, and learned maps.
 
 Each parameter value is simulated, the transient dropped, and the observable analysed by
 :func:`~dynamap.analysis.regimes.classify`. A numerical failure at one value is recorded as a status
-on that point; the sweep goes on. Flows run on several threads (the compiled kernel releases the GIL).
+on that point; the sweep goes on. Flows run on several threads (the compiled kernel releases the GIL);
+a map with a batched fast path (a learned map) iterates all values as one batch.
 """
 
 from __future__ import annotations
@@ -15,33 +16,52 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from .._core.errors import InputError
-from ..systems.base import DiscreteMap, Flow
+from ..systems.base import Flow
 from ..systems.simulate import _iterate_map, check_times, flow_run
 from .lyapunov import lyapunov_map
 from .regimes import classify
 
-__all__ = ["SweepSettings", "SweepResult", "sweep_system", "sweep_values"]
+__all__ = ["SweepSettings", "SweepResult", "sweep", "sweep_values"]
 
 
 @dataclasses.dataclass(frozen=True)
 class SweepSettings:
-    """How each point of a sweep is computed (times in the system's time unit)."""
+    """How each point of a sweep is computed; a field left None takes the system's default.
 
-    t_end: float
-    transient: float
-    dt: float
+    Times are in the system's time unit: model time for a flow and for a learned map (whose step is
+    its sampling step), iterations for a built-in map. ``dt`` is the sampling step of a flow's
+    observable (a map is sampled at every step). ``t_end`` includes the ``transient``.
+    """
+
+    t_end: float | None = None
+    transient: float | None = None
+    dt: float | None = None
     lyapunov: bool = True
     spike_threshold: float | None = None
     rtol: float | None = None
     atol: float | None = None
 
     def __post_init__(self):
-        check_times(self.t_end, self.transient, self.dt)
+        if None not in (self.t_end, self.transient, self.dt):
+            check_times(self.t_end, self.transient, self.dt)
+
+    def resolved(self, system) -> SweepSettings:
+        """These settings with the system's defaults filled in (validated)."""
+        s = dataclasses.replace(
+            self,
+            t_end=float(system.default_t_end if self.t_end is None else self.t_end),
+            transient=float(system.default_transient if self.transient is None else self.transient),
+            dt=float((system.default_dt if self.dt is None else self.dt) if isinstance(system, Flow)
+                     else system.dt),
+        )
+        check_times(s.t_end, s.transient, s.dt)
+        return s
 
 
 @dataclasses.dataclass
 class SweepResult:
-    """Points of a sweep in the JSON schema of SPEC section 6."""
+    """Points of a sweep: ``{"param", "source", "settings", "points": [{"value", "regime",
+    "spikes_per_burst", "isi_mean", "lyapunov_max", "status", ...}]}``, the same for every system."""
 
     param: str
     points: list[dict]
@@ -74,126 +94,152 @@ def sweep_values(start: float, stop: float, num: int) -> np.ndarray:
     return np.linspace(float(start), float(stop), int(num))
 
 
-def _point_flow(system: Flow, p: np.ndarray, s: SweepSettings, threshold: float, y0=None) -> dict:
-    run = flow_run(
-        system,
-        p,
-        y0=y0,
-        t_end=s.t_end,
-        transient=s.transient,
-        dt=s.dt,
-        n_lyapunov=1 if s.lyapunov else 0,
-        rtol=s.rtol,
-        atol=s.atol,
-    )
+def _failed(message: str) -> dict:
+    return {"regime": "failed", "status": "failed", "message": message, "spikes_per_burst": [],
+            "lyapunov_max": None}
+
+
+def _labelled(x: np.ndarray, dt: float, threshold: float, hysteresis: float, le: float | None,
+              y0, final) -> dict:
+    out = classify(x, dt, threshold, lyapunov_max=le, hysteresis=hysteresis).to_dict()
+    out["status"] = "ok"
+    out["initial_state"] = [float(v) for v in y0]
+    out["final_state"] = [float(v) for v in final]
+    return out
+
+
+def _point_flow(system: Flow, p: np.ndarray, s: SweepSettings, threshold: float, y0) -> dict:
+    run = flow_run(system, p, y0=y0, t_end=s.t_end, transient=s.transient, dt=s.dt,
+                   n_lyapunov=1 if s.lyapunov else 0, rtol=s.rtol, atol=s.atol)
     if run.status != 0 or not np.all(np.isfinite(run.samples)):
-        return {"regime": "failed", "status": "failed", "message": run.message, "spikes_per_burst": []}
+        return _failed(run.message)
     le = float(run.lyapunov[0]) if s.lyapunov else None
-    x = run.samples[:, system.observable_index]
-    info = classify(x, s.dt, threshold, lyapunov_max=le)
-    out = info.to_dict()
-    out["status"] = "ok"
-    out["initial_state"] = [float(v) for v in (system.initial_state if y0 is None else y0)]
-    out["final_state"] = [float(v) for v in run.final_state]
-    return out
+    return _labelled(system.decode(run.samples), s.dt, threshold, 0.0, le, y0, run.final_state)
 
 
-def _point_map(system: DiscreteMap, p: np.ndarray, s: SweepSettings, threshold: float, y0=None) -> dict:
-    n_total, n_skip = int(s.t_end), int(s.transient)
-    states = _iterate_map(system, p, n_total, n_skip, y0)
-    if not np.all(np.isfinite(states)):
-        return {"regime": "failed", "status": "failed", "message": "orbit diverged", "spikes_per_burst": []}
-    le = None
-    if s.lyapunov:
-        x0 = states[-1][None, :]
-        le = float(lyapunov_map(system, x0, p[None, :], n_steps=min(n_total - n_skip, 20000), n_transient=0)[0, 0])
-    x = states[:, system.observable_index]
-    info = classify(x, 1.0, threshold, lyapunov_max=le)
-    out = info.to_dict()
-    out["status"] = "ok"
-    out["initial_state"] = [float(v) for v in (system.initial_state if y0 is None else y0)]
-    out["final_state"] = [float(v) for v in states[-1]]
-    return out
+def _map_steps(system, s: SweepSettings) -> tuple[int, int, int]:
+    """(record steps, transient steps, Lyapunov steps) of a map's orbit."""
+    n_total, n_skip = int(round(s.t_end / system.dt)), int(round(s.transient / system.dt))
+    n_rec = n_total - n_skip
+    if n_rec < 1:
+        raise InputError(f"t_end {s.t_end:g} leaves no steps after the transient; raise it")
+    if n_rec > 5e7:
+        raise InputError(f"{n_rec} steps is too many; lower t_end")
+    return n_rec, n_skip, min(n_rec, int(system.default_lyapunov_steps))
 
 
-def sweep_system(
-    system: Flow | DiscreteMap,
+def _map_points(system, pvecs: np.ndarray, s: SweepSettings, threshold: float, x0: np.ndarray,
+                n_jobs: int | None, progress: bool) -> list[dict]:
+    """Points of a map: all values as one batch where the map has a batched fast path (``orbits``,
+    ``largest_lyapunov``: a learned map), else one orbit after the other by ``step``/``jacobian``."""
+    n_rec, n_skip, n_le = _map_steps(system, s)
+    dt, hysteresis = float(system.dt), float(system.spike_hysteresis)
+    if hasattr(system, "orbits"):
+        xs, finals = system.orbits(pvecs, n_rec, n_skip, x0=x0, progress=progress, processes=n_jobs)
+        les = np.full(len(pvecs), np.nan)
+        ok = np.all(np.isfinite(finals), axis=1)
+        if s.lyapunov and ok.any():
+            les[ok] = system.largest_lyapunov(finals[ok], pvecs[ok], n_le)
+    else:
+        xs, finals, les = [], [], np.full(len(pvecs), np.nan)
+        for i, pv in enumerate(pvecs):
+            states = _iterate_map(system, pv, n_rec + n_skip, n_skip, x0[i])
+            xs.append(system.decode(states))
+            finals.append(states[-1])
+            if s.lyapunov and np.all(np.isfinite(states)):
+                les[i] = lyapunov_map(system, states[-1][None, :], pv[None, :], n_steps=n_le, n_transient=0)[0, 0]
+    points = []
+    for i, (x, final, le) in enumerate(zip(xs, finals, les)):
+        if not np.all(np.isfinite(x)):
+            points.append(_failed("orbit diverged"))
+            continue
+        le_unit = float(le / dt) if s.lyapunov and np.isfinite(le) else None
+        pt = _labelled(x, dt, threshold, hysteresis, le_unit, x0[i], final)
+        pt["lyapunov_max_per_step"] = float(le) if s.lyapunov and np.isfinite(le) else None
+        points.append(pt)
+    return points
+
+
+def sweep(
+    system,
     param: str,
     values: Sequence[float],
-    settings: SweepSettings,
+    settings: SweepSettings | None = None,
     *,
     fixed: Mapping[str, float] | None = None,
     n_jobs: int | None = None,
     progress: Callable[[int], None] | None = None,
     continuation: str = "none",
 ) -> SweepResult:
-    """Sweep ``param`` of a built-in system over ``values``.
+    """Sweep ``param`` of any system over ``values``: a built-in flow or map, or a learned map
+    (``model.as_system()``, parameter ``c``).
 
-    ``fixed`` overrides other parameters; ``progress(n)`` is called as points finish. With
-    ``continuation="forward"`` (``"backward"``) the values are visited in increasing (decreasing) order,
-    each starting from the last state of its neighbour, to expose hysteresis; otherwise every value
-    starts from the system's initial state, and the values run in parallel threads.
+    Each value is simulated, the transient dropped, and the observable labelled by
+    :func:`~dynamap.analysis.regimes.classify`, with the largest Lyapunov exponent unless
+    ``settings.lyapunov`` is False. ``fixed`` overrides other parameters; ``progress(n)`` is called as
+    points finish. With ``continuation="forward"`` (``"backward"``) the values are visited in increasing
+    (decreasing) order, each starting from the last state of its neighbour, to expose hysteresis;
+    otherwise every value starts from the system's initial states (flows run in ``n_jobs`` threads, a
+    learned map's values as one batch split over ``n_jobs`` processes).
     """
     if continuation not in ("none", "forward", "backward"):
         raise InputError(f"continuation must be none, forward or backward, got {continuation!r}")
     system.parameter(param)  # raises with the valid names
-    threshold = settings.spike_threshold
-    if threshold is None:
-        threshold = system.spike_threshold
+    s = (settings or SweepSettings()).resolved(system)
+    threshold = s.spike_threshold if s.spike_threshold is not None else system.spike_threshold
     if threshold is None:
         raise InputError(
             f"system {system.name!r} has no spike threshold; pass one (--spike-threshold) to label regimes"
         )
+    values = [float(v) for v in values]
     base = dict(fixed or {})
-    pvecs = [system.param_vector({**base, param: float(v)}) for v in values]
-    if isinstance(system, Flow):
+    pvecs = np.array([system.param_vector({**base, param: v}) for v in values])
+    x0 = system.initial_states(pvecs)
+    is_flow = isinstance(system, Flow)
 
-        def work(pv, y0=None):
-            return _point_flow(system, pv, settings, threshold, y0)
+    def tick(n: int) -> None:
+        if progress:
+            progress(n)
+
+    def run(idx: np.ndarray, starts: np.ndarray, bar: bool) -> list[dict]:
+        if not is_flow:
+            out = _map_points(system, pvecs[idx], s, float(threshold), starts, n_jobs, bar)
+            tick(len(out))
+            return out
+        jobs = n_jobs or os.cpu_count() or 1
+
+        def one(k: int) -> dict:
+            pt = _point_flow(system, pvecs[idx[k]], s, float(threshold), starts[k])
+            tick(1)
+            return pt
+
+        if jobs == 1 or len(idx) == 1:
+            return [one(k) for k in range(len(idx))]
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            return list(pool.map(one, range(len(idx))))
+
+    if continuation == "none":
+        points = run(np.arange(len(values)), x0, progress is not None)
     else:
-
-        def work(pv, y0=None):
-            return _point_map(system, pv, settings, threshold, y0)
-
-    n_jobs = n_jobs or os.cpu_count() or 1
-    points: list[dict] = [None] * len(pvecs)  # type: ignore[list-item]
-    if continuation != "none":
-        order = np.argsort(np.asarray(values, dtype=float), kind="stable")
-        if continuation == "backward":
-            order = order[::-1]
-        y0 = None
-        for i in order:
-            points[i] = work(pvecs[i], y0)
-            y0 = points[i].get("final_state") if points[i].get("status") == "ok" else None
-            if progress:
-                progress(1)
-    elif n_jobs == 1 or len(pvecs) == 1 or isinstance(system, DiscreteMap):
-        for i, pv in enumerate(pvecs):
-            points[i] = work(pv)
-            if progress:
-                progress(1)
-    else:
-        with ThreadPoolExecutor(max_workers=n_jobs) as pool:
-            futures = [pool.submit(work, pv) for pv in pvecs]
-            for i, f in enumerate(futures):
-                points[i] = f.result()
-                if progress:
-                    progress(1)
-    for v, pt in zip(values, points):
-        pt["value"] = float(v)
-    points = [{"value": pt.pop("value"), **pt} for pt in points]
+        points = [None] * len(values)  # type: ignore[list-item]
+        order = np.argsort(np.asarray(values), kind="stable")
+        prev = None
+        for i in order if continuation == "forward" else order[::-1]:
+            start = x0[i : i + 1] if prev is None else np.asarray(prev, dtype=np.float64)[None, :]
+            points[i] = run(np.array([i]), start, False)[0]
+            prev = points[i].get("final_state") if points[i].get("status") == "ok" else None
+    points = [{"value": v, **pt} for v, pt in zip(values, points)]
+    units = "per unit time" if is_flow or system.time_unit != "step" else "per step"
+    extra = {}
+    if not is_flow:
+        n_rec, n_skip, n_le = _map_steps(system, s)
+        extra = {"record_steps": n_rec, "transient_steps": n_skip, "lyapunov_steps": n_le}
     return SweepResult(
         param=param,
         points=points,
-        source={
-            "system": system.name,
-            "fixed": {k: float(v) for k, v in base.items()},
-            "continuation": continuation,
-        },
-        settings={
-            **dataclasses.asdict(settings),
-            "spike_threshold": float(threshold),
-            "time_unit": system.time_unit,
-            "lyapunov_units": "per unit time" if isinstance(system, Flow) else "per step",
-        },
+        source={"system": system.name, "fixed": {k: float(v) for k, v in base.items()},
+                "continuation": continuation, **system.provenance},
+        settings={**dataclasses.asdict(s), "spike_threshold": float(threshold),
+                  "spike_hysteresis": float(system.spike_hysteresis), "time_unit": system.time_unit,
+                  "lyapunov_units": units, **extra},
     )

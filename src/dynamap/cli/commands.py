@@ -43,10 +43,15 @@ def _positive(name: str, value: float | None) -> None:
         raise InputError(f"{name} must be positive, got {value!r}; pass a positive step such as 0.005")
 
 
-def _load_model(path: str):
-    from ..pipeline.bundle_ops import load_model
+def _source(args):
+    """The system a command works on: ``--system NAME`` or the learned map of ``--model DIR``."""
+    if args.system:
+        from ..systems import get_system
 
-    return load_model(path)
+        return get_system(args.system)
+    from ..pipeline.estimator import load_model
+
+    return load_model(args.model).as_system()
 
 
 # ------------------------------------------------------------------------------------------ systems
@@ -64,22 +69,18 @@ def cmd_systems(args) -> int:
 
 
 def cmd_simulate(args) -> int:
+    from ..systems.simulate import simulate
+
     out = _check_file_out(args.out, SUFFIXES)
     sets = _parse_sets(args.set)
     _positive("--dt", args.dt)
-    if args.system:
-        from ..systems import get_system, simulate
-
-        system = get_system(args.system)
-        system.param_vector(sets)  # validates the names before the run
-        traj = simulate(system, sets, t_end=args.t_end, transient=args.transient, dt=args.dt)
-        series = traj.series(system.observable)
-    else:
-        from ..pipeline.bundle_ops import simulate_model
-
-        series = simulate_model(
-            _load_model(args.model), sets, t_end=args.t_end, transient=args.transient, dt=args.dt, seed=args.seed
-        )
+    system = _source(args)
+    p = system.param_vector(sets)  # validates the names before the run
+    y0 = None
+    if args.model:  # a learned map starts on the data attractor; --seed picks which state
+        y0 = system.initial_states(p[None, :], start=args.seed)[0]
+    traj = simulate(system, sets, t_end=args.t_end, transient=args.transient, dt=args.dt, y0=y0)
+    series = traj.series(system.observable, param_value=float(p[0]) if args.model else None)
     write_series(series, out)
     print(f"wrote {len(series)} samples of {series.name} (dt={series.dt:g}) to {out}", file=sys.stderr)
     return 0
@@ -89,7 +90,7 @@ def cmd_simulate(args) -> int:
 
 
 def cmd_sweep(args) -> int:
-    from ..analysis.sweep import SweepSettings, sweep_system, sweep_values
+    from ..analysis.sweep import SweepSettings, sweep, sweep_values
     from ..report.figures import sweep_figure
 
     values = sweep_values(args.start, args.stop, args.num)
@@ -98,50 +99,17 @@ def cmd_sweep(args) -> int:
         raise InputError(f"--jobs must be >= 0, got {args.jobs}")
     check_out_dir(args.out)
     sets = _parse_sets(args.set)
-    if args.system:
-        from ..systems import get_system
-
-        system = get_system(args.system)
-        system.parameter(args.param)
-        system.param_vector(sets)
-        settings = SweepSettings(
-            t_end=args.t_end if args.t_end is not None else system.default_t_end,
-            transient=args.transient if args.transient is not None else system.default_transient,
-            dt=args.dt if args.dt is not None else system.default_dt,
-            lyapunov=not args.no_lyapunov,
-            spike_threshold=args.spike_threshold,
-        )
-        with _progress(len(values), f"sweep {system.name} {args.param}", args.quiet) as bar:
-            result = sweep_system(
-                system,
-                args.param,
-                values,
-                settings,
-                fixed=sets,
-                n_jobs=args.jobs or None,
-                progress=bar.update,
-                continuation=args.continuation,
-            ).to_dict()
-        title = f"{system.name}: sweep of {args.param}"
-    else:
-        from ..pipeline.bundle_ops import sweep_model
-
-        model = _load_model(args.model)
-        result = sweep_model(
-            model,
-            args.param,
-            values,
-            t_end=args.t_end,
-            transient=args.transient,
-            lyapunov=not args.no_lyapunov,
-            continuation=args.continuation,
-            spike_threshold=args.spike_threshold,
-            progress=not args.quiet,
-        )
-        title = f"model {args.model}: sweep of {args.param}"
+    system = _source(args)
+    system.parameter(args.param)
+    system.param_vector(sets)
+    settings = SweepSettings(t_end=args.t_end, transient=args.transient, dt=args.dt,
+                             lyapunov=not args.no_lyapunov, spike_threshold=args.spike_threshold)
+    with _progress(len(values), f"sweep {system.name} {args.param}", args.quiet) as bar:
+        result = sweep(system, args.param, values, settings, fixed=sets, n_jobs=args.jobs or None,
+                       progress=bar.update, continuation=args.continuation).to_dict()
     with staged_dir(args.out) as tmp:
         write_json(result, tmp / "sweep.json")
-        sweep_figure(result, tmp / "sweep.png", title=title)
+        sweep_figure(result, tmp / "sweep.png", title=f"{system.name}: sweep of {args.param}")
     counts: dict[str, int] = {}
     for pt in result["points"]:
         counts[pt["regime"]] = counts.get(pt["regime"], 0) + 1
@@ -154,21 +122,15 @@ def cmd_sweep(args) -> int:
 
 
 def cmd_lyapunov(args) -> int:
+    from ..analysis.lyapunov import lyapunov_spectrum
+
     out = _check_file_out(args.out, (".json",))
     sets = _parse_sets(args.set)
     if args.k is not None and args.k < 1:
         raise InputError(f"--k must be >= 1, got {args.k}")
-    if args.system:
-        from ..analysis.lyapunov import lyapunov_spectrum
-        from ..systems import get_system
-
-        system = get_system(args.system)
-        res = lyapunov_spectrum(system, sets, t_end=args.t_end, transient=args.transient, k=args.k).to_dict()
-        res.update(system=system.name, params=dict(system.defaults(), **sets))
-    else:
-        from ..pipeline.bundle_ops import lyapunov_model
-
-        res = lyapunov_model(_load_model(args.model), sets, t_end=args.t_end, transient=args.transient, k=args.k)
+    system = _source(args)
+    res = lyapunov_spectrum(system, sets, t_end=args.t_end, transient=args.transient, k=args.k).to_dict()
+    res.update(system=system.name, params=dict(system.defaults(), **sets))
     write_json(res, out)
     spec = ", ".join(f"{v:.4g}" for v in res["spectrum"])
     print(f"spectrum ({res['units']}): [{spec}] -> {out}", file=sys.stderr)
@@ -192,35 +154,13 @@ def _read_sweep(path: str, what: str) -> dict:
 
 
 def cmd_compare(args) -> int:
-    from ..pipeline.evaluate import evaluate_single, evaluate_tagged, same_values
+    from ..analysis.compare import compare, compare_summary
 
     out = _check_file_out(args.out, (".json",)) if args.out else None
     true_sweep = _read_sweep(args.true_sweep, "TRUE")
     model_sweep = _read_sweep(args.model_sweep, "MODEL")
-    mode = args.mode
-    if mode == "auto":
-        mode = "tagged" if same_values(true_sweep, model_sweep) else "single"
-    if mode == "tagged":
-        res = evaluate_tagged(true_sweep, model_sweep)
-        tr = res["transition"]
-        if tr["abs_error"] is not None:
-            trans = f"true {tr['true']:g}, model {tr['model']:g} ({tr['abs_error']:.3g} off)"
-        elif tr["true"] is None and tr["model"] is None:
-            trans = "none in both"
-        else:
-            trans = "none in the truth" if tr["true"] is None else "none in the model"
-        le = res["lyapunov_sign_agreement"]
-        summary = (f"tagged: held-out accuracy {res['heldout_accuracy']:.3f} ({res['n_match']} of "
-                   f"{res['n_points']}); {tr['kind']} transition: {trans}; Lyapunov sign agreement "
-                   + ("n/a" if le is None else f"{le:.3f}"))
-    else:
-        res = evaluate_single(true_sweep, model_sweep, training_spb=args.training_spb)
-        ch = res["chance"]
-        summary = (f"single: regime-sequence agreement {res['score']:.3f} (the same regimes in random "
-                   f"order: {ch['mean']:.3f} on average, p {ch['p_value']:.3f}); precision "
-                   f"{res['precision']:.3f}; regime changes {res['n_regime_changes']['model']} "
-                   f"(truth {res['n_regime_changes']['true']})")
-    res = {"mode": mode, **res}
+    res = compare(true_sweep, model_sweep, mode=args.mode, training_spb=args.training_spb)
+    summary = compare_summary(res)
     if out is not None:
         write_json(res, out)
         summary += f" -> {out}"
@@ -236,7 +176,7 @@ def cmd_compare(args) -> int:
 
 
 def cmd_fit(args) -> int:
-    from ..pipeline.bundle_ops import fit_from_files
+    from ..pipeline.from_files import fit_from_files
 
     check_out_dir(args.out)
     _positive("--dt", args.dt)

@@ -76,7 +76,7 @@ def fast_stepper(net: torch.nn.Module, c: torch.Tensor, d: int | None = None):
       as fast, but less accurate, and torch's sigmoid rounds the tail of an array differently).
 
     Each column is computed on its own, so a value's orbit does not depend on the batch around it once
-    the batch has at least :data:`dynamap.pipeline.bundle_ops.MIN_BATCH_COLUMNS` columns. Falls back to
+    the batch has whole tiles of :data:`dynamap.models._orbits.MIN_BATCH_COLUMNS` columns. Falls back to
     the module's forward when the network is not the plain Linear/activation Sequential of
     :class:`ParametricMap`."""
     seq = getattr(net, "net", None)

@@ -1,7 +1,7 @@
-"""The end-to-end estimator: series -> recovered states -> parameterised map."""
+"""The end-to-end runs: the estimator (series -> recovered states -> parameterised map), its
+free-running check, fitting from files, and the demo."""
 
 from .config import FitConfig
-from .fit import DynamapModel
-from .learned_map import LearnedMap
+from .estimator import DynamapModel, fit, load_model
 
-__all__ = ["DynamapModel", "FitConfig", "LearnedMap"]
+__all__ = ["DynamapModel", "FitConfig", "fit", "load_model"]

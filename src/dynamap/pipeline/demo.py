@@ -6,10 +6,10 @@ a. the true sweep of V_S over [-44, -34] mV (ground truth);
 b. single-series mode (the paper's experiment): V at V_S = -40 mV, one model, a sweep of its control
    input c over :attr:`DemoSettings.single_c_range` (c is the model's normalised control: the training
    value is c = 1, see :class:`dynamap.pipeline.config.FitConfig` ``single_c_value``), scored by the
-   regime-sequence agreement (:func:`dynamap.pipeline.evaluate.evaluate_single`);
+   regime-sequence agreement (:func:`dynamap.analysis.compare.evaluate_single`);
 c. tagged mode: segments at :attr:`DemoSettings.tagged_values`, a held-out grid over [-44, -34] mV
-   without the training values, scored by :func:`dynamap.pipeline.evaluate.evaluate_tagged`;
-d. fixed points of both maps vs the ODE equilibrium (:func:`~dynamap.pipeline.evaluate.evaluate_fixed_points`);
+   without the training values, scored by :func:`dynamap.analysis.compare.evaluate_tagged`;
+d. fixed points of both maps vs the ODE equilibrium (:func:`~dynamap.analysis.compare.evaluate_fixed_points`);
 e. ``metrics.json`` and the self-contained ``report.html``.
 
 All numbers in :class:`DemoSettings` are our choices (documented there); ``quick=True`` uses
@@ -22,18 +22,17 @@ import dataclasses
 import json
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
-from ..analysis.sweep import SweepSettings, sweep_system
+from ..analysis.compare import LE_SIGN_TOL, evaluate_fixed_points, evaluate_single, evaluate_tagged
+from ..analysis.sweep import SweepSettings, sweep
 from ..io.outputs import staged_dir, to_jsonable, write_json
+from ..report.demo import write_demo_report
 from ..systems import get_system
 from ..systems.simulate import simulate
-from .bundle_ops import sweep_model
 from .config import FitConfig
-from .evaluate import LE_SIGN_TOL, evaluate_fixed_points, evaluate_single, evaluate_tagged
-from .fit import DynamapModel
+from .estimator import DynamapModel
 
 __all__ = ["DemoSettings", "FULL", "QUICK", "run_demo"]
 
@@ -153,10 +152,16 @@ def _sweep_true(hh, values, s: DemoSettings, progress: bool, desc: str) -> dict:
     from tqdm.auto import tqdm
 
     with tqdm(total=len(values), desc=desc, disable=not progress, file=sys.stderr, leave=False) as bar:
-        res = sweep_system(hh, "V_S", list(map(float, values)),
-                           SweepSettings(t_end=s.true_t_end, transient=s.true_transient, dt=s.dt, lyapunov=True),
-                           progress=bar.update)
+        res = sweep(hh, "V_S", list(map(float, values)),
+                    SweepSettings(t_end=s.true_t_end, transient=s.true_transient, dt=s.dt, lyapunov=True),
+                    progress=bar.update)
     return res.to_dict()
+
+
+def _sweep_model(model: DynamapModel, values, s: DemoSettings, progress: bool) -> dict:
+    """The learned map's sweep of c (all values as one batch; a step bar on stderr when ``progress``)."""
+    return sweep(model.as_system(), "c", values, SweepSettings(t_end=s.model_t_end, transient=s.model_transient),
+                 progress=(lambda n: None) if progress else None).to_dict()
 
 
 def _fit(series, tags, cfg: FitConfig, seed: int, progress: bool) -> DynamapModel:
@@ -201,8 +206,7 @@ def run_demo(out, seed: int = 0, quick: bool = False, progress: bool = True) -> 
             v = traj.series("V")
             m1 = st.run("single: fit", lambda: _fit([v], None, cfg, seed, progress))
             c_values = np.linspace(*s.single_c_range, s.single_c_num)
-            sw1 = st.run("single: sweep", lambda: sweep_model(
-                m1, "c", c_values, t_end=s.model_t_end, transient=s.model_transient, progress=progress))
+            sw1 = st.run("single: sweep", lambda: _sweep_model(m1, c_values, s, progress))
             train_spb = [int(k) for k in m1.history_["data_stats"][0].get("spb", {})]
             ev1 = evaluate_single(true_sweep, sw1, training_spb=train_spb)
 
@@ -216,12 +220,10 @@ def run_demo(out, seed: int = 0, quick: bool = False, progress: bool = True) -> 
             grid = _heldout_grid(s)
             true_held = st.run("tagged: true held-out sweep",
                                lambda: _sweep_true(hh, grid, s, progress, "true held-out sweep"))
-            sw2 = st.run("tagged: sweep", lambda: sweep_model(
-                m2, "c", grid, t_end=s.model_t_end, transient=s.model_transient, progress=progress))
+            sw2 = st.run("tagged: sweep", lambda: _sweep_model(m2, grid, s, progress))
             ev2 = evaluate_tagged(true_held, sw2)
             # the tagged map over the whole true grid as well, for the side-by-side diagram
-            sw2_full = sweep_model(m2, "c", true_values, t_end=s.model_t_end, transient=s.model_transient,
-                                   progress=progress)
+            sw2_full = _sweep_model(m2, true_values, s, progress)
 
             # (d) fixed points
             def fps():
@@ -260,8 +262,15 @@ def run_demo(out, seed: int = 0, quick: bool = False, progress: bool = True) -> 
             }
 
             def report():
-                _write_report(tmp / "report.html", s, metrics, true_sweep, sw1, sw2_full, true_held, sw2,
-                              traj, v, m1, m2)
+                n_free = int(s.portrait_span / m1.dt_)
+                free = m1.simulate_batch([float(m1.param_values_[0])], n_free,
+                                         int(s.model_transient / m1.dt_))[0]
+                fits = {
+                    "single": {"latent_dim": m1.latent_dim_, "dt": m1.dt_, "c": float(m1.param_values_[0]),
+                               "history": m1.history_, "recovered": m1.transform(v), "free_run": free},
+                    "tagged": {"history": m2.history_},
+                }
+                write_demo_report(tmp / "report.html", s, metrics, true_sweep, sw1, sw2_full, traj, v, fits)
 
             st.run("report", report)
             metrics["timings_s"] = {**st.times, "total": time.perf_counter() - t_start}
@@ -274,94 +283,3 @@ def run_demo(out, seed: int = 0, quick: bool = False, progress: bool = True) -> 
         finally:
             st.close()
     return metrics
-
-
-def _fmt(x, nd=3):
-    if x is None:
-        return "n/a"
-    if isinstance(x, float):
-        return f"{x:.{nd}g}"
-    return str(x)
-
-
-def _write_report(path: Path, s, metrics, true_sweep, sw1, sw2_full, true_held, sw2, traj, v, m1, m2) -> None:
-    from ..report import demo_figures as dfig
-    from ..report.html import Report
-
-    ev1 = metrics["single"]["regime_sequence"]
-    ev2 = metrics["tagged"]["scores"]
-    r = Report("dynamap demo: the HH burster from one scalar series",
-               "Kuptsov & Stankevich (2025) method; true system vs learned map. All settings: metrics.json.")
-    r.heading("1. Single-series mode (the paper's experiment)")
-    r.paragraph(
-        f"One series of V at V_S = {s.single_value} mV ({s.single_t_end - s.single_transient:g} s, dt "
-        f"{s.dt} s); latent dimension {m1.latent_dim_}, map step {m1.dt_:g} s. The map's control c is "
-        f"swept over {list(s.single_c_range)} ({s.single_c_num} values; training value c = "
-        f"{float(m1.param_values_[0]):g}); c and V_S correspond only qualitatively.")
-    r.figure(dfig.sweeps_side_by_side(true_sweep, sw1, marks=[float(m1.param_values_[0])]),
-             "Left: true sweep of V_S. Right: the single-series map's sweep of c (dashed: training value). "
-             "Rows: spikes per burst (colour = regime), ISIs, local maxima of V, largest Lyapunov exponent.")
-    r.table([
-        {"quantity": "regime-sequence agreement (LCS / true length)", "value": _fmt(ev1["score"])},
-        {"quantity": "precision (LCS / map sequence length; low = fragmented sweep)",
-         "value": _fmt(ev1["precision"])},
-        {"quantity": "score of the map's regime runs in random order (mean; share >= the map's score)",
-         "value": f"{_fmt(ev1['chance']['mean'])}; {_fmt(ev1['chance']['p_value'])}"},
-        {"quantity": "regime changes along the sweep (true / map)",
-         "value": f"{ev1['n_regime_changes']['true']} / {ev1['n_regime_changes']['model']}"},
-        {"quantity": "true sequence", "value": " | ".join(ev1["true_sequence"])},
-        {"quantity": "map sequence", "value": " | ".join(ev1["model_sequence"])},
-        {"quantity": "true regimes found", "value": f"{ev1['n_true_regimes_found']} of {ev1['n_true_regimes']}"},
-        {"quantity": "tonic spiking found", "value": str(ev1["tonic_found"])},
-        {"quantity": "spikes per burst in training series", "value": str(ev1["training_spb_values"])},
-        {"quantity": "new spikes-per-burst values", "value": str(ev1["new_spb"])},
-        {"quantity": "diverged c values", "value": str(ev1["n_failed"])},
-    ])
-    n_p = int(s.portrait_span / s.dt)
-    rec = m1.transform(v)
-    n_r = int(s.portrait_span / m1.dt_)
-    r.figure(dfig.portraits_figure(traj.states[-n_p:], rec[-n_r:]),
-             f"Top: the true state (V, n, S), last {s.portrait_span:g} s. Bottom: recovered states u (VAE means).")
-    sim = m1.simulate(None, n_steps=int(s.portrait_span / m1.dt_), n_transient=int(s.model_transient / m1.dt_))
-    r.figure(dfig.series_figure([(v.values[-n_p:], s.dt, "true V at V_S = -40 mV (training data)"),
-                                 (sim.values, m1.dt_, "free-running map at the training c, decoded")]),
-             "Time series: data vs the free-running learned map.")
-    r.figures_row([(dfig.training_curves_figure(m1.history_, "single-series fit"), "Training curves."),
-                   (dfig.latent_evidence_figure(m1.history_, "single-series fit"),
-                    "Latent-dimension evidence: final loss per D_r and KL per latent unit.")])
-
-    r.heading("2. Tagged mode (c calibrated in mV)")
-    r.paragraph(f"Segments of {s.tagged_segment:g} s at V_S = {list(s.tagged_values)} mV; held-out grid of "
-                f"{len(metrics['tagged']['heldout_values'])} values over {list(s.true_range)} mV without the tags.")
-    r.figure(dfig.sweeps_side_by_side(true_sweep, sw2_full, model_xlabel="c = V_S (mV)",
-                                      titles=("true system", "tagged map"), marks=s.tagged_values),
-             "Left: true sweep. Right: the tagged map's sweep over the same V_S grid (dashed: training tags).")
-    tr = ev2["transition"]
-    r.table([
-        {"quantity": "held-out accuracy (regime + spikes-per-burst set)",
-         "value": f"{_fmt(ev2['heldout_accuracy'])} ({ev2['n_match']}/{ev2['n_points']})"},
-        {"quantity": "bursting -> tonic: true / map / |error| (mV)",
-         "value": f"{_fmt(tr['true'])} / {_fmt(tr['model'])} / {_fmt(tr['abs_error'])}"},
-        {"quantity": f"largest-exponent sign agreement (zero band {ev2['lyapunov_tol']} /s)",
-         "value": _fmt(ev2["lyapunov_sign_agreement"])},
-        {"quantity": "ISI W1 / mean true ISI (median over held-out points)", "value": _fmt(ev2["isi_w1_rel_median"])},
-        {"quantity": "diverged held-out values", "value": str(ev2["n_failed"])},
-    ])
-    r.table(ev2["points"], ["value", "true", "model", "match"])
-    r.figures_row([(dfig.training_curves_figure(m2.history_, "tagged fit"), "Training curves."),
-                   (dfig.latent_evidence_figure(m2.history_, "tagged fit"), "Latent-dimension evidence.")])
-
-    r.heading("3. Fixed points")
-    rows = []
-    for k, f in metrics["fixed_points"].items():
-        cmp = f.get("comparison", {})
-        rows.append({"map": k, "status": f.get("status"), "V* (mV)": _fmt(f.get("observable_value"), 5),
-                     "decoded map fixed point (mV)": _fmt(f.get("decoded_fixed_point"), 5),
-                     "predicted exp(lambda dt)": "; ".join(f"{a:.4g}{b:+.3g}i" for a, b in cmp.get("predicted", [])),
-                     "map multipliers": "; ".join(f"{a:.4g}{b:+.3g}i" for a, b in cmp.get("found", [])),
-                     "unstable (ODE / map)": f"{f.get('n_unstable_true')} / {f.get('n_unstable_map')}"})
-    r.table(rows)
-    r.paragraph("The ODE equilibrium is encoded as the recovered state of a constant window at V*; Newton on "
-                "the map starts there and from attractor states; the fixed point nearest the encoded "
-                "equilibrium is compared.")
-    r.write(path)

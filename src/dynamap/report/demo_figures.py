@@ -11,7 +11,6 @@ import numpy as np  # noqa: E402
 from .figures import sweep_figure  # noqa: E402
 
 __all__ = [
-    "latent_evidence_figure",
     "portraits_figure",
     "series_figure",
     "sweeps_side_by_side",
@@ -101,36 +100,6 @@ def training_curves_figure(history: dict, title: str = ""):
     b.set_title("map training", fontsize=10)
     if b.get_legend_handles_labels()[0]:
         b.legend(fontsize=8)
-    for ax in (a, b):
-        ax.grid(alpha=0.3)
-    if title:
-        fig.suptitle(title)
-    return fig
-
-
-def latent_evidence_figure(history: dict, title: str = ""):
-    """Latent-dimension evidence: final VAE loss against D_r (with the chosen one marked) and the
-    per-unit KL of each trial (inactive units collapse onto the prior, KL near 0)."""
-    ld = history.get("latent_dim", {})
-    per = ld.get("per_dim", {})
-    ds = sorted(per, key=int)
-    fig, (a, b) = plt.subplots(1, 2, figsize=(13.0, 4.2), constrained_layout=True)
-    if ds:
-        a.plot([int(d) for d in ds], [per[d]["final_loss"] for d in ds], "o-")
-        ch = ld.get("chosen")
-        if ch is not None and str(ch) in per:
-            a.plot([int(ch)], [per[str(ch)]["final_loss"]], "r*", ms=14, label=f"chosen D_r = {ch}")
-            a.legend(fontsize=8)
-        width = 0.8 / max(len(ds), 1)
-        for i, d in enumerate(ds):
-            kl = np.asarray(per[d].get("kl_units") or [], dtype=float)
-            b.bar(np.arange(1, kl.size + 1) + (i - len(ds) / 2) * width, kl, width=width, label=f"D_r = {d}")
-        b.legend(fontsize=8)
-    a.set_xlabel("latent dimension D_r")
-    a.set_ylabel("final VAE loss")
-    b.set_xlabel("latent unit")
-    b.set_ylabel("KL per unit (nats)")
-    b.axhline(ld.get("active_kl", 0.05), color="k", lw=0.6, ls="--")
     for ax in (a, b):
         ax.grid(alpha=0.3)
     if title:

@@ -1,7 +1,8 @@
-"""Figures (matplotlib, Agg backend): orbit diagrams of sweeps."""
+"""Figures (matplotlib, Agg backend): orbit diagrams of sweeps, the latent-dimension evidence."""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import matplotlib
@@ -10,7 +11,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-__all__ = ["sweep_figure", "REGIME_COLORS"]
+__all__ = ["REGIME_COLORS", "latent_evidence_figure", "sweep_figure", "to_png"]
 
 REGIME_COLORS = {
     "silent": "#7f7f7f",
@@ -76,4 +77,47 @@ def sweep_figure(sweep: dict, path: str | Path | None = None, title: str = "", a
     if path is not None:
         fig.savefig(path, dpi=110)
         plt.close(fig)
+    return fig
+
+
+def to_png(fig, dpi: int = 90) -> bytes:
+    """The figure as PNG bytes (the figure is closed)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def latent_evidence_figure(history: dict, title: str = ""):
+    """Latent-dimension evidence of a fit's history: the VAE loss curves for each trial D_r, the
+    evaluation loss L(D) with the chosen D_r marked, and the per-unit KL of each trial (inactive units
+    collapse onto the prior, KL near 0, below the active threshold)."""
+    ev = history.get("latent_dim", {})
+    per = ev.get("per_dim", {})
+    dims = sorted(int(d) for d in per)
+    fig, axes = plt.subplots(1, 3, figsize=(12, 3.5))
+    for d in dims:
+        axes[0].plot(per[str(d)]["curve"], label=f"D_r={d}")
+    axes[0].set_yscale("symlog")
+    axes[0].set_xlabel("training (blocks of 50 steps)")
+    axes[0].set_ylabel("VAE loss")
+    if dims:
+        axes[0].legend(fontsize=7)
+        axes[1].plot(dims, [per[str(d)]["final_loss"] for d in dims], "o-")
+    if ev.get("chosen") is not None:
+        axes[1].axvline(ev["chosen"], color="r", ls="--", label=f"chosen D_r={ev['chosen']}")
+        axes[1].legend()
+    axes[1].set_xlabel("latent units D")
+    axes[1].set_ylabel("evaluation loss L(D)")
+    for d in dims:
+        kl = per[str(d)]["kl_units"]
+        axes[2].scatter([d] * len(kl), kl, s=12, color="k")
+    axes[2].axhline(ev.get("active_kl", 0.05), color="r", ls=":", label="active threshold")
+    axes[2].set_yscale("symlog", linthresh=1e-2)
+    axes[2].set_xlabel("latent units D")
+    axes[2].set_ylabel("per-unit KL (nats)")
+    axes[2].legend()
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
     return fig

@@ -83,6 +83,23 @@ class _SystemBase:
             values[key] = fval
         return np.array([values[n] for n in self.param_names], dtype=np.float64)
 
+    #: spike hysteresis used when labelling regimes (a fitted model's comes from its data's noise)
+    spike_hysteresis = 0.0
+
+    @property
+    def provenance(self) -> dict[str, Any]:
+        """What a sweep records about where the system came from, besides its name."""
+        return {}
+
+    def initial_states(self, p: np.ndarray, start: int = 0) -> np.ndarray:
+        """Start states (B, dim) for parameter rows ``p`` (B, n_params): the system's initial state."""
+        n = np.atleast_2d(np.asarray(p, dtype=np.float64)).shape[0]
+        return np.tile(np.asarray(self.initial_state, dtype=np.float64), (n, 1))
+
+    def decode(self, states: np.ndarray) -> np.ndarray:
+        """The observable of states (..., dim)."""
+        return np.asarray(states)[..., self.observable_index]
+
     def info(self) -> dict[str, Any]:
         """JSON-ready description of the system."""
         return {
@@ -134,6 +151,15 @@ class DiscreteMap(_SystemBase):
     kind: str = "map"
     time_unit: str = "step"
     default_dt: float = 1.0
+    #: time advanced by one step (time is counted in steps)
+    dt = 1.0
+    #: steps of the largest exponent at each sweep point
+    default_lyapunov_steps = 20_000
+
+    @property
+    def default_lyapunov_t_end(self) -> float:
+        """Iterations of a spectrum by :func:`~dynamap.lyapunov_spectrum` (10 orbit lengths)."""
+        return 10 * float(self.default_t_end)
 
     def step(self, x: np.ndarray, p: np.ndarray) -> np.ndarray:
         return self.step_fn(np.asarray(x, dtype=np.float64), np.asarray(p, dtype=np.float64))

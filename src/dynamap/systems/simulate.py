@@ -111,7 +111,7 @@ def _iterate_map(system: DiscreteMap, p: np.ndarray, n_total: int, n_skip: int, 
 
 
 def simulate(
-    system: Flow | DiscreteMap,
+    system,
     params: Mapping[str, float] | None = None,
     *,
     t_end: float | None = None,
@@ -121,11 +121,14 @@ def simulate(
     rtol: float | None = None,
     atol: float | None = None,
 ) -> Trajectory:
-    """Simulate a built-in system and return its trajectory after the transient.
+    """Simulate a system and return its trajectory after the transient.
 
     For a flow, ``t_end`` and ``transient`` are model time and ``dt`` the sampling step of the output
-    (the integrator is adaptive, Dormand-Prince 5(4) with tolerances ``rtol``/``atol``). For a map they
-    are iteration counts (``dt`` must be 1). Raises :class:`NumericalError` if the orbit diverges.
+    (the integrator is adaptive, Dormand-Prince 5(4) with tolerances ``rtol``/``atol``). For a built-in
+    map they are iteration counts (``dt`` must be 1). For a learned map (``model.as_system()``) they
+    are in the time unit of its training series, ``dt`` a whole multiple of its step, and the
+    trajectory holds the decoded observable (variable ``system.observable``). Raises
+    :class:`NumericalError` if the orbit diverges.
     """
     p = system.param_vector(params)
     t_end = float(system.default_t_end if t_end is None else t_end)
@@ -134,17 +137,28 @@ def simulate(
     check_times(t_end, transient, dt)
     if y0 is not None and len(y0) != system.dim:
         raise InputError(f"y0 must have {system.dim} entries {system.variables}, got {len(y0)}")
-    if isinstance(system, DiscreteMap):
-        n_total, n_skip = int(round(t_end)), int(round(transient))
-        states = _iterate_map(system, p, n_total, n_skip, y0)
-        t = np.arange(n_skip, n_total, dtype=np.float64)
-        dt = 1.0
-    else:
+    variables = system.variables
+    if isinstance(system, Flow):
         run = flow_run(system, p, t_end=t_end, transient=transient, dt=dt, y0=y0, rtol=rtol, atol=atol)
         if run.status != STATUS_OK:
             raise NumericalError(f"integration of {system.name!r} failed: {run.message}")
         states = run.samples
         t = transient + dt * np.arange(states.shape[0])
+    else:
+        stride = dt / system.dt
+        if int(round(stride)) < 1 or abs(stride - round(stride)) > 1e-6 * max(1.0, stride):
+            raise InputError(f"dt {dt:g} must be a whole multiple of the map's step {system.dt:g}")
+        stride = int(round(stride))
+        n_total, n_skip = int(round(t_end / system.dt)), int(round(transient / system.dt))
+        if n_total - n_skip > 5e7:
+            raise InputError(f"{n_total - n_skip} steps is too many; lower t_end")
+        if hasattr(system, "orbits"):  # a learned map: its batched fast path, decoded
+            start = None if y0 is None else np.asarray(y0, dtype=np.float64)[None, :]
+            x, _ = system.orbits(p[None, :], n_total - n_skip, n_skip, x0=start)
+            states, variables = x[0, ::stride, None], (system.observable,)
+        else:
+            states = _iterate_map(system, p, n_total, n_skip, y0)[::stride]
+        t = system.dt * (n_skip + stride * np.arange(states.shape[0], dtype=np.float64))
     if not np.all(np.isfinite(states)):
         raise NumericalError(f"the orbit of {system.name!r} diverged at {dict(params or {})}")
-    return Trajectory(t, states, system.variables, dt)
+    return Trajectory(t, states, variables, dt)

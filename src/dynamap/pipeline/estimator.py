@@ -16,9 +16,9 @@ values as c (normalised internally); training pairs never cross segment boundari
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -27,7 +27,10 @@ from .._core.errors import InputError
 from .._core.forking import default_jobs, run_forked
 from .._core.types import Series
 from ..embedding.delay import DelayWindows
-from ..embedding.rules import choose_sampling
+from ..embedding.rules import SamplingChoice, choose_sampling
+from ..io.bundle import Bundle, read_bundle, write_bundle
+from ..models._orbits import torch_threads
+from ..models.learned_map import LearnedMap
 from ..models.map import ParametricMap
 from ..models.vae import VAE
 from ..training.freerun import train_stats
@@ -35,23 +38,13 @@ from ..training.latent_dim import search_latent_dim
 from ..training.map import fit_map
 from ..training.vae import encode_windows
 from .config import FitConfig
-from .learned_map import LearnedMap
 
-__all__ = ["FitConfig", "DynamapModel"]
+__all__ = ["DynamapModel", "fit", "load_model"]
 
-
-@contextlib.contextmanager
-def _threads(n: int | None):
-    """torch.set_num_threads(n) for the duration of a block (restored afterwards); None: no change."""
-    if n is None:
-        yield
-        return
-    old = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(old)
+#: the decoder computes at least this many rows at once, padding with zeros: torch's CPU matrix
+#: products use other kernels (other rounding) for fewer rows, so with the padding a state decodes to
+#: the same value bit for bit whatever the batch around it (measured: 8 did not suffice, 16 does)
+DECODE_MIN_ROWS = 16
 
 #: start states kept per segment for ``initial_states`` (spread evenly over the recording)
 N_ANCHORS = 64
@@ -111,7 +104,7 @@ class DynamapModel:
     def fit(self, series_list, param_values=None, progress: bool = True) -> DynamapModel:
         cfg = self.config
         series_list, tags = _check_series(series_list, param_values)
-        with _threads(cfg.num_threads):
+        with torch_threads(cfg.num_threads):
             return self._fit(series_list, tags, progress)
 
     def _fit(self, series_list, tags, progress):
@@ -144,9 +137,6 @@ class DynamapModel:
                     f"time scales of {samp.fast_time:g}); supply a longer recording"
                 )
         self.sampling_ = samp
-        self.dt_ = samp.dt_map
-        self.spike_threshold_ = samp.spike_threshold
-        self.spike_hysteresis_ = samp.spike_hysteresis
         self.name_ = series_list[0].name
         res = [x[:: samp.stride] for x in xs]
         pooled = np.concatenate(res)
@@ -318,13 +308,18 @@ class DynamapModel:
                        torch.nn.Tanh: torch.tanh_}
             fns = [inplace.get(type(a), a) for a in acts]
             w_last, b_last = lins[-1].weight.detach()[0], float(lins[-1].bias.detach()[0])
-            bufs = [torch.empty(min(chunk, n), w.shape[1]) for w in mats]
+            bufs = [torch.empty(max(min(chunk, n), DECODE_MIN_ROWS), w.shape[1]) for w in mats]
             out = torch.empty(n)
+            last = torch.empty(max(min(chunk, n), DECODE_MIN_ROWS))
             for s in range(0, n, chunk):
                 h = z[s : s + chunk]
+                rows = h.shape[0]
+                if rows < DECODE_MIN_ROWS:  # the matrix kernels of very short operands round differently
+                    h = torch.cat([h, h.new_zeros(DECODE_MIN_ROWS - rows, h.shape[1])])
                 for w, b, fn, buf in zip(mats, biases, fns, bufs):
                     h = fn(torch.addmm(b, h, w, out=buf[: h.shape[0]]))
-                torch.mv(h, w_last, out=out[s : s + h.shape[0]])
+                torch.mv(h, w_last, out=last[: h.shape[0]])
+                out[s : s + rows] = last[:rows]
             return out.mul_(self.x_std_).add_(b_last * self.x_std_ + self.x_mean_)
 
     def _check_fitted(self):
@@ -347,56 +342,119 @@ class DynamapModel:
         w = DelayWindows([(x - self.x_mean_) / self.x_std_], self.sampling_.window)
         return (encode_windows(self.vae_, w) - self.z_mean_) / self.z_std_
 
-    def as_map(self) -> LearnedMap:
+    def as_system(self) -> LearnedMap:
+        """The fitted map as a system with control ``c`` (:class:`~dynamap.models.learned_map.LearnedMap`):
+        ``dynamap.sweep``, ``simulate``, ``lyapunov_spectrum`` and the fixed points take it like a
+        built-in system."""
         self._check_fitted()
         return LearnedMap(self)
 
     def simulate_batch(self, c_values, n_steps: int, n_transient: int = 0, progress: bool = False) -> np.ndarray:
-        """Decoded free orbits (B, n_steps) for all ``c_values`` as one torch batch (no grad)."""
+        """Decoded free orbits (B, n_steps) for all ``c_values`` as one batch, from states on the data
+        attractor (:meth:`LearnedMap.orbits <dynamap.models.learned_map.LearnedMap.orbits>`)."""
         self._check_fitted()
         c_values = np.atleast_1d(np.asarray(c_values, dtype=np.float64))
         if int(n_steps) < 1 or int(n_transient) < 0:
             raise InputError(f"n_steps must be >= 1 and n_transient >= 0, got {n_steps}, {n_transient}")
-        with _threads(self.config.num_threads):
-            return self._simulate_batch(c_values, int(n_steps), int(n_transient), progress)
-
-    def _simulate_batch(self, c_values, n_steps, n_transient, progress):
-        from .bundle_ops import iterate_model  # the fast batched step loop and overlapped decoding
-
-        return iterate_model(self, c_values, n_steps, n_transient, progress=progress)[0]
-
-    def simulate(self, c: float | None = None, n_steps: int = 10_000, n_transient: int = 1000) -> Series:
-        """Free-running decoded observable at control input ``c`` (default: the training value)."""
-        self._check_fitted()
-        c = self.param_values_[0] if c is None else float(c)
-        x = self.simulate_batch(np.array([c]), n_steps, n_transient)[0]
-        return Series(x, self.dt_, 0.0, self.name_, c, source="dynamap model")
+        with torch_threads(self.config.num_threads):
+            return self.as_system().orbits(c_values[:, None], int(n_steps), int(n_transient),
+                                           progress=progress)[0]
 
     def free_running_check(self, series_list, second=None) -> dict:
+        """The free-running check at the training values (:func:`dynamap.pipeline.check.free_running_check`)."""
         from .check import free_running_check
 
         self._check_fitted()
         return free_running_check(self, series_list, second)
 
+    # ------------------------------------------------------------------ derived from the sampling
+    @property
+    def dt_(self) -> float:
+        """The map step (time per iteration), in the time unit of the training series."""
+        return float(self.sampling_.dt_map)
+
+    @property
+    def spike_threshold_(self) -> float:
+        return float(self.sampling_.spike_threshold)
+
+    @property
+    def spike_hysteresis_(self) -> float:
+        return float(self.sampling_.spike_hysteresis)
+
     # ------------------------------------------------------------------ persistence
     def save(self, directory) -> None:
-        from ..io.bundle import save_model
-
+        """Write the model bundle to ``directory`` (see :mod:`dynamap.io.bundle`)."""
         self._check_fitted()
-        save_model(self, directory)
+        fitted = {}
+        for key in FITTED_JSON:
+            v = getattr(self, key + "_")
+            fitted[key] = v.to_dict() if key == "sampling" else (list(v) if isinstance(v, list) else v)
+        fitted["seed"] = self.seed
+        tensors = {"vae": self.vae_.state_dict(), "map": self.map_.state_dict(),
+                   **{k: torch.from_numpy(np.asarray(getattr(self, k + "_"))) for k in FITTED_ARRAYS}}
+        write_bundle(directory, Bundle(self.config.to_dict(), fitted, tensors, self.history_),
+                     {"latent_dim.png": _latent_png(self.history_)})
 
     @classmethod
     def load(cls, directory) -> DynamapModel:
-        from ..io.bundle import load_model
+        """Rebuild a fitted model from a bundle written by :meth:`save`."""
+        b = read_bundle(directory)
+        try:
+            model = cls(cls.config_class.from_dict(b.fit_config), seed=int(b.fitted["seed"]))
+            for key in FITTED_JSON:
+                if key in FITTED_DEFAULTS and key not in b.fitted:
+                    value = FITTED_DEFAULTS[key](b.fitted)
+                else:
+                    value = b.fitted[key]
+                setattr(model, key + "_", _FITTED_TYPES[key](value))
+            for key in FITTED_ARRAYS:
+                setattr(model, key + "_", b.tensors[key].numpy())
+        except (KeyError, TypeError, ValueError) as e:
+            raise InputError(f"{directory}/config.json is not a valid model config ({e!r})") from None
+        if len(model.c_shift_) != len(model.param_values_):
+            raise InputError(f"{directory}/config.json: c_shift has {len(model.c_shift_)} values for "
+                             f"{len(model.param_values_)} training values")
+        v, m = model.config.vae, model._map_config()
+        with torch.random.fork_rng(devices=[]):  # empty modules of the fitted shapes, then the weights
+            model.vae_ = VAE(model.sampling_.window, model.latent_dim_, v.hidden, v.depth, v.activation)
+            model.map_ = ParametricMap(model.latent_dim_, m.hidden, m.depth, m.activation, m.residual,
+                                       m.c_degree)
+        model.vae_.load_state_dict(b.tensors["vae"])
+        model.map_.load_state_dict(b.tensors["map"])
+        model.vae_.eval()
+        model.map_.eval()
+        model.history_ = b.history
+        model.source_dir_ = str(directory)
+        return model
 
-        return load_model(cls, directory)
 
-    def _build_modules(self):
-        """Empty modules matching the fitted shapes (used by the loader)."""
-        v, m = self.config.vae, self._map_config()
-        with torch.random.fork_rng(devices=[]):
-            self._build_unseeded(v, m)
+#: the fitted attributes of a model (``NAME_``) saved in ``config.json`` under ``NAME``, with the type
+#: each is read back as; and those saved as tensors in ``weights.pt``
+_FITTED_TYPES = {
+    "latent_dim": int, "mode": str, "param_values": lambda v: [float(x) for x in v],
+    "sampling": lambda d: SamplingChoice(**d), "x_mean": float, "x_std": float, "c_center": float,
+    "c_scale": float, "c_offset": float, "c_shift": lambda v: [float(x) for x in v], "name": str,
+}
+FITTED_JSON = tuple(_FITTED_TYPES)
+FITTED_ARRAYS = ("z_mean", "z_std", "anchors", "anchor_c")
+#: bundles written before a field existed: its value then
+FITTED_DEFAULTS = {"c_shift": lambda fitted: [0.0] * len(fitted["param_values"])}
 
-    def _build_unseeded(self, v, m):
-        self.vae_ = VAE(self.sampling_.window, self.latent_dim_, v.hidden, v.depth, v.activation)
-        self.map_ = ParametricMap(self.latent_dim_, m.hidden, m.depth, m.activation, m.residual, m.c_degree)
+
+def _latent_png(history: dict) -> bytes:
+    from ..report.figures import latent_evidence_figure, to_png
+
+    return to_png(latent_evidence_figure(history))
+
+
+def fit(series, param_values=None, *, config: FitConfig | None = None, seed: int = 0,
+        progress: bool = True) -> DynamapModel:
+    """Fit a model to one series (single-series mode) or several tagged ones: ``DynamapModel(config,
+    seed).fit(series, param_values)``."""
+    return DynamapModel(config, seed=seed).fit(series, param_values=param_values, progress=progress)
+
+
+def load_model(path) -> DynamapModel:
+    """The fitted model in the bundle folder ``path`` (written by :meth:`DynamapModel.save` or
+    ``dynamap fit --out``)."""
+    return DynamapModel.load(Path(path))

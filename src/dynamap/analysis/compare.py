@@ -1,4 +1,7 @@
-"""Compare a model's sweep with the true system's sweep (SPEC section 4); every result is JSON-ready.
+"""Compare a model's sweep with the true system's sweep; every result is JSON-ready. The measures
+are defined in docs/metrics.md.
+
+* :func:`compare`: the entry point; picks the mode (tagged when both sweeps cover the same values).
 
 * :func:`evaluate_single`: single-series mode, where c and the true parameter correspond only
   qualitatively: the ordered distinct regimes along both sweeps and their LCS agreement.
@@ -19,8 +22,8 @@ import numpy as np
 
 from .._core.errors import InputError
 from .._core.types import Series
-from ..analysis.fixed_points import compare_fixed_points, flow_equilibria, map_fixed_points
-from ..analysis.metrics import (
+from .fixed_points import compare_fixed_points, flow_equilibria, map_fixed_points
+from .metrics import (
     heldout_accuracy,
     isi_wasserstein,
     lyapunov_sign_agreement,
@@ -28,16 +31,18 @@ from ..analysis.metrics import (
     regime_sequence_chance,
     regime_sequence_lcs,
     regime_sequence_score,
+    transition_points,
 )
 
 __all__ = [
     "LE_SIGN_TOL",
+    "compare",
+    "compare_summary",
     "evaluate_fixed_points",
     "evaluate_single",
     "evaluate_tagged",
     "point_label",
     "same_values",
-    "tonic_onset",
 ]
 
 #: zero band of the largest-exponent sign comparison, per unit time (our choice: 0.1 /s for the HH
@@ -49,7 +54,9 @@ LE_SIGN_TOL = 0.1
 _BURSTY = ("bursting", "mixed", "irregular")
 
 
-def _points(sweep: Mapping, name: str) -> list[dict]:
+def _points(sweep, name: str) -> list[dict]:
+    if hasattr(sweep, "to_dict"):  # a SweepResult
+        sweep = sweep.to_dict()
     try:
         pts = list(sweep["points"])
     except (KeyError, TypeError):
@@ -139,17 +146,12 @@ def evaluate_single(true_sweep: Mapping, model_sweep: Mapping, training_spb: Ite
     }
 
 
-def tonic_onset(values: Sequence[float], regimes: Sequence[str]) -> float | None:
-    """Bursting -> tonic transition: midpoint between the last bursty point (bursting, mixed or
-    irregular) and the first point of the tonic run that follows it, scanning in increasing value;
-    the last such transition on the grid. None when there is none."""
-    v = np.asarray(values, dtype=np.float64)
-    order = np.argsort(v, kind="stable")
-    out = None
-    for a, b in zip(order[:-1], order[1:]):
-        if regimes[a] in _BURSTY and regimes[b] == "tonic":
-            out = float(0.5 * (v[a] + v[b]))
-    return out
+def _tonic_onset(values: Sequence[float], regimes: Sequence[str]) -> float | None:
+    """Bursting -> tonic transition: the last place, in increasing value, where a bursty point
+    (bursting, mixed or irregular) is followed by a tonic one (:func:`transition_points`); None when
+    there is none."""
+    found = transition_points(values, ["bursty" if r in _BURSTY else r for r in regimes], "bursty", "tonic")
+    return found[-1] if found else None
 
 
 def _same_grid(tv: np.ndarray, mv: np.ndarray, value_tol: float) -> bool:
@@ -180,7 +182,7 @@ def evaluate_tagged(
 
     * ``heldout_accuracy``: fraction of values whose regime and spikes-per-burst set match
       (:func:`dynamap.analysis.metrics.heldout_accuracy`; a failed model point is a miss);
-    * ``transition``: bursting -> tonic onset (:func:`tonic_onset`) of both and the absolute error
+    * ``transition``: bursting -> tonic onset (:func:`_tonic_onset`) of both and the absolute error
       (None when either sweep has none);
     * ``lyapunov_sign_agreement``: largest exponents (per unit time) with zero band ``le_tol``
       (:data:`LE_SIGN_TOL`), over points where the true exponent is known;
@@ -202,8 +204,8 @@ def evaluate_tagged(
         match = heldout_accuracy([a], [b]) == 1.0
         per_point.append({"value": float(a["value"]), "true": _label_json(point_label(a)),
                           "model": _label_json(point_label(b)), "match": bool(match)})
-    t_on = tonic_onset(tv, [p["regime"] for p in tp])
-    m_on = tonic_onset(mv, [p["regime"] for p in mp])
+    t_on = _tonic_onset(tv, [p["regime"] for p in tp])
+    m_on = _tonic_onset(mv, [p["regime"] for p in mp])
     le_t = np.array([_le(p) for p in tp])
     le_m = np.array([_le(p) for p in mp])
     known = np.isfinite(le_t)
@@ -255,7 +257,7 @@ def evaluate_fixed_points(model, system, params: Mapping[str, float], c: float, 
     data_dt = model.dt_ / model.sampling_.stride
     n = (model.sampling_.window + 4) * model.sampling_.stride
     z_eq = model.transform(Series(np.full(n, v_star), data_dt))[-1]
-    m = model.as_map()
+    m = model.as_system()
     starts = [z_eq[None, :]]
     if n_orbit_starts:
         starts.append(np.concatenate([m.initial_states(np.array([c]), start=k) for k in range(n_orbit_starts)]))
@@ -279,3 +281,42 @@ def evaluate_fixed_points(model, system, params: Mapping[str, float], c: float, 
         "n_unstable_agree": cmp["n_unstable_agree"],
     })
     return out
+
+
+def compare(true_sweep, model_sweep, *, mode: str = "auto", training_spb: Iterable[int] = ()) -> dict:
+    """Score a model's sweep against the true system's (sweep dicts, ``sweep.json`` contents, or
+    :class:`~dynamap.SweepResult`).
+
+    ``mode="auto"`` pairs the sweeps point by point when they cover the same parameter values
+    (``"tagged"``: :func:`evaluate_tagged`) and otherwise compares their regime sequences
+    (``"single"``: :func:`evaluate_single`, with ``training_spb``, the training series' spikes per
+    burst). The result carries ``mode``.
+    """
+    if mode not in ("auto", "single", "tagged"):
+        raise InputError(f"mode must be auto, single or tagged, got {mode!r}")
+    if mode == "auto":
+        mode = "tagged" if same_values(true_sweep, model_sweep) else "single"
+    if mode == "tagged":
+        return {"mode": mode, **evaluate_tagged(true_sweep, model_sweep)}
+    return {"mode": mode, **evaluate_single(true_sweep, model_sweep, training_spb=training_spb)}
+
+
+def compare_summary(res: Mapping) -> str:
+    """One line for the terminal about a :func:`compare` result."""
+    if res["mode"] == "tagged":
+        tr = res["transition"]
+        if tr["abs_error"] is not None:
+            trans = f"true {tr['true']:g}, model {tr['model']:g} ({tr['abs_error']:.3g} off)"
+        elif tr["true"] is None and tr["model"] is None:
+            trans = "none in both"
+        else:
+            trans = "none in the truth" if tr["true"] is None else "none in the model"
+        le = res["lyapunov_sign_agreement"]
+        return (f"tagged: held-out accuracy {res['heldout_accuracy']:.3f} ({res['n_match']} of "
+                f"{res['n_points']}); {tr['kind']} transition: {trans}; Lyapunov sign agreement "
+                + ("n/a" if le is None else f"{le:.3f}"))
+    ch = res["chance"]
+    return (f"single: regime-sequence agreement {res['score']:.3f} (the same regimes in random "
+            f"order: {ch['mean']:.3f} on average, p {ch['p_value']:.3f}); precision "
+            f"{res['precision']:.3f}; regime changes {res['n_regime_changes']['model']} "
+            f"(truth {res['n_regime_changes']['true']})")

@@ -1,0 +1,150 @@
+"""LearnedMap: a fitted model's map seen as a system like the built-in ones.
+
+It satisfies the same protocol as :class:`~dynamap.systems.base.DiscreteMap` (named parameters,
+``param_vector``, batched ``step``/``jacobian``, ``initial_states``, ``decode``, default times), so
+``dynamap.sweep``, ``dynamap.lyapunov_spectrum``, ``dynamap.simulate``, fixed points and ``classify``
+take it unchanged. Unlike a built-in map, one step advances time by the sampling step ``dt`` (in the
+time unit of the training series), so times are given in that unit and exponents come per unit time.
+
+State x: the standardised recovered state (dim = D_r); parameter p: the control input ``c`` in the
+units of the training tags (single-series mode: in the units of the training value when it is known),
+shape (B, 1). ``step``/``jacobian`` run in float64 (analysis precision) on a double copy of the
+network; :meth:`orbits` is the float32 fast path used by sweeps and simulations.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+
+import numpy as np
+import torch
+from torch.func import jacrev, vmap
+
+from .._core.errors import InputError
+from ..systems.base import Parameter
+from . import _orbits
+
+__all__ = ["LearnedMap", "MODEL_LYAPUNOV_STEPS", "MODEL_RECORD_STEPS", "MODEL_TRANSIENT_STEPS"]
+
+#: default transient and record length of a model orbit, in map steps (our choice: enough for about a
+#: hundred bursts of the HH burster at the default sampling step)
+MODEL_TRANSIENT_STEPS = 5_000
+MODEL_RECORD_STEPS = 20_000
+#: steps used for the largest Lyapunov exponent of each sweep point
+MODEL_LYAPUNOV_STEPS = 5_000
+
+
+class LearnedMap:
+    """The map u(n+1) = F(u(n), c) of a fitted :class:`dynamap.DynamapModel`, with control ``c``."""
+
+    kind = "map"
+    control = "c"
+    default_lyapunov_steps = MODEL_LYAPUNOV_STEPS
+
+    def __init__(self, model):
+        self._model = model
+        self._net64 = copy.deepcopy(model.map_).to(torch.float64).eval()
+        for prm in self._net64.parameters():
+            prm.requires_grad_(False)
+        tags = [float(v) for v in model.param_values_]
+        self.parameters = (Parameter("c", tags[0], "", (min(tags), max(tags)),
+                                     "control input, in the units of the training values"),)
+        self.dt = float(model.dt_)
+        self.default_dt = self.dt
+        self.default_transient = MODEL_TRANSIENT_STEPS * self.dt
+        self.default_t_end = (MODEL_TRANSIENT_STEPS + MODEL_RECORD_STEPS) * self.dt
+        self.default_lyapunov_t_end = self.default_t_end
+        self.spike_threshold = float(model.spike_threshold_)
+        self.spike_hysteresis = float(getattr(model, "spike_hysteresis_", 0.0))
+        self.observable = str(model.name_)
+        self.variables = tuple(f"u{i + 1}" for i in range(self.dim))
+        self.time_unit = "time unit of the training series"
+        source = str(getattr(model, "source_dir_", "") or "")
+        self.name = f"model {source}" if source else "model"
+        self.provenance = {"model": source, "mode": model.mode_, "training_values": tags}
+
+    # ------------------------------------------------------------------ the system protocol
+    @property
+    def model(self):
+        """The fitted model this map belongs to."""
+        return self._model
+
+    @property
+    def dim(self) -> int:
+        return int(self._model.latent_dim_)
+
+    @property
+    def param_names(self) -> tuple[str, ...]:
+        return ("c",)
+
+    def defaults(self) -> dict[str, float]:
+        return {"c": self.parameters[0].default}
+
+    def parameter(self, name: str) -> Parameter:
+        if name != "c":
+            raise InputError(f"a model's control input is 'c', not {name!r}; use --param c")
+        return self.parameters[0]
+
+    def param_vector(self, params: Mapping[str, float] | None = None) -> np.ndarray:
+        params = dict(params or {})
+        extra = sorted(set(params) - {"c"})
+        if extra:
+            raise InputError(f"a model has one control input 'c'; unknown parameter(s) {extra}: use --set c=V")
+        c = float(params.get("c", self.parameters[0].default))
+        if not np.isfinite(c):
+            raise InputError(f"c must be finite, got {c}")
+        return np.array([c])
+
+    def _c(self, p: np.ndarray, b: int) -> torch.Tensor:
+        p = np.asarray(p, dtype=np.float64).reshape(-1)
+        if p.size == 1:
+            p = np.full(b, p[0])
+        return torch.from_numpy(self._model.normalise_c(p))[:, None]
+
+    def step(self, x: np.ndarray, p: np.ndarray) -> np.ndarray:
+        x = np.atleast_2d(np.asarray(x, dtype=np.float64))
+        with torch.no_grad():
+            return self._net64(torch.from_numpy(x), self._c(p, x.shape[0])).numpy()
+
+    def jacobian(self, x: np.ndarray, p: np.ndarray) -> np.ndarray:
+        """Exact dF/dx (B, dim, dim) by torch.func (reverse mode, vmapped over the batch)."""
+        x = np.atleast_2d(np.asarray(x, dtype=np.float64))
+        c = self._c(p, x.shape[0])
+        f = lambda xi, ci: self._net64(xi[None], ci[None])[0]  # noqa: E731
+        return vmap(jacrev(f, argnums=0))(torch.from_numpy(x), c).numpy()
+
+    def decode(self, x: np.ndarray) -> np.ndarray:
+        """Observable values (B,) of states (B, dim)."""
+        x = np.atleast_2d(np.asarray(x, dtype=np.float64))
+        return self._model._decode_torch(torch.from_numpy(x)).numpy().astype(np.float64)
+
+    def initial_states(self, p: np.ndarray, start: int = 0) -> np.ndarray:
+        """Start states (B, dim) on the data attractor for parameter rows ``p`` (B, 1) or control
+        values (B,): anchor number ``start`` (of 64 spread over the recording) of the training segment
+        whose tag is nearest to each c. Depends on c only, so a value gives the same orbit alone or
+        inside a batch."""
+        c = np.asarray(p, dtype=np.float64).reshape(-1)
+        return _orbits.anchor_states(self._model, c, start=start)
+
+    # ------------------------------------------------------------------ fast paths
+    def orbits(self, p: np.ndarray, n_steps: int, n_transient: int, *, x0: np.ndarray | None = None,
+               start: int = 0, progress: bool = False, processes: int | None = None
+               ) -> tuple[np.ndarray, np.ndarray]:
+        """Decoded free orbits (B, n_steps) after ``n_transient`` steps and final states (B, dim), all
+        rows of ``p`` (B, 1) as one float32 batch; diverged rows are NaN. A row's orbit is the same
+        alone or inside any batch (bit for bit). ``processes``: see
+        :func:`dynamap.models._orbits.iterate_model`."""
+        c = np.asarray(p, dtype=np.float64).reshape(-1)
+        return _orbits.iterate_model(self._model, c, int(n_steps), int(n_transient), x0=x0,
+                                     start_index=start, progress=progress, processes=processes)
+
+    def largest_lyapunov(self, x0: np.ndarray, p: np.ndarray, n_steps: int) -> np.ndarray:
+        """Largest exponent per step of each row (B,) from ``x0`` (B, dim), by forward-mode tangent
+        propagation with renormalisation every step (float64); equal to the QR path with k = 1."""
+        c = np.asarray(p, dtype=np.float64).reshape(-1)
+        return _orbits.largest_lyapunov(self._model, x0, c, int(n_steps))
+
+    def info(self) -> dict:
+        return {"name": self.name, "kind": self.kind, "dim": self.dim, "observable": self.observable,
+                "control": "c", "dt": self.dt, **self.provenance}

@@ -1,0 +1,105 @@
+"""The demo's HTML report: composed from the demo's metrics, sweeps and fitted-model data (no model
+objects; :func:`dynamap.pipeline.demo.run_demo` computes everything it shows)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from . import demo_figures as dfig
+from .figures import latent_evidence_figure
+from .html import Report
+
+__all__ = ["write_demo_report"]
+
+
+def _fmt(x, nd=3):
+    if x is None:
+        return "n/a"
+    if isinstance(x, float):
+        return f"{x:.{nd}g}"
+    return str(x)
+
+
+def write_demo_report(path: Path, s, metrics: dict, true_sweep: dict, sw1: dict, sw2_full: dict, traj, v,
+                      fits: dict) -> None:
+    """Compose the demo's self-contained HTML report: settings ``s`` (a ``DemoSettings``), its
+    ``metrics``, the sweeps, the true trajectory ``traj`` and series ``v`` at the single-series value,
+    and per fit (``fits["single"]``, ``fits["tagged"]``) what the figures show."""
+    f1, f2 = fits["single"], fits["tagged"]
+
+    ev1 = metrics["single"]["regime_sequence"]
+    ev2 = metrics["tagged"]["scores"]
+    r = Report("dynamap demo: the HH burster from one scalar series",
+               "Kuptsov & Stankevich (2025) method; true system vs learned map. All settings: metrics.json.")
+    r.heading("1. Single-series mode (the paper's experiment)")
+    r.paragraph(
+        f"One series of V at V_S = {s.single_value} mV ({s.single_t_end - s.single_transient:g} s, dt "
+        f"{s.dt} s); latent dimension {f1['latent_dim']}, map step {f1['dt']:g} s. The map's control c is "
+        f"swept over {list(s.single_c_range)} ({s.single_c_num} values; training value c = "
+        f"{f1['c']:g}); c and V_S correspond only qualitatively.")
+    r.figure(dfig.sweeps_side_by_side(true_sweep, sw1, marks=[f1['c']]),
+             "Left: true sweep of V_S. Right: the single-series map's sweep of c (dashed: training value). "
+             "Rows: spikes per burst (colour = regime), ISIs, local maxima of V, largest Lyapunov exponent.")
+    r.table([
+        {"quantity": "regime-sequence agreement (LCS / true length)", "value": _fmt(ev1["score"])},
+        {"quantity": "precision (LCS / map sequence length; low = fragmented sweep)",
+         "value": _fmt(ev1["precision"])},
+        {"quantity": "score of the map's regime runs in random order (mean; share >= the map's score)",
+         "value": f"{_fmt(ev1['chance']['mean'])}; {_fmt(ev1['chance']['p_value'])}"},
+        {"quantity": "regime changes along the sweep (true / map)",
+         "value": f"{ev1['n_regime_changes']['true']} / {ev1['n_regime_changes']['model']}"},
+        {"quantity": "true sequence", "value": " | ".join(ev1["true_sequence"])},
+        {"quantity": "map sequence", "value": " | ".join(ev1["model_sequence"])},
+        {"quantity": "true regimes found", "value": f"{ev1['n_true_regimes_found']} of {ev1['n_true_regimes']}"},
+        {"quantity": "tonic spiking found", "value": str(ev1["tonic_found"])},
+        {"quantity": "spikes per burst in training series", "value": str(ev1["training_spb_values"])},
+        {"quantity": "new spikes-per-burst values", "value": str(ev1["new_spb"])},
+        {"quantity": "diverged c values", "value": str(ev1["n_failed"])},
+    ])
+    n_p = int(s.portrait_span / s.dt)
+    rec = f1["recovered"]
+    n_r = int(s.portrait_span / f1["dt"])
+    r.figure(dfig.portraits_figure(traj.states[-n_p:], rec[-n_r:]),
+             f"Top: the true state (V, n, S), last {s.portrait_span:g} s. Bottom: recovered states u (VAE means).")
+    r.figure(dfig.series_figure([(v.values[-n_p:], s.dt, "true V at V_S = -40 mV (training data)"),
+                                 (f1["free_run"], f1["dt"], "free-running map at the training c, decoded")]),
+             "Time series: data vs the free-running learned map.")
+    r.figures_row([(dfig.training_curves_figure(f1["history"], "single-series fit"), "Training curves."),
+                   (latent_evidence_figure(f1["history"], "single-series fit"),
+                    "Latent-dimension evidence: final loss per D_r and KL per latent unit.")])
+
+    r.heading("2. Tagged mode (c calibrated in mV)")
+    r.paragraph(f"Segments of {s.tagged_segment:g} s at V_S = {list(s.tagged_values)} mV; held-out grid of "
+                f"{len(metrics['tagged']['heldout_values'])} values over {list(s.true_range)} mV without the tags.")
+    r.figure(dfig.sweeps_side_by_side(true_sweep, sw2_full, model_xlabel="c = V_S (mV)",
+                                      titles=("true system", "tagged map"), marks=s.tagged_values),
+             "Left: true sweep. Right: the tagged map's sweep over the same V_S grid (dashed: training tags).")
+    tr = ev2["transition"]
+    r.table([
+        {"quantity": "held-out accuracy (regime + spikes-per-burst set)",
+         "value": f"{_fmt(ev2['heldout_accuracy'])} ({ev2['n_match']}/{ev2['n_points']})"},
+        {"quantity": "bursting -> tonic: true / map / |error| (mV)",
+         "value": f"{_fmt(tr['true'])} / {_fmt(tr['model'])} / {_fmt(tr['abs_error'])}"},
+        {"quantity": f"largest-exponent sign agreement (zero band {ev2['lyapunov_tol']} /s)",
+         "value": _fmt(ev2["lyapunov_sign_agreement"])},
+        {"quantity": "ISI W1 / mean true ISI (median over held-out points)", "value": _fmt(ev2["isi_w1_rel_median"])},
+        {"quantity": "diverged held-out values", "value": str(ev2["n_failed"])},
+    ])
+    r.table(ev2["points"], ["value", "true", "model", "match"])
+    r.figures_row([(dfig.training_curves_figure(f2["history"], "tagged fit"), "Training curves."),
+                   (latent_evidence_figure(f2["history"], "tagged fit"), "Latent-dimension evidence.")])
+
+    r.heading("3. Fixed points")
+    rows = []
+    for k, f in metrics["fixed_points"].items():
+        cmp = f.get("comparison", {})
+        rows.append({"map": k, "status": f.get("status"), "V* (mV)": _fmt(f.get("observable_value"), 5),
+                     "decoded map fixed point (mV)": _fmt(f.get("decoded_fixed_point"), 5),
+                     "predicted exp(lambda dt)": "; ".join(f"{a:.4g}{b:+.3g}i" for a, b in cmp.get("predicted", [])),
+                     "map multipliers": "; ".join(f"{a:.4g}{b:+.3g}i" for a, b in cmp.get("found", [])),
+                     "unstable (ODE / map)": f"{f.get('n_unstable_true')} / {f.get('n_unstable_map')}"})
+    r.table(rows)
+    r.paragraph("The ODE equilibrium is encoded as the recovered state of a constant window at V*; Newton on "
+                "the map starts there and from attractor states; the fixed point nearest the encoded "
+                "equilibrium is compared.")
+    r.write(path)
