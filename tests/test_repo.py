@@ -39,6 +39,67 @@ def test_layers_point_down():
     assert not bad, bad
 
 
+def _module_imports() -> dict[str, set[str]]:
+    """Each module of the package (dotted name) -> the package modules it imports, anywhere in it
+    (function-level imports count: a lazy import still makes the two modules depend on each other)."""
+    names = {}
+    for path in PKG.rglob("*.py"):
+        rel = path.relative_to(PKG.parent).with_suffix("").parts
+        names[".".join(rel[:-1] if rel[-1] == "__init__" else rel)] = path
+    graph: dict[str, set[str]] = {}
+    for mod, path in names.items():
+        pkg = mod if path.name == "__init__.py" else mod.rpartition(".")[0]
+        deps = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                if node.level:
+                    base = pkg.split(".")[: len(pkg.split(".")) - node.level + 1]
+                    target = ".".join(base + ([node.module] if node.module else []))
+                else:
+                    target = node.module or ""
+                cands = [target] + [f"{target}.{a.name}" for a in node.names]
+            elif isinstance(node, ast.Import):
+                cands = [a.name for a in node.names]
+            else:
+                continue
+            deps |= {c for c in cands if c in names and c != mod}
+        graph[mod] = deps
+    return graph
+
+
+def test_no_import_circle():
+    """No module reaches itself through the package's imports (package __init__ files excepted as
+    targets: re-exporting a submodule's names is not a dependency of the submodule on its package)."""
+    graph = _module_imports()
+    inits = {m for m in graph if (PKG.parent / m.replace(".", "/") / "__init__.py").exists()}
+    graph = {m: {d for d in deps if d not in inits} for m, deps in graph.items()}
+    circles = []
+    for start in graph:
+        stack, seen = [(start, [start])], set()
+        while stack:
+            node, trail = stack.pop()
+            for dep in graph[node]:
+                if dep == start:
+                    circles.append(" -> ".join(trail + [start]))
+                elif dep not in seen:
+                    seen.add(dep)
+                    stack.append((dep, trail + [dep]))
+    assert not circles, circles[:5]
+
+
+def test_the_circle_check_sees_a_circle(tmp_path, monkeypatch):
+    """The check itself: two modules importing each other lazily form a circle."""
+    pkg = tmp_path / "dynamap" / "sub"
+    pkg.mkdir(parents=True)
+    (tmp_path / "dynamap" / "__init__.py").write_text("")
+    (pkg / "__init__.py").write_text("")
+    (pkg / "a.py").write_text("def f():\n    from .b import g\n")
+    (pkg / "b.py").write_text("from .a import f\n")
+    monkeypatch.setattr(__import__(__name__), "PKG", tmp_path / "dynamap")
+    with pytest.raises(AssertionError, match="dynamap.sub.a -> dynamap.sub.b -> dynamap.sub.a"):
+        test_no_import_circle()
+
+
 def test_benchmark_scripts_import(monkeypatch):
     """Each benchmark imports (its names from dynamap exist) and has a main(); none is run here."""
     import importlib.util

@@ -211,9 +211,11 @@ def iterate_model(
     return xs, final
 
 
-def largest_lyapunov(model, x0: np.ndarray, c_values: np.ndarray, n_steps: int) -> np.ndarray:
+def largest_lyapunov(model, x0: np.ndarray, c_values: np.ndarray, n_steps: int,
+                     v0: np.ndarray | None = None) -> np.ndarray:
     """Largest exponent per step of each row (B,), by forward-mode tangent propagation (torch.func.jvp)
-    with renormalisation every step, in float64."""
+    with renormalisation every step, in float64, from tangent vectors ``v0`` (B, d) (default: seeded
+    random ones)."""
     from torch.func import jvp
 
     net = copy.deepcopy(model.map_).to(torch.float64).eval()
@@ -221,8 +223,10 @@ def largest_lyapunov(model, x0: np.ndarray, c_values: np.ndarray, n_steps: int) 
         prm.requires_grad_(False)
     x = torch.as_tensor(np.nan_to_num(np.asarray(x0, dtype=np.float64)))
     c = torch.as_tensor(model.normalise_c(c_values), dtype=torch.float64)[:, None]
-    gen = torch.Generator().manual_seed(0)
-    v = torch.randn(x.shape, generator=gen, dtype=torch.float64)
+    if v0 is None:
+        v = torch.randn(x.shape, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    else:
+        v = torch.as_tensor(np.asarray(v0, dtype=np.float64).reshape(x.shape)).clone()
     v = v / v.norm(dim=1, keepdim=True)
     acc = torch.zeros(x.shape[0], dtype=torch.float64)
     with torch.no_grad(), warnings.catch_warnings(), model_threads(model):

@@ -139,11 +139,13 @@ class LearnedMap:
         return _orbits.iterate_model(self._model, c, int(n_steps), int(n_transient), x0=x0,
                                      start_index=start, progress=progress, processes=processes)
 
-    def largest_lyapunov(self, x0: np.ndarray, p: np.ndarray, n_steps: int) -> np.ndarray:
-        """Largest exponent per step of each row (B,) from ``x0`` (B, dim), by forward-mode tangent
-        propagation with renormalisation every step (float64); equal to the QR path with k = 1."""
+    def largest_lyapunov(self, x0: np.ndarray, p: np.ndarray, n_steps: int,
+                         v0: np.ndarray | None = None) -> np.ndarray:
+        """Largest exponent per step of each row (B,) from ``x0`` (B, dim) and tangents ``v0``, by
+        forward-mode tangent propagation with renormalisation every step (float64); the QR path with
+        k = 1 from the same tangents gives the same numbers."""
         c = np.asarray(p, dtype=np.float64).reshape(-1)
-        return _orbits.largest_lyapunov(self._model, x0, c, int(n_steps))
+        return _orbits.largest_lyapunov(self._model, x0, c, int(n_steps), v0=v0)
 
     def info(self) -> dict:
         return {"name": self.name, "kind": self.kind, "dim": self.dim, "observable": self.observable,

@@ -17,7 +17,7 @@ __all__ = ["FitConfig"]
 
 @dataclasses.dataclass(frozen=True)
 class FitConfig(ConfigBase):
-    """Settings of :class:`dynamap.pipeline.fit.DynamapModel`.
+    """Settings of :class:`dynamap.DynamapModel`.
 
     Data rules (see :mod:`dynamap.embedding.rules`):
 

@@ -32,55 +32,18 @@ from ..io.bundle import Bundle, read_bundle, write_bundle
 from ..models._orbits import torch_threads
 from ..models.learned_map import LearnedMap
 from ..models.map import ParametricMap
-from ..models.vae import VAE
+from ..models.vae import VAE, decode_newest
 from ..training.freerun import train_stats
 from ..training.latent_dim import search_latent_dim
 from ..training.map import fit_map
 from ..training.vae import encode_windows
+from ._inputs import check_series
 from .config import FitConfig
 
 __all__ = ["DynamapModel", "fit", "load_model"]
 
-#: the decoder computes at least this many rows at once, padding with zeros: torch's CPU matrix
-#: products use other kernels (other rounding) for fewer rows, so with the padding a state decodes to
-#: the same value bit for bit whatever the batch around it (measured: 8 did not suffice, 16 does)
-DECODE_MIN_ROWS = 16
-
 #: start states kept per segment for ``initial_states`` (spread evenly over the recording)
 N_ANCHORS = 64
-
-
-def _check_series(series_list, param_values):
-    if isinstance(series_list, Series):
-        series_list = [series_list]
-    if not isinstance(series_list, (list, tuple)) or not series_list:
-        raise InputError("series_list must be a non-empty list of Series")
-    for i, s in enumerate(series_list):
-        if not isinstance(s, Series):
-            raise InputError(f"series_list[{i}] must be a dynamap Series, got {type(s).__name__}")
-        v = np.asarray(s.values, dtype=np.float64)
-        if v.ndim != 1 or not np.all(np.isfinite(v)):
-            raise InputError(f"series_list[{i}] must be 1-D and finite (NaN/inf found or wrong shape)")
-    dts = [float(s.dt) for s in series_list]
-    if not np.allclose(dts, dts[0], rtol=1e-9):
-        raise InputError(f"all series must have the same sampling step dt, got {dts}; resample them first")
-    if param_values is None:
-        if len(series_list) > 1:
-            tags = [s.param_value for s in series_list]
-            if any(t is None for t in tags):
-                raise InputError("several series need param_values (one per series) for tagged mode")
-            param_values = tags
-    else:
-        param_values = [float(p) for p in param_values]
-        if len(param_values) != len(series_list):
-            raise InputError(
-                f"param_values has {len(param_values)} entries for {len(series_list)} series; give one each"
-            )
-        if not np.all(np.isfinite(param_values)):
-            raise InputError(f"param_values must be finite, got {param_values}")
-    if param_values is not None and len(series_list) > 1 and len(set(param_values)) < 2:
-        raise InputError("tagged mode needs at least two distinct param_values")
-    return list(series_list), param_values
 
 
 def round_seed(seed: int, r: int) -> int:
@@ -103,7 +66,7 @@ class DynamapModel:
     # ------------------------------------------------------------------ fitting
     def fit(self, series_list, param_values=None, progress: bool = True) -> DynamapModel:
         cfg = self.config
-        series_list, tags = _check_series(series_list, param_values)
+        series_list, tags = check_series(series_list, param_values)
         with torch_threads(cfg.num_threads):
             return self._fit(series_list, tags, progress)
 
@@ -284,43 +247,10 @@ class DynamapModel:
         order = np.argsort(tags)
         return base + np.interp(c, tags[order], shift[order])
 
-    def _decode_torch(self, z: torch.Tensor, chunk: int = 8192) -> torch.Tensor:
-        """Standardised states (N, d) -> observable (N,) in data units (newest window entry), float32.
-
-        Only the first output of the decoder's last layer is computed. The state standardisation is
-        folded into the first layer (in float64, rounded once) and the rows go through in cache-sized
-        chunks with preallocated buffers and in-place activations: 4x faster than whole-array layers
-        (equal up to float32 round-off)."""
-        dec = self.vae_.decoder
-        lins, acts = list(dec)[0::2], list(dec)[1::2]
-        z = z.detach().to(torch.float32)
-        n = z.shape[0]
-        with torch.no_grad():
-            w0 = lins[0].weight.detach().to(torch.float64)
-            zs = torch.as_tensor(self.z_std_, dtype=torch.float64)
-            zm = torch.as_tensor(self.z_mean_, dtype=torch.float64)
-            mats = [(w0 * zs).T.to(torch.float32).contiguous()]
-            biases = [(lins[0].bias.detach().to(torch.float64) + w0 @ zm).to(torch.float32)]
-            for lin in lins[1:-1]:
-                mats.append(lin.weight.detach().T.contiguous())
-                biases.append(lin.bias.detach())
-            inplace = {torch.nn.SiLU: lambda t: torch.nn.functional.silu(t, inplace=True),
-                       torch.nn.Tanh: torch.tanh_}
-            fns = [inplace.get(type(a), a) for a in acts]
-            w_last, b_last = lins[-1].weight.detach()[0], float(lins[-1].bias.detach()[0])
-            bufs = [torch.empty(max(min(chunk, n), DECODE_MIN_ROWS), w.shape[1]) for w in mats]
-            out = torch.empty(n)
-            last = torch.empty(max(min(chunk, n), DECODE_MIN_ROWS))
-            for s in range(0, n, chunk):
-                h = z[s : s + chunk]
-                rows = h.shape[0]
-                if rows < DECODE_MIN_ROWS:  # the matrix kernels of very short operands round differently
-                    h = torch.cat([h, h.new_zeros(DECODE_MIN_ROWS - rows, h.shape[1])])
-                for w, b, fn, buf in zip(mats, biases, fns, bufs):
-                    h = fn(torch.addmm(b, h, w, out=buf[: h.shape[0]]))
-                torch.mv(h, w_last, out=last[: h.shape[0]])
-                out[s : s + rows] = last[:rows]
-            return out.mul_(self.x_std_).add_(b_last * self.x_std_ + self.x_mean_)
+    def _decode_torch(self, z: torch.Tensor) -> torch.Tensor:
+        """Standardised states (N, d) -> observable (N,) in data units, float32
+        (:func:`dynamap.models.vae.decode_newest`)."""
+        return decode_newest(self.vae_, z, self.z_mean_, self.z_std_, self.x_mean_, self.x_std_)
 
     def _check_fitted(self):
         if not hasattr(self, "map_"):

@@ -1,0 +1,44 @@
+"""Validation of the series a fit is given."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._core.errors import InputError
+from .._core.types import Series
+
+__all__ = ["check_series"]
+
+
+def check_series(series_list, param_values):
+    """The series as a list and their tags (None in single-series mode without a tag), validated."""
+    if isinstance(series_list, Series):
+        series_list = [series_list]
+    if not isinstance(series_list, (list, tuple)) or not series_list:
+        raise InputError("series_list must be a non-empty list of Series")
+    for i, s in enumerate(series_list):
+        if not isinstance(s, Series):
+            raise InputError(f"series_list[{i}] must be a dynamap Series, got {type(s).__name__}")
+        v = np.asarray(s.values, dtype=np.float64)
+        if v.ndim != 1 or not np.all(np.isfinite(v)):
+            raise InputError(f"series_list[{i}] must be 1-D and finite (NaN/inf found or wrong shape)")
+    dts = [float(s.dt) for s in series_list]
+    if not np.allclose(dts, dts[0], rtol=1e-9):
+        raise InputError(f"all series must have the same sampling step dt, got {dts}; resample them first")
+    if param_values is None:
+        if len(series_list) > 1:
+            tags = [s.param_value for s in series_list]
+            if any(t is None for t in tags):
+                raise InputError("several series need param_values (one per series) for tagged mode")
+            param_values = tags
+    else:
+        param_values = [float(p) for p in param_values]
+        if len(param_values) != len(series_list):
+            raise InputError(
+                f"param_values has {len(param_values)} entries for {len(series_list)} series; give one each"
+            )
+        if not np.all(np.isfinite(param_values)):
+            raise InputError(f"param_values must be finite, got {param_values}")
+    if param_values is not None and len(series_list) > 1 and len(set(param_values)) < 2:
+        raise InputError("tagged mode needs at least two distinct param_values")
+    return list(series_list), param_values
