@@ -27,6 +27,7 @@ from scipy import signal, stats
 from scipy.ndimage import gaussian_filter1d
 
 from .._core.errors import InputError
+from ..embedding.delay import delay_view
 from .spikes import spike_times
 
 __all__ = [
@@ -198,11 +199,6 @@ def delay_lag(x: Any, *, max_lag: int | None = None) -> int:
     return int(below[0] + 1) if below.size else max_lag
 
 
-def _delay_vectors(x: np.ndarray, dim: int, lag: int) -> np.ndarray:
-    n = x.size - (dim - 1) * lag
-    return np.stack([x[(dim - 1 - j) * lag : (dim - 1 - j) * lag + n] for j in range(dim)], axis=1)
-
-
 def state_space_divergence(
     x_a: Any,
     x_b: Any,
@@ -248,7 +244,7 @@ def state_space_divergence(
 
     def hist(s: np.ndarray) -> np.ndarray:
         idx = np.where(s < lo, 0, np.where(s > hi, bins + 1, 1 + np.searchsorted(inner, s, side="right")))
-        cells = np.ravel_multi_index(_delay_vectors(idx, dim, lag).T, (bins + 2,) * dim)
+        cells = np.ravel_multi_index(delay_view(idx, dim, lag).T, (bins + 2,) * dim)
         counts = np.bincount(cells, minlength=(bins + 2) ** dim).astype(np.float64) + alpha
         return counts / counts.sum()
 

@@ -12,20 +12,37 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from .._core.errors import InputError
 
-__all__ = ["delay_view", "DelayWindows"]
+__all__ = ["delay_view", "DelayWindows", "same_segment_ahead"]
 
 
-def delay_view(x: np.ndarray, window: int) -> np.ndarray:
-    """Strided view (N - window + 1, window) of ``x``; row i is [x[i+w-1], x[i+w-2], ..., x[i]].
+def delay_view(x: np.ndarray, window: int, lag: int = 1) -> np.ndarray:
+    """Strided view (N - (window - 1) lag, window) of ``x``; row i is
+    [x[i + (w-1) lag], x[i + (w-2) lag], ..., x[i]] (no data copied).
 
-    Row ``i`` is the delay vector R(n) at n = i + window - 1 (newest sample first, as in the paper).
+    Row ``i`` is the delay vector R(n) at n = i + (window - 1) lag (newest sample first, as in the
+    paper, whose lag is 1).
     """
     x = np.asarray(x)
     if x.ndim != 1:
         raise InputError(f"x must be 1-D, got shape {x.shape}")
-    if not 1 <= window <= x.shape[0]:
-        raise InputError(f"window must be in [1, len(x)={x.shape[0]}], got {window}")
-    return sliding_window_view(x, window)[:, ::-1]
+    if lag < 1:
+        raise InputError(f"lag must be >= 1, got {lag}")
+    span = (window - 1) * lag + 1
+    if window < 1 or span > x.shape[0]:
+        raise InputError(f"window must be >= 1 with (window - 1) * lag < len(x)={x.shape[0]}, got "
+                         f"window {window}, lag {lag}")
+    return sliding_window_view(x, span)[:, ::-1][:, ::lag]
+
+
+def same_segment_ahead(segment_of: np.ndarray, horizon: int) -> np.ndarray:
+    """Boolean mask over positions k of a segment labelling: positions k+1..k+horizon exist and lie
+    in the same segment as k (so a rollout of ``horizon`` steps from k never crosses a boundary)."""
+    seg = np.asarray(segment_of)
+    n = seg.shape[0]
+    ok = np.zeros(n, dtype=bool)
+    if horizon < n:
+        ok[: n - horizon] = seg[: n - horizon] == seg[horizon:]
+    return ok
 
 
 class DelayWindows:
@@ -68,8 +85,4 @@ class DelayWindows:
 
     def successor_ok(self, horizon: int) -> np.ndarray:
         """Boolean mask over windows k: windows k+1..k+horizon exist in the same segment."""
-        n = len(self)
-        ok = np.zeros(n, dtype=bool)
-        if horizon < n:
-            ok[: n - horizon] = self.segment_of[: n - horizon] == self.segment_of[horizon:]
-        return ok
+        return same_segment_ahead(self.segment_of, horizon)

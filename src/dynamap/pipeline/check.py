@@ -1,4 +1,4 @@
-"""Free-running check of a fitted model at its training parameter values (SPEC section 4).
+"""Free-running check of a fitted model at its training parameter values (measures: docs/metrics.md).
 
 For each training series: the map is iterated freely from a start state on the attractor at the
 series' control value (transient dropped), decoded, and compared with the data at the map's sampling
@@ -20,16 +20,6 @@ from ..training.freerun import CHECK_TRANSIENT_FRACTION
 __all__ = ["free_running_check", "check_summary", "CHECK_TRANSIENT_FRACTION"]
 
 
-def _resample(model, s: Series) -> np.ndarray:
-    x = np.asarray(s.values, dtype=np.float64)
-    data_dt = model.dt_ / model.sampling_.stride
-    if np.isclose(s.dt, data_dt, rtol=1e-6):
-        return x[:: model.sampling_.stride]
-    if np.isclose(s.dt, model.dt_, rtol=1e-6):
-        return x
-    raise InputError(f"series dt={s.dt} matches neither the data step {data_dt} nor the map step {model.dt_}")
-
-
 def free_running_check(model, series_list, second=None) -> dict:
     """Per series: regime and spikes per burst of data vs map, ISI W1 (also relative to the mean
     ISI), D_H and D_stsp, each with its truth-vs-truth floor. Returns a JSON-able dict."""
@@ -43,12 +33,12 @@ def free_running_check(model, series_list, second=None) -> dict:
         tags = [model.param_values_[0] if len(series_list) == 1 else t for t in tags]
     items, lens = [], []
     for i, s in enumerate(series_list):
-        x = _resample(model, s)
+        x = model.resample(s)
         if second is None:
             half = x.shape[0] // 2
             xt, xt2 = x[:half], x[half : 2 * half]
         else:
-            xt, xt2 = x, _resample(model, second[i])
+            xt, xt2 = x, model.resample(second[i])
         items.append((xt, xt2))
         lens.append(xt.shape[0])
     n = max(lens)

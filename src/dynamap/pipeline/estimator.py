@@ -257,19 +257,22 @@ class DynamapModel:
             raise InputError("this DynamapModel is not fitted yet; call fit(...) or DynamapModel.load(dir)")
 
     # ------------------------------------------------------------------ public API
-    def transform(self, series: Series) -> np.ndarray:
-        """Recovered (standardised) states (n, D_r) of a series sampled like the training data."""
-        self._check_fitted()
+    def resample(self, series: Series) -> np.ndarray:
+        """The values of a series at the map step: a series sampled like the training data is taken
+        every ``stride``-th sample, one at the map step as it is; any other step is an error."""
         x = np.asarray(series.values, dtype=np.float64)
         data_dt = self.dt_ / self.sampling_.stride
         if np.isclose(series.dt, data_dt, rtol=1e-6):
-            x = x[:: self.sampling_.stride]
-        elif not np.isclose(series.dt, self.dt_, rtol=1e-6):
-            raise InputError(
-                f"series.dt={series.dt} matches neither the training data step {data_dt} nor the map step "
-                f"{self.dt_}; resample the series"
-            )
-        w = DelayWindows([(x - self.x_mean_) / self.x_std_], self.sampling_.window)
+            return x[:: self.sampling_.stride]
+        if np.isclose(series.dt, self.dt_, rtol=1e-6):
+            return x
+        raise InputError(f"series.dt={series.dt} matches neither the training data step {data_dt} nor the "
+                         f"map step {self.dt_}; resample the series")
+
+    def transform(self, series: Series) -> np.ndarray:
+        """Recovered (standardised) states (n, D_r) of a series sampled like the training data."""
+        self._check_fitted()
+        w = DelayWindows([(self.resample(series) - self.x_mean_) / self.x_std_], self.sampling_.window)
         return (encode_windows(self.vae_, w) - self.z_mean_) / self.z_std_
 
     def as_system(self) -> LearnedMap:

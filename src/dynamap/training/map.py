@@ -10,6 +10,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from ..embedding.delay import same_segment_ahead
 from ..models.map import ParametricMap, fast_stepper
 from ._seeding import build, generators
 from .config import MapConfig
@@ -31,14 +32,6 @@ def iterate(fmap: ParametricMap, z0: torch.Tensor, c: torch.Tensor, n_steps: int
         for k in range(n_steps):
             z = step(z, out[k])
     return out.permute(2, 0, 1)
-
-
-def _starts_ok(seg: np.ndarray, horizon: int) -> np.ndarray:
-    n = seg.shape[0]
-    ok = np.zeros(n, dtype=bool)
-    if horizon < n:
-        ok[: n - horizon] = seg[: n - horizon] == seg[horizon:]
-    return np.flatnonzero(ok)
 
 
 def shift_evaluator(
@@ -181,7 +174,7 @@ def fit_map(
     step = 0
     bar = tqdm(total=total_steps, desc=label or f"map candidate {candidate}", disable=not progress, leave=False)
     for stage, (horizon, n_steps) in enumerate(zip(cfg.horizons, cfg.stage_steps)):
-        valid = _starts_ok(seg, horizon)
+        valid = np.flatnonzero(same_segment_ahead(seg, horizon))
         offs = torch.arange(horizon + 1)
         bs = max(cfg.batch_size, cfg.states_per_batch // horizon) if cfg.stage_batch is None \
             else cfg.stage_batch[stage]
