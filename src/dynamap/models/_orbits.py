@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from .._core.forking import default_jobs, run_forked, usable_cores
-from .map import fast_stepper
+from .map import fast_stepper, iterate_into
 
 __all__ = ["anchor_states", "iterate_model", "largest_lyapunov", "model_threads", "sweep_processes",
            "torch_threads"]
@@ -116,16 +116,15 @@ def _iterate_part(model, x0: np.ndarray, c_values: np.ndarray, n_steps: int, n_t
                 if k % 1000 == 999:
                     bar.update(1000)
             bar.update(n_transient % 1000)
-            k0 = 0
-            for k, out in enumerate(states.unbind(0), 1):
-                z = step(z, out)
-                if k - k0 == block or k == n_steps:
-                    if pool is None:
-                        decode(k0, k)
-                    else:
-                        jobs.append(pool.submit(decode, k0, k))
-                    bar.update(k - k0)
-                    k0 = k
+
+            def done(k0: int, k: int) -> None:
+                if pool is None:
+                    decode(k0, k)
+                else:
+                    jobs.append(pool.submit(decode, k0, k))
+                bar.update(k - k0)
+
+            iterate_into(step, z, states, block=block, on_block=done)
             for job in jobs:
                 job.result()
     finally:

@@ -22,7 +22,7 @@ from torch import nn
 
 from .vae import mlp
 
-__all__ = ["ParametricMap", "fast_stepper"]
+__all__ = ["iterate_into", "ParametricMap", "fast_stepper"]
 
 
 class ParametricMap(nn.Module):
@@ -148,3 +148,16 @@ def fast_stepper(net: torch.nn.Module, c: torch.Tensor, d: int | None = None):
         return out.clamp_(lo, hi) if clamp else out
 
     return step
+
+
+def iterate_into(step, z_t: torch.Tensor, out: torch.Tensor, *, block: int = 0, on_block=None) -> torch.Tensor:
+    """The step loop of :func:`fast_stepper`: ``out[k] = step(out[k - 1])`` from the transposed state
+    ``z_t`` (d, B) into the time-major buffer ``out`` (n, d, B); with ``block`` > 0, ``on_block(k0, k)``
+    is called after every ``block`` steps and after the last. Returns the last state."""
+    n, k0 = out.shape[0], 0
+    for k, dest in enumerate(out.unbind(0), 1):
+        z_t = step(z_t, dest)
+        if on_block is not None and (k - k0 == block or k == n):
+            on_block(k0, k)
+            k0 = k
+    return z_t

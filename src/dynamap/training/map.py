@@ -11,7 +11,7 @@ import torch
 from tqdm.auto import tqdm
 
 from ..embedding.delay import same_segment_ahead
-from ..models.map import ParametricMap, fast_stepper
+from ..models.map import ParametricMap, fast_stepper, iterate_into
 from ._seeding import build, generators
 from .config import MapConfig
 from .freerun import TrainStats, score, train_stats
@@ -27,10 +27,8 @@ def iterate(fmap: ParametricMap, z0: torch.Tensor, c: torch.Tensor, n_steps: int
     b, d = z0.shape
     out = torch.empty(n_steps, d, b)
     step = fast_stepper(fmap, c, d)
-    z = z0.detach().to(torch.float32).T.contiguous()
     with torch.no_grad():
-        for k in range(n_steps):
-            z = step(z, out[k])
+        iterate_into(step, z0.detach().to(torch.float32).T.contiguous(), out)
     return out.permute(2, 0, 1)
 
 
