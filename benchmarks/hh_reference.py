@@ -1,6 +1,6 @@
 """Independent reference labels for the HH-burster sweep (provenance of tests/data/hh_sweep_reference.json).
 
-Integrates the HH burster of SPEC section 2 with scipy's DOP853 (a different method and code path from
+Integrates the built-in HH burster (src/dynamap/systems/hh.py) with scipy's DOP853 (a different method and code path from
 dynamap's compiled Dormand-Prince 5(4)), Python right-hand side, rtol=1e-10, atol=1e-10, from
 (V, n, S) = (-60, 0, 0.17), t in [0, 1200] s, samples every 0.005 s after a 400 s transient, and labels
 each point with dynamap.analysis.regimes.classify (spike threshold -30 mV) WITHOUT the Lyapunov
@@ -18,6 +18,7 @@ import json
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 
 import numpy as np
 from scipy.integrate import solve_ivp
@@ -25,17 +26,10 @@ from scipy.integrate import solve_ivp
 from dynamap.analysis.regimes import classify
 from dynamap.systems import get_system
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from sweep_vs_scipy import rhs  # noqa: E402  (the Python HH right-hand side, one copy)
+
 SYSTEM = get_system("hh-burster")
-
-
-def rhs(t, y, p):
-    g_Ca, V_Ca, g_K, V_K, g_S, V_m, th_m, V_n, th_n, V_S, th_S, sigma, tau, tau_S = p
-    V, n, S = y
-    m_inf = 1.0 / (1.0 + np.exp((V_m - V) / th_m))
-    n_inf = 1.0 / (1.0 + np.exp((V_n - V) / th_n))
-    s_inf = 1.0 / (1.0 + np.exp((V_S - V) / th_S))
-    dV = (-g_Ca * m_inf * (V - V_Ca) - g_K * n * (V - V_K) - g_S * S * (V - V_K)) / tau
-    return [dV, sigma * (n_inf - n) / tau, (s_inf - S) / tau_S]
 
 
 def label(vs, method="DOP853", rtol=1e-10, atol=1e-10, t_end=1200.0, transient=400.0, dt=0.005):
