@@ -76,29 +76,7 @@ class DynamapModel:
         t0 = time.perf_counter()
         dt = float(series_list[0].dt)
         xs = [np.asarray(s.values, dtype=np.float64) for s in series_list]
-        for i, x in enumerate(xs):
-            if x.shape[0] < 64:
-                raise InputError(f"series {i} is too short: {x.shape[0]} samples; need at least 64 "
-                                 "(and many fast oscillations); supply a longer recording")
-        samp = choose_sampling(
-            xs, dt, threshold=cfg.spike_threshold, threshold_level=cfg.threshold_level,
-            samples_per_fast=cfg.samples_per_fast, window_fast=cfg.window_fast,
-            min_window=cfg.min_window, max_window=cfg.max_window, hysteresis_noise=cfg.hysteresis_noise,
-        )
-        if cfg.dt is not None:
-            stride = max(1, int(round(cfg.dt / dt)))
-            window = int(np.clip(round(cfg.window_fast * samp.fast_time / (stride * dt)), cfg.min_window,
-                                 cfg.max_window))
-            samp = dataclasses.replace(samp, stride=stride, dt_map=stride * dt, window=window)
-        for i, x in enumerate(xs):
-            n = len(range(0, x.shape[0], samp.stride))
-            need = int(max(cfg.min_fast_periods * samp.fast_time / samp.dt_map, 4 * samp.window, 64))
-            if n < need:
-                raise InputError(
-                    f"series {i} is too short: {n} samples at the map step {samp.dt_map:g} "
-                    f"({x.shape[0] * dt:g} time units); need at least {need} ({cfg.min_fast_periods} fast "
-                    f"time scales of {samp.fast_time:g}); supply a longer recording"
-                )
+        samp = self._sampling(xs, dt)
         self.sampling_ = samp
         self.name_ = series_list[0].name
         res = [x[:: samp.stride] for x in xs]
@@ -107,26 +85,7 @@ class DynamapModel:
         windows = DelayWindows([(r - self.x_mean_) / self.x_std_ for r in res], samp.window)
         timings["embedding_s"] = time.perf_counter() - t0
 
-        # control input normalisation
-        if tags is None or len(series_list) == 1:
-            self.mode_ = "single"
-            p0 = None if tags is None else tags[0]
-            if p0 is None:
-                p0 = series_list[0].param_value
-            known = p0 is not None
-            p0 = float(p0) if known else 1.0
-            scale = cfg.single_c_scale or (abs(p0) if known and p0 != 0 else 1.0)
-            offset = cfg.single_c_value if known else p0
-            self.param_values_ = [p0]
-            self.c_center_, self.c_scale_, self.c_offset_ = p0, float(scale), float(offset)
-        else:
-            self.mode_ = "tagged"
-            self.param_values_ = [float(t) for t in tags]
-            arr = np.asarray(self.param_values_)
-            self.c_center_ = float(arr.mean())
-            self.c_scale_ = float(max(0.5 * (arr.max() - arr.min()), 1e-12))
-            self.c_offset_ = 0.0
-
+        self._set_control(tags, series_list)
         refs = [train_stats(r[samp.window - 1 :], self.dt_, self.spike_threshold_, keep_trace=True,
                             hysteresis=self.spike_hysteresis_)
                 for r in res]
@@ -151,13 +110,7 @@ class DynamapModel:
         self._use_round(best)
         latents = best["latents"]
         map_hist = {**best["map_hist"], "round": best["round"], "rounds": rounds}
-        anchors, anchor_c = [], []
-        for i, lat in enumerate(latents):
-            pos = np.linspace(0, lat.shape[0] - 1, N_ANCHORS).astype(int)
-            anchors.append(lat[pos])
-            anchor_c += [self.param_values_[i]] * N_ANCHORS
-        self.anchors_ = np.concatenate(anchors).astype(np.float64)
-        self.anchor_c_ = np.asarray(anchor_c, dtype=np.float64)
+        self._keep_anchors(latents)
         timings["total_s"] = time.perf_counter() - t0
         self.history_ = {
             "sampling": samp.to_dict(),
@@ -170,6 +123,68 @@ class DynamapModel:
             "seed": self.seed,
         }
         return self
+
+    def _sampling(self, xs: list[np.ndarray], dt: float):
+        """The data rules' sampling choice (stride, window, spike threshold) for the series ``xs`` at
+        step ``dt``, with ``config.dt`` overriding the map step; every series checked to be long enough."""
+        cfg = self.config
+        for i, x in enumerate(xs):
+            if x.shape[0] < 64:
+                raise InputError(f"series {i} is too short: {x.shape[0]} samples; need at least 64 "
+                                 "(and many fast oscillations); supply a longer recording")
+        samp = choose_sampling(
+            xs, dt, threshold=cfg.spike_threshold, threshold_level=cfg.threshold_level,
+            samples_per_fast=cfg.samples_per_fast, window_fast=cfg.window_fast,
+            min_window=cfg.min_window, max_window=cfg.max_window, hysteresis_noise=cfg.hysteresis_noise,
+        )
+        if cfg.dt is not None:
+            stride = max(1, int(round(cfg.dt / dt)))
+            window = int(np.clip(round(cfg.window_fast * samp.fast_time / (stride * dt)), cfg.min_window,
+                                 cfg.max_window))
+            samp = dataclasses.replace(samp, stride=stride, dt_map=stride * dt, window=window)
+        for i, x in enumerate(xs):
+            n = len(range(0, x.shape[0], samp.stride))
+            need = int(max(cfg.min_fast_periods * samp.fast_time / samp.dt_map, 4 * samp.window, 64))
+            if n < need:
+                raise InputError(
+                    f"series {i} is too short: {n} samples at the map step {samp.dt_map:g} "
+                    f"({x.shape[0] * dt:g} time units); need at least {need} ({cfg.min_fast_periods} fast "
+                    f"time scales of {samp.fast_time:g}); supply a longer recording"
+                )
+        return samp
+
+    def _set_control(self, tags, series_list) -> None:
+        """Mode and the control input's normalisation: single-series (one tag or none: c offset by
+        ``single_c_value`` and scaled by |p0| when the tag is known) or tagged (centred, half-range 1)."""
+        cfg = self.config
+        if tags is None or len(series_list) == 1:
+            self.mode_ = "single"
+            p0 = None if tags is None else tags[0]
+            if p0 is None:
+                p0 = series_list[0].param_value
+            known = p0 is not None
+            p0 = float(p0) if known else 1.0
+            scale = cfg.single_c_scale or (abs(p0) if known and p0 != 0 else 1.0)
+            offset = cfg.single_c_value if known else p0
+            self.param_values_ = [p0]
+            self.c_center_, self.c_scale_, self.c_offset_ = p0, float(scale), float(offset)
+        else:
+            self.mode_ = "tagged"
+            self.param_values_ = [float(t) for t in tags]
+            arr = np.asarray(self.param_values_)
+            self.c_center_ = float(arr.mean())
+            self.c_scale_ = float(max(0.5 * (arr.max() - arr.min()), 1e-12))
+            self.c_offset_ = 0.0
+
+    def _keep_anchors(self, latents: list[np.ndarray]) -> None:
+        """Start states for free runs: :data:`N_ANCHORS` recovered states spread over each segment."""
+        anchors, anchor_c = [], []
+        for i, lat in enumerate(latents):
+            pos = np.linspace(0, lat.shape[0] - 1, N_ANCHORS).astype(int)
+            anchors.append(lat[pos])
+            anchor_c += [self.param_values_[i]] * N_ANCHORS
+        self.anchors_ = np.concatenate(anchors).astype(np.float64)
+        self.anchor_c_ = np.asarray(anchor_c, dtype=np.float64)
 
     def _round(self, windows, n_seg, refs, c_norm, mcfg, seed, r, progress) -> dict:
         """One round of the fit with the random streams of ``seed``: the VAE with its latent-dimension
