@@ -10,7 +10,7 @@ import pytest
 from dynamap import get_system, simulate
 from dynamap.cli.main import main
 from dynamap.io.series import read_series, write_series
-from dynamap.pipeline.fit import FitConfig
+from dynamap.pipeline.config import FitConfig
 from dynamap.training.config import MapConfig, VAEConfig
 
 TINY = FitConfig(
