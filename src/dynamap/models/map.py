@@ -56,6 +56,41 @@ class ParametricMap(nn.Module):
         return torch.clamp(out, self.lo, self.hi)
 
 
+def _plain(net: torch.nn.Module, layers: list, d: int, k: int, n_c: int) -> bool:
+    """Whether ``net`` is the plain Linear/activation Sequential of :class:`ParametricMap`."""
+    lins, acts = layers[0::2], layers[1::2]
+    return (
+        len(layers) % 2 == 1
+        and len(lins) >= 2
+        and all(isinstance(lin, torch.nn.Linear) and lin.bias is not None for lin in lins)
+        and not any(isinstance(act, torch.nn.Linear) for act in acts)
+        and lins[0].in_features == d + (0 if k else n_c)
+        and lins[-1].out_features == d * (k + 1)
+        and all(hasattr(net, attr) for attr in ("out_scale", "lo", "hi", "residual"))
+    )
+
+
+def _hidden_layers(lins: list, acts: list, c: torch.Tensor, d: int, k: int) -> list:
+    """(weight, bias, buffer, activation, numpy view) per hidden layer, for transposed states (d, B);
+    the first layer's control share folded into its bias (per row, in float64) when c is an input."""
+    hidden = []
+    for i, (lin, act) in enumerate(zip(lins, acts)):
+        w, b = lin.weight.detach(), lin.bias.detach()[:, None]
+        if i == 0 and not k:  # (h, B): the control's share, once
+            w64 = w.to(torch.float64)
+            b = (b.to(torch.float64) + w64[:, d:] @ c.to(torch.float64).T).to(torch.float32)
+            w = w[:, :d]
+        buf = torch.empty(w.shape[0], c.shape[0])
+        if isinstance(act, torch.nn.Tanh):
+            fn, view = None, buf.numpy()
+        elif isinstance(act, torch.nn.SiLU):
+            fn, view = (lambda t: torch.nn.functional.silu(t, inplace=True)), None
+        else:
+            fn, view = act, None
+        hidden.append((w.contiguous(), b.contiguous(), buf, fn, view))
+    return hidden
+
+
 def fast_stepper(net: torch.nn.Module, c: torch.Tensor, d: int | None = None):
     """A step function ``step(z_t, out) -> out`` for states kept TRANSPOSED, (d, B): it writes
     F(z, c)^T into ``out`` (which must not be ``z_t``) for the fixed per-row controls ``c`` (B, 1);
@@ -85,33 +120,10 @@ def fast_stepper(net: torch.nn.Module, c: torch.Tensor, d: int | None = None):
     k = int(getattr(net, "c_degree", 0))
     layers = list(seq) if isinstance(seq, torch.nn.Sequential) else []
     lins, acts = layers[0::2], layers[1::2]
-    plain = (
-        len(layers) % 2 == 1
-        and len(lins) >= 2
-        and all(isinstance(lin, torch.nn.Linear) and lin.bias is not None for lin in lins)
-        and not any(isinstance(act, torch.nn.Linear) for act in acts)
-        and lins[0].in_features == d + (0 if k else c.shape[1])
-        and lins[-1].out_features == d * (k + 1)
-        and all(hasattr(net, attr) for attr in ("out_scale", "lo", "hi", "residual"))
-    )
-    if not plain:
+    if not _plain(net, layers, d, k, c.shape[1]):
         return lambda z_t, out: out.copy_(net(z_t.T, c).T)
     n_b = c.shape[0]
-    hidden = []
-    for i, (lin, act) in enumerate(zip(lins, acts)):
-        w, b = lin.weight.detach(), lin.bias.detach()[:, None]
-        if i == 0 and not k:  # (h, B): the control's share, once
-            w64 = w.to(torch.float64)
-            b = (b.to(torch.float64) + w64[:, d:] @ c.to(torch.float64).T).to(torch.float32)
-            w = w[:, :d]
-        buf = torch.empty(w.shape[0], n_b)
-        if isinstance(act, torch.nn.Tanh):
-            fn, view = None, buf.numpy()
-        elif isinstance(act, torch.nn.SiLU):
-            fn, view = (lambda t: torch.nn.functional.silu(t, inplace=True)), None
-        else:
-            fn, view = act, None
-        hidden.append((w.contiguous(), b.contiguous(), buf, fn, view))
+    hidden = _hidden_layers(lins, acts, c, d, k)
     scale = net.out_scale.detach().to(torch.float64).repeat(k + 1)[:, None]
     w_out = (lins[-1].weight.detach().to(torch.float64) * scale).to(torch.float32).contiguous()
     b_out = (lins[-1].bias.detach().to(torch.float64)[:, None] * scale).to(torch.float32).contiguous()
