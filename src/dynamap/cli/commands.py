@@ -106,7 +106,8 @@ def cmd_sweep(args) -> int:
                              lyapunov=not args.no_lyapunov, spike_threshold=args.spike_threshold)
     with _progress(len(values), f"sweep {system.name} {args.param}", args.quiet) as bar:
         result = sweep(system, args.param, values, settings, fixed=sets, n_jobs=args.jobs or None,
-                       progress=bar.update, continuation=args.continuation).to_dict()
+                       progress=None if args.quiet else bar.update,
+                       continuation=args.continuation).to_dict()
     with staged_dir(args.out) as tmp:
         write_json(result, tmp / "sweep.json")
         sweep_figure(result, tmp / "sweep.png", title=f"{system.name}: sweep of {args.param}")
