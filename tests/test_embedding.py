@@ -91,7 +91,7 @@ def test_fnn_and_cao_find_dimension_two_for_henon():
 
 @pytest.mark.parametrize(
     "cls,field,value",
-    [(VAEConfig, "recon_sigma", -1.0), (VAEConfig, "latent_max", 0), (MapConfig, "tf_alpha", 2.0),
+    [(VAEConfig, "recon_sigma", -1.0), (VAEConfig, "latent_max", 0), (MapConfig, "c_noise", -1.0),
      (MapConfig, "activation", "relu6"), (FitConfig, "samples_per_fast", 0.0)],
 )
 def test_configs_name_the_bad_field(cls, field, value):

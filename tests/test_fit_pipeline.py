@@ -97,7 +97,7 @@ def test_bad_c_shifts_are_config_errors(bad, field):
 
 
 @pytest.mark.parametrize("cls,field,bad", [(MapConfig, "c_degree", -1), (MapConfig, "c_degree", 1.5),
-                                           (FitConfig, "tagged_c_degree", 9),
+                                           (MapConfig, "c_degree", 9),
                                            (FitConfig, "restart_score", -0.1)])
 def test_bad_control_and_restart_fields_are_config_errors(cls, field, bad):
     from dynamap import ConfigError
@@ -229,11 +229,9 @@ def test_tagged_mode_trains_longer(hh_series):
 
 
 def test_tagged_polynomial_control_round_trip(tmp_path, hh_series):
-    cfg = FitConfig.from_dict({**TINY.to_dict(), "tagged_c_degree": 2})
+    cfg = FitConfig.from_dict({**TINY.to_dict(), "map": {**TINY.map.to_dict(), "c_degree": 2}})
     m = DynamapModel(cfg, seed=1).fit(hh_series, param_values=[-40.0, -37.0], progress=False)
     assert m.map_.c_degree == 2 and m.map_.net[0].in_features == m.latent_dim_
-    single = DynamapModel(cfg, seed=1).fit([hh_series[0]], progress=False)  # single mode: map.c_degree
-    assert single.map_.c_degree == 0
     m.save(tmp_path / "b")
     back = DynamapModel.load(tmp_path / "b")
     assert back.map_.c_degree == 2
@@ -305,38 +303,23 @@ def _fake_evaluator(s_true, slope):
     return evaluate_shifts, calls
 
 
-def test_secant_calibration_finds_the_shift_between_grid_points():
+def test_calibration_picks_from_the_grid_then_refines_around_the_pick():
     from dynamap.training.map import calibrate_shifts
 
     s_true = [0.00712, -0.0137, 0.00712]  # segments 0 and 2 share one control value
     c_norm = [-1.0, 0.0, -1.0]
     ev, calls = _fake_evaluator(s_true, slope=20.0)
-    cfg = MapConfig(c_secant=0)
+    cfg = MapConfig()
     shift0, chosen0, cal0 = calibrate_shifts(ev, c_norm, cfg, (100, 10))
-    assert "secant" not in cal0 and len(calls) == 2  # grid, then refine
+    assert len(calls) == 2  # grid, then refine
+    assert shift0[0] == shift0[2]  # shared control, shared shift
     grid_points = np.r_[0.0, cfg.c_shifts]
     assert np.min(np.abs(shift0[1] - (grid_points[:, None] + np.r_[0.0, cfg.c_refine]))) < 1e-12
     assert abs(shift0[1] - s_true[1]) > 1e-5  # the true shift is not on the grid
-    ev, calls = _fake_evaluator(s_true, slope=20.0)
-    shift, chosen, cal = calibrate_shifts(ev, c_norm, MapConfig(c_secant=2), (100, 10))
-    # a linear ratio: the first interpolation lands on the true shift; shared control, shared shift
-    np.testing.assert_allclose(shift, s_true, atol=1e-12)
-    np.testing.assert_allclose(chosen, 0.0, atol=1e-9)
-    assert len(cal["secant"]) >= 1 and np.all(chosen <= chosen0 + 1e-15)
-    np.testing.assert_allclose(cal["isi_ratios"], 1.0, atol=1e-9)
-
-
-def test_secant_calibration_keeps_the_pick_when_no_interpolation_scores_better():
-    from dynamap.training.map import calibrate_shifts
-
-    # the ratio never reaches 1 near the pick (constant): no bracket, no secant run
-    def evaluate_shifts(n_steps, n_transient, shifts):
-        shifts = np.asarray(shifts, dtype=np.float64).reshape(len(shifts), 1)  # one segment
-        score = (shifts - 0.01) ** 2
-        return score, [[{"score": float(v), "isi_ratio": 0.9} for v in row] for row in score]
-
-    shift, chosen, cal = calibrate_shifts(evaluate_shifts, [0.0], MapConfig(c_secant=3), (100, 10))
-    assert cal["secant"] == [] and shift[0] == pytest.approx(0.01)
+    # the nearest candidate of grid and refinement to the true shift wins (score |ratio - 1|)
+    pick = grid_points[np.argmin(np.abs(grid_points - s_true[1]))]
+    cands = np.r_[grid_points, pick + np.asarray(cfg.c_refine)]
+    assert shift0[1] == pytest.approx(cands[np.argmin(np.abs(cands - s_true[1]))], abs=1e-12)
 
 
 def test_config_dt_sets_the_map_step_and_keeps_the_other_data_rules(tiny_model, hh_series):

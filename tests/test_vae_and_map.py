@@ -154,16 +154,27 @@ def test_map_config_validates_new_fields():
 
     with pytest.raises(ConfigError, match="stage_noise"):
         MapConfig(stage_noise=(0.01,))
-    with pytest.raises(ConfigError, match="noise_mode"):
-        MapConfig(noise_mode="sideways")
-    with pytest.raises(ConfigError, match="rollout_noise"):
-        MapConfig(rollout_noise=-0.01)
-    with pytest.raises(ConfigError, match="wide_fraction"):
-        MapConfig(wide_noise=0.05, wide_fraction=1.5)
     with pytest.raises(ConfigError, match="final_transient"):
         MapConfig(final_steps=100, final_transient=100)
-    cfg = MapConfig(stage_noise=(0.01, 0.01, 0.01, 0.0), weighting="relative")
+    cfg = MapConfig(stage_noise=(0.01, 0.01, 0.01, 0.0))
     assert MapConfig.from_json(cfg.to_json()) == cfg
+
+
+@pytest.mark.parametrize("field,old,other", [("rollout_noise", 0.0, 0.01), ("noise_mode", "isotropic", "speed"),
+                                             ("output_scaling", False, True), ("c_secant", 0, 3)])
+def test_removed_map_options_load_only_at_their_old_default(field, old, other):
+    """A bundle written before an option was removed loads when it holds the old default (same
+    behaviour); any other value is refused, naming the option."""
+    from dynamap import ConfigError, FitConfig
+
+    assert MapConfig.from_dict({**MapConfig().to_dict(), field: old}) == MapConfig()
+    with pytest.raises(ConfigError, match=f"{field} was removed"):
+        MapConfig.from_dict({**MapConfig().to_dict(), field: other})
+    with pytest.raises(ConfigError, match=f"{field} was removed"):
+        FitConfig.from_dict({"map": {field: other}})
+    assert FitConfig.from_dict({"tagged_c_degree": None}) == FitConfig()
+    with pytest.raises(ConfigError, match="tagged_c_degree was removed"):
+        FitConfig.from_dict({"tagged_c_degree": 2})
 
 
 def test_final_runs_default_to_the_check_length():
@@ -199,13 +210,9 @@ def test_shift_calibration_in_chunks_equals_one_batch(monkeypatch):
     assert parts["c_shift"] == whole["c_shift"]
 
 
-@pytest.mark.parametrize("extra", [dict(weighting="relative", rel_floor=1.0),
-                                   dict(noise=0.01, noise_mode="transverse"),
-                                   dict(noise=0.01, noise_mode="speed", stage_noise=(0.01, 0.0)),
-                                   dict(c_noise=0.2), dict(rollout_noise=0.01),
-                                   dict(wide_noise=0.05, wide_fraction=0.5)])
+@pytest.mark.parametrize("extra", [dict(), dict(noise=0.01, stage_noise=(0.01, 0.0)), dict(c_noise=0.2)])
 def test_fit_map_options_learn_the_rotation(extra):
-    """Loss weighting and noise modes still fit a clean rotation well (noise is small vs the radius)."""
+    """The map fits a clean rotation well with each noise setting (noise is small vs the radius)."""
     lat, decode, ref = _circle_problem()
     cfg = MapConfig(hidden=16, horizons=(1, 4), stage_steps=(300, 100), batch_size=64, states_per_batch=64,
                     select_every=50, select_starts=2, select_steps=400, select_transient=100,

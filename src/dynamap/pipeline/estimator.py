@@ -232,13 +232,12 @@ class DynamapModel:
 
     def _map_config(self):
         """The map settings of this model's mode: ``config.map``, in tagged mode with the stage steps
-        multiplied by ``tagged_steps_factor`` and the control's form ``tagged_c_degree``."""
+        multiplied by ``tagged_steps_factor``."""
         cfg = self.config
         mcfg = cfg.map
         if self.mode_ == "tagged":
             steps = tuple(max(1, round(n * cfg.tagged_steps_factor)) for n in mcfg.stage_steps)
-            degree = mcfg.c_degree if cfg.tagged_c_degree is None else cfg.tagged_c_degree
-            mcfg = dataclasses.replace(mcfg, stage_steps=steps, c_degree=degree)
+            mcfg = dataclasses.replace(mcfg, stage_steps=steps)
         return mcfg
 
     def _use_round(self, out: dict) -> None:

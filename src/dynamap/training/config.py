@@ -18,9 +18,7 @@ from .freerun import CHECK_TRANSIENT_FRACTION
 __all__ = ["VAEConfig", "MapConfig", "ACTIVATIONS", "MAX_C_DEGREE"]
 
 ACTIVATIONS = ("tanh", "silu", "gelu", "elu")
-WEIGHTINGS = ("none", "increment", "relative")
-NOISE_MODES = ("isotropic", "transverse", "speed")
-#: highest degree of the polynomial control input (``MapConfig.c_degree``, ``FitConfig.tagged_c_degree``)
+#: highest degree of the polynomial control input (``MapConfig.c_degree``)
 MAX_C_DEGREE = 8
 #: default calibration grid of the control input (normalised units): steps of 0.0025 up to +-0.03,
 #: finer (0.001) near 0
@@ -131,22 +129,6 @@ class MapConfig(ConfigBase):
       multiplying the trained increments by one factor to match the data's mean ISI (a change of 1 %
       already turned the 4-spike bursts into 3-spike or irregular ones, so the learned attractor is
       not a time-rescaled flow); averaging the maps of the five candidates (the mean map was silent).
-    * ``rollout_noise``: Gaussian noise (standardised latent units) added to the map's own prediction
-      before each further step of a rollout (0: off, the default), so that the loss asks the map to
-      pull its drifting orbit back onto the data, not only a perturbed start (``noise``). Measured in
-      tagged mode (seed 0) and not adopted: 0.01 on -42, -40 and -38.5 mV gave ISI W1 9.5, 12 and
-      8.3 % and D_H 0.345, 0.341 and 0.203 (without: 27, 13 and 13 %, D_H 0.235, 0.296 and 0.239),
-      in 390 s (530 s); on the demo's tags (-42.5, -40.5, -38, -36 mV, spike threshold -30 mV) every
-      tag got its regime and spikes per burst and the selection score fell to 0.51 (0.8-1.0 without),
-      but held out the map was no better: accuracy 0.43 (candidates 0.24-0.43; without: 0.41),
-      bursting -> tonic transition 1.7 mV off (0.9), Lyapunov sign agreement 0.59 (0.47), fit 526 s
-      (467 s); 0.02 gave 0.33, 0.5 mV and 0.69 (selection score 0.90).
-    * ``wide_noise``, ``wide_fraction``: a share ``wide_fraction`` of the rollouts starts with this
-      noise level instead of ``noise`` (0: off, the default), so that the map also learns to return
-      from farther off the data's attractors, where the attractors at untrained control values lie.
-      Measured on the demo's tags (seed 0, fraction 0.25) and not adopted: held-out accuracy 0.35
-      with 0.05 (candidates 0.24-0.35; Lyapunov sign agreement 0.61, candidates 0.59-0.84) and 0.27
-      with 0.1 (0.27-0.31; 0.69), against 0.41 without; fits 531 and 571 s.
     * ``c_noise``: Gaussian jitter (normalised control units) added to the control input of each
       training rollout, so that nearby values of c behave alike. In single-series mode c is otherwise
       one constant and F's dependence on it is unconstrained: the c sweep of a map trained without
@@ -176,20 +158,6 @@ class MapConfig(ConfigBase):
       the 48-step stage, degree 1 (the increment affine in c) on the demo's tags gave held-out
       accuracy 0.27-0.33 over its five candidates (the selected one 0.29; c as an input: 0.33-0.45,
       selected 0.41), transition error 1.3 mV, sign agreement 0.55, in 469 s.
-    * ``tf_alpha``: generalised teacher forcing, z <- (1 - a) F(z) + a u_true during training (0: off).
-    * ``noise_mode``: "isotropic" (default); "transverse" removes the noise component along the local
-      direction of motion; "speed" scales the noise by min(1, |increment| / median |increment|), so
-      slow phases get less. Measured on HH (V_S=-40, seed 0, same VAE): noise 0.01 isotropic gave a
-      stable 4-spike burst but 4x too many bursts (the slow silent phase is short-cut); "transverse"
-      and "speed" (0.01, 0.03) gave irregular bursting.
-    * ``weighting``: "increment" weights each rollout by 1 / (mean squared increment + median) to
-      stress slow phases; not better in our runs, off by default. "relative" weights each predicted
-      state by 1 / (|true increment|^2 + (``rel_floor`` * median |increment|)^2), i.e. the loss counts
-      relative errors. Measured on HH (V_S=-40): with absolute errors the one-step map under-estimates
-      the slow drift of the silent phase by 21 % (median error 26 % of the increment); "relative" with
-      rel_floor 1 cut that to 3 %, but the fast (spike) phase error rose 6x and the free runs were
-      still wrong (2 spikes per burst, or tonic); off by default.
-    * ``output_scaling``: multiply the residual by the per-dimension increment std (not better; off).
     * ``box_margin``: the map's output is clamped to the data's bounding box in latent space, widened
       by this fraction of its size per side (negative: no box); a free orbit cannot diverge.
     * Model selection: every ``select_every`` steps (after the first stage) the map is iterated freely
@@ -228,15 +196,6 @@ class MapConfig(ConfigBase):
       Also measured and not adopted: scoring each checkpoint by its mean over the control shifted by
       -0.003, 0 and +0.003, to prefer maps that are robust in c (V_S=-40: seed 3 kept the same map;
       seed 0 chose another candidate with ISI W1 4.9 % and D_H 0.27, against 2.1 % and 0.20).
-    * ``c_secant``: after the grid and its refinement, this many interpolation steps towards a
-      mean-ISI ratio (map / data) of exactly 1, between the chosen shift and its evaluated neighbour
-      on the other side of 1; each step is one batch of long runs, and a segment keeps the new shift
-      only where it scores better (0: off, the default). Measured and not adopted: on a Morris-Lecar
-      burster read from CSV (4 spikes per burst; not a built-in model) 3 steps took the ratio from
-      0.995 to 0.9998, but D_H only from 0.198 to 0.191 and the score from 0.213 to 0.211: that map's
-      spikes within a burst were 4 % slower than the data's, which no shift of c repairs. On the
-      tagged HH fit of -42, -40 and -38.5 mV, two of three segments had no bracket (their ratios
-      stayed below 1 across the grid: 0.990 and 0.917) and the third scored worse at every step.
     """
 
     hidden: int = 64
@@ -253,15 +212,7 @@ class MapConfig(ConfigBase):
     grad_clip: float = 1.0
     noise: float = 0.01
     stage_noise: tuple | None = None
-    rollout_noise: float = 0.0
-    wide_noise: float = 0.0
-    wide_fraction: float = 0.25
     c_noise: float = 0.05
-    tf_alpha: float = 0.0
-    weighting: str = "none"
-    rel_floor: float = 0.1
-    noise_mode: str = "isotropic"
-    output_scaling: bool = False
     box_margin: float = 0.1
     select_every: int = 50
     select_starts: int = 6
@@ -273,8 +224,12 @@ class MapConfig(ConfigBase):
     final_transient: int | None = None
     c_shifts: tuple = C_SHIFTS
     c_refine: tuple = (-0.00125, -0.000625, 0.000625, 0.00125)
-    c_secant: int = 0
     c_degree: int = 0
+
+    #: options measured and not adopted, with their old defaults (the record: docs/experiments.md)
+    REMOVED = {"rollout_noise": 0.0, "wide_noise": 0.0, "wide_fraction": 0.25, "tf_alpha": 0.0,
+               "weighting": "none", "rel_floor": 0.1, "noise_mode": "isotropic",
+               "output_scaling": False, "c_secant": 0}
 
     def __post_init__(self):
         check_int_range("hidden", self.hidden, 2)
@@ -302,26 +257,16 @@ class MapConfig(ConfigBase):
         check_positive("grad_clip", self.grad_clip)
         check_positive("noise", self.noise, allow_zero=True)
         check_positive("c_noise", self.c_noise, allow_zero=True)
-        check_positive("rollout_noise", self.rollout_noise, allow_zero=True)
-        check_positive("wide_noise", self.wide_noise, allow_zero=True)
-        check_range("wide_fraction", self.wide_fraction, 0.0, 1.0)
         self._check_per_stage("stage_noise", "noise level",
                               lambda n, v: check_positive(n, v, allow_zero=True))
-        check_range("tf_alpha", self.tf_alpha, 0.0, 1.0)
-        check_choice("weighting", self.weighting, WEIGHTINGS)
-        check_positive("rel_floor", self.rel_floor)
-        check_choice("noise_mode", self.noise_mode, NOISE_MODES)
         if not isinstance(self.box_margin, (int, float)) or isinstance(self.box_margin, bool):
             raise ConfigError(f"box_margin must be a number (negative: no box), got {self.box_margin!r}")
-        if not isinstance(self.output_scaling, bool):
-            raise ConfigError(f"output_scaling must be true or false, got {self.output_scaling!r}")
         check_int_range("select_every", self.select_every, 1)
         check_int_range("select_starts", self.select_starts, 1)
         check_int_range("select_steps", self.select_steps, 10)
         check_int_range("select_transient", self.select_transient, 0)
         check_positive("select_spectral", self.select_spectral, allow_zero=True)
         check_int_range("final_top", self.final_top, 1)
-        check_int_range("c_secant", self.c_secant, 0, 20)
         if (self.final_steps is None) != (self.final_transient is None):
             raise ConfigError(
                 f"final_steps and final_transient must both be null (as long as the free-running check) "

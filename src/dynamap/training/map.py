@@ -131,10 +131,6 @@ def fit_map(
         fmap.net[-1].weight.mul_(0.1)
         fmap.net[-1].bias.zero_()
     u = torch.from_numpy(np.concatenate(latents).astype(np.float32))
-    inc = np.concatenate([np.diff(x, axis=0) for x in latents])
-    scale = torch.from_numpy(np.maximum(inc.std(0), 1e-6).astype(np.float32)) if cfg.residual and \
-        cfg.output_scaling else torch.ones(d)
-    fmap.out_scale.copy_(scale)
     if cfg.box_margin >= 0:
         allu = np.concatenate(latents)
         lo, hi = allu.min(0), allu.max(0)
@@ -142,13 +138,6 @@ def fit_map(
         fmap.hi.copy_(torch.from_numpy(hi + cfg.box_margin * (hi - lo)))
     seg = np.concatenate([np.full(x.shape[0], i) for i, x in enumerate(latents)])
     cvec = torch.tensor(np.asarray(c_norm, dtype=np.float32)[seg])[:, None]
-    du2 = torch.zeros(u.shape[0])
-    du2[:-1] = ((u[1:] - u[:-1]) ** 2).sum(-1)
-    delta2 = float(torch.median(du2)) + 1e-12
-    med_speed = delta2**0.5
-    # "relative" weighting: each predicted state weighs 1 / (|true increment|^2 + floor^2), floor =
-    # rel_floor * median |increment|, so slow phases count by their relative (not absolute) error
-    rel_floor2 = cfg.rel_floor**2 * delta2
     total_steps = int(sum(cfg.stage_steps))
     opt = torch.optim.Adam(fmap.parameters(), lr=cfg.lr)
     gamma = (cfg.lr_final / cfg.lr) ** (1.0 / max(total_steps, 1))
@@ -184,36 +173,12 @@ def fit_map(
             c = cvec[k0]
             if cfg.c_noise > 0:  # jitter the control input: nearby c values behave alike
                 c = c + cfg.c_noise * torch.randn(c.shape, generator=gen)
-            eps = noise * torch.randn(tgt[:, 0].shape, generator=gen)
-            if cfg.noise_mode == "transverse":  # no noise along the local direction of motion
-                e = tgt[:, 1] - tgt[:, 0]
-                e = e / (e.norm(dim=-1, keepdim=True) + 1e-12)
-                eps = eps - (eps * e).sum(-1, keepdim=True) * e
-            elif cfg.noise_mode == "speed":  # less noise where the state moves slowly
-                speed = (tgt[:, 1] - tgt[:, 0]).norm(dim=-1, keepdim=True)
-                eps = eps * torch.clamp(speed / med_speed, max=1.0)
-            if cfg.wide_noise > 0:  # a share of the rollouts starts farther from the data
-                wide = torch.rand(bs, 1, generator=gen) < cfg.wide_fraction
-                eps = torch.where(wide, cfg.wide_noise * torch.randn(eps.shape, generator=gen), eps)
-            z = tgt[:, 0] + eps
-            if cfg.weighting == "increment":
-                inc = ((tgt[:, 1:] - tgt[:, :-1]) ** 2).sum(-1).mean(1)
-                w = 1.0 / (inc + delta2)
-                w = w / w.mean()
-            else:
-                w = torch.ones(bs)
-            if cfg.weighting == "relative":
-                wj = 1.0 / (((tgt[:, 1:] - tgt[:, :-1]) ** 2).sum(-1) + rel_floor2)  # (B, H)
-                wj = wj / wj.mean()
+            # noisy start, clean target: the map learns to pull perturbed states back to the data
+            z = tgt[:, 0] + noise * torch.randn(tgt[:, 0].shape, generator=gen)
             loss = 0.0
             for j in range(1, horizon + 1):
-                if cfg.rollout_noise > 0 and j > 1:  # perturb the map's own prediction, too
-                    z = z + cfg.rollout_noise * torch.randn(z.shape, generator=gen)
                 z = fmap(z, c)
-                wk = wj[:, j - 1] if cfg.weighting == "relative" else w
-                loss = loss + ((((z - tgt[:, j]) / scale) ** 2).mean(-1) * wk).mean()
-                if cfg.tf_alpha > 0:
-                    z = (1 - cfg.tf_alpha) * z + cfg.tf_alpha * tgt[:, j]
+                loss = loss + ((z - tgt[:, j]) ** 2).mean(-1).mean()
             loss = loss / horizon
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -264,7 +229,7 @@ def fit_map(
 
 def calibrate_shifts(evaluate_shifts: Callable, c_norm: list[float], cfg: MapConfig, run: tuple[int, int]
                      ) -> tuple[np.ndarray, np.ndarray, dict]:
-    """Calibrate the control input (``MapConfig.c_shifts``, ``c_refine``, ``c_secant``): per segment,
+    """Calibrate the control input (``MapConfig.c_shifts``, ``c_refine``): per segment,
     the shift of c (normalised units) whose free runs of ``run`` = (steps, transient) score best.
     Returns the shifts, their scores (one per segment) and the history of the search."""
     n_seg = len(c_norm)
@@ -278,7 +243,6 @@ def calibrate_shifts(evaluate_shifts: Callable, c_norm: list[float], cfg: MapCon
     zero = int(np.flatnonzero(grid == 0.0)[0])
     shift, chosen = grid[pick], scores[pick, np.arange(n_seg)]
     ratios = [details[j][i]["isi_ratio"] for i, j in enumerate(pick)]
-    evaluated = [(np.full(n_seg, grid[j]), details[j]) for j in range(grid.size)]
     calib = {"shifts": grid.tolist(), "scores": scores.T.tolist(), "unshifted_score": float(scores[zero].mean())}
     if cfg.c_refine:
         # a finer search around each segment's pick (the period can change abruptly with c); a
@@ -293,67 +257,6 @@ def calibrate_shifts(evaluate_shifts: Callable, c_norm: list[float], cfg: MapCon
                 for i in on:
                     ratios[i] = fdetails[j][i]["isi_ratio"]
         calib["refine"] = {"shifts": fine.T.tolist(), "scores": fscores.T.tolist()}
-        evaluated += [(fine[j], fdetails[j]) for j in range(fine.shape[0])]
-    if cfg.c_secant:
-        calib["secant"] = _secant_shifts(evaluate_shifts, run, evaluated, group, shift, chosen, ratios,
-                                         cfg.c_secant)
     calib["isi_ratios"] = ratios
     return shift, chosen, calib
 
-
-def _group_ratio(det: list[dict], on: np.ndarray) -> float | None:
-    """Mean-ISI ratio (map / data) of the segments ``on`` in one evaluation, None where one is missing."""
-    r = [det[i]["isi_ratio"] for i in on]
-    return None if any(v is None or not np.isfinite(v) for v in r) else float(np.mean(r))
-
-
-def _secant_shifts(evaluate_shifts, run: tuple[int, int], evaluated: list, group: np.ndarray,
-                   shift: np.ndarray, chosen: np.ndarray, ratios: list, iterations: int) -> list[dict]:
-    """Refine each group's control shift (in place: ``shift``, ``chosen`` scores, ``ratios``) towards a
-    mean-ISI ratio of exactly 1, by interpolation between the evaluated shifts that bracket it.
-
-    The bracket is the chosen shift and its nearest evaluated neighbour on the other side of ratio 1
-    (``evaluated``: (shift per segment, details) pairs). Each iteration runs one batch with every
-    group's interpolated shift; a group keeps it only where its mean score is better, and the shift
-    replaces the bracket end with the same side of 1. Returns the runs, for the history."""
-    brackets = {}
-    for g in np.unique(group):
-        on = np.flatnonzero(group == g)
-        s0 = float(shift[on[0]])
-        pts = {}
-        for sh, det in evaluated:
-            r = _group_ratio(det, on)
-            if r is not None:
-                pts[float(sh[on[0]])] = r
-        r0 = pts.get(s0)
-        if r0 is None or r0 == 1.0:
-            continue
-        xs = sorted(pts)
-        k = xs.index(s0)
-        sides = [xs[j] for j in (k - 1, k + 1) if 0 <= j < len(xs) and (pts[xs[j]] - 1.0) * (r0 - 1.0) < 0]
-        if sides:
-            s1 = min(sides, key=lambda v: abs(pts[v] - 1.0))
-            brackets[int(g)] = [(s0, r0), (s1, pts[s1])]
-    runs = []
-    for _ in range(iterations):
-        if not brackets:
-            break
-        row = shift.copy()
-        for g, ((sa, ra), (sb, rb)) in brackets.items():
-            row[group == g] = sa + (1.0 - ra) * (sb - sa) / (rb - ra)
-        scores, details = evaluate_shifts(*run, row[None, :])
-        runs.append({"shifts": row.tolist(), "scores": scores[0].tolist()})
-        for g in list(brackets):
-            on = np.flatnonzero(group == g)
-            s_new, r_new = float(row[on[0]]), _group_ratio(details[0], on)
-            if scores[0, on].mean() < chosen[on].mean():
-                shift[on], chosen[on] = s_new, scores[0, on]
-                for i in on:
-                    ratios[i] = details[0][i]["isi_ratio"]
-            if r_new is None or r_new == 1.0:
-                del brackets[g]
-                continue
-            (sa, ra), (sb, rb) = brackets[g]
-            brackets[g] = [(s_new, r_new), (sb, rb)] if (r_new - 1.0) * (ra - 1.0) > 0 else \
-                [(sa, ra), (s_new, r_new)]
-    return runs
