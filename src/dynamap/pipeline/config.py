@@ -1,7 +1,8 @@
 """FitConfig: every choice of the reconstruction, frozen, self-validating, JSON round-trip.
 
-Defaults are OUR choices (the paper's settings are not available); see the field notes and
-:mod:`dynamap.embedding.rules`, :class:`dynamap.training.VAEConfig`, :class:`dynamap.training.MapConfig`.
+Defaults are our choices (the paper's settings are not available); see the field notes,
+docs/experiments.md for the measurements behind them, :mod:`dynamap.embedding.rules`,
+:class:`dynamap.training.VAEConfig` and :class:`dynamap.training.MapConfig`.
 """
 
 from __future__ import annotations
@@ -17,137 +18,51 @@ __all__ = ["FitConfig"]
 
 @dataclasses.dataclass(frozen=True)
 class FitConfig(ConfigBase):
-    """Settings of :class:`dynamap.DynamapModel`.
+    """Settings of :class:`dynamap.DynamapModel` (the data rules, the control input, candidates and
+    rounds), with the VAE's (``vae``) and the map's (``map``).
 
-    Data rules (see :mod:`dynamap.embedding.rules`):
+    Defaults are our choices; their measurements are in docs/experiments.md ("The fit") and the
+    reasons in docs/decisions.md.
 
-    * ``spike_threshold``: None derives it from the data at ``threshold_level`` (0.75) of the 1st to
-      99.9th percentile range; give a number to override (e.g. -30 for HH membrane potential in mV).
-    * ``hysteresis_noise``: a threshold crossing counts as a new spike only after the series was
-      this many noise standard deviations below the threshold (at most a quarter of the percentile
-      range; the noise is estimated from the data's sample-to-sample differences; 0: every crossing
-      counts). The data's statistics, the selection's, the check's and the model's sweeps all use it.
-      Measured on the Morris-Lecar burster of ``examples/morris_lecar_burster.py`` (200 s, 4 spikes
-      per burst, range 50 mV) with white noise added: without hysteresis, noise of 2 mV gave 1152
-      spikes instead of 860, bursts of 4-8 spikes and a fast time scale of 6.6 ms instead of 38 ms
-      (so a map step of 0.5 ms instead of 1 ms); with 5 sigma, the counts stay exact up to 3 mV of noise (860 spikes,
-      all bursts of 4) and 2 bursts of 213 get a fifth spike at 5 mV. On the noise-free series the
-      hysteresis is 0.04 mV and changes nothing.
-    * ``samples_per_fast``: map sampling step = fast time scale (10th percentile ISI) / this, as an
-      integer stride of the data step. 32 samples per fastest ISI resolves spikes (HH: 0.01 s).
-    * ``window_fast``: delay window D_e spans this many fast time scales, clipped to [``min_window``,
-      ``max_window``]. Measured on HH (V_S=-40, 3 latent units): with 1.0 the slow variable S is poorly
-      determined by the recovered state (nearest-neighbour residual 11 % of std(S)). With the map's
-      training noise (``MapConfig.noise`` 0.01, seed 0) the free runs at the training value were:
-      window 1.5: bursting with 4 spikes per burst but 4x too many bursts (the slow silent phase is
-      short-cut); 2.0: 4 spikes, 1.6x too many bursts; 2.5 (default, D_e = 88 at 0.01 s): 4 spikes,
-      1.46x too many bursts (ISI W1 4.8 % of the mean ISI, D_H 0.25); 3.0: 4 spikes, 2.4x. Without
-      noise every window gave irregular bursting or a fixed point.
-    * ``dt``: override of the sampling step of the map in series time units (None: the rule).
-    * ``min_fast_periods``: a series shorter than this many fast time scales (or 4 windows, or 64
-      samples at the map step) is rejected as too short (InputError).
+    Data rules (:mod:`dynamap.embedding.rules`):
 
-    Control input ``c`` (how the parameter enters the map):
+    * ``spike_threshold`` (None): None derives it from the data (see ``threshold_level``); give a
+      number to override, e.g. -30 for HH membrane potential in mV.
+    * ``threshold_level`` (0.75): the derived threshold's level within the 1st-99.9th percentile range.
+    * ``hysteresis_noise`` (5.0): a crossing counts as a new spike only after the series was this many
+      noise standard deviations below the threshold (noise estimated from sample-to-sample
+      differences; 0: every crossing counts), so a noisy recording gives one spike per spike.
+    * ``samples_per_fast`` (32): map step = fast time scale (10th percentile ISI) / this, rounded to a
+      whole stride of the data step; resolves spikes (HH: 0.01 s).
+    * ``window_fast`` (2.5): the delay window spans this many fast time scales; shorter windows leave
+      the slow variable poorly determined, longer ones made bursts too frequent.
+    * ``min_window``, ``max_window`` (8, 128): bounds of the window in samples.
+    * ``dt`` (None): the map's sampling step in series time units, overriding the rule.
+    * ``min_fast_periods`` (20): a series shorter than this many fast time scales (or 4 windows, or
+      64 map samples) is an InputError.
 
-    * tagged mode: c_norm = (c - mean(tags)) / scale, scale = half the tag range (at least 1e-12);
-    * single mode: c_norm = ``single_c_value`` + (c - p0) / s, s = ``single_c_scale`` or |p0| (1 when p0
-      is 0 or unknown). With the default single_c_value = 1 the training constant is non-zero, as in the
-      paper, so the weights of c are trained and sweeping c moves the map along the learned direction.
+    Control input c:
 
-    After fitting, each training value's c_norm gets a small calibration shift (``MapConfig.c_shifts``;
-    linear between training values, constant beyond); ``DynamapModel.normalise_c`` includes it.
+    * ``single_c_value`` (1.0), ``single_c_scale`` (None): in single-series mode c_norm =
+      single_c_value + (c - p0) / s, s = single_c_scale or |p0| (1 when p0 is 0 or unknown); a
+      non-zero training value, as in the paper, so the weights of c are trained. In tagged mode
+      c_norm = (c - mean(tags)) / (half the tag range).
 
-    Candidates: up to ``n_candidates`` maps are trained from independent random streams of the seed;
-    the one with the best free-running selection score wins (:mod:`dynamap.training.freerun`). Training
-    stops early once a candidate scores ``good_score`` or better (0.1: spikes per burst right and ISI
-    W1 / mean ISI plus the spectral distance D_H at most 0.1, in runs as long as the free-running
-    check, so such a map meets D_H <= 0.15 with a margin; 0.05 was the default while the selection
-    runs were 40 000 steps, whose D_H was a fraction of the check's). Our measurements on HH showed the
-    free-running behaviour of maps with equally small one-step losses varies strongly between random
-    streams, so selection across candidates is what makes a fit reliable. At V_S = -40 (1200 s, seeds
-    0-4, all 5 candidates trained) the candidate scores were 0.25/0.15/0.15/1.7/3.1,
-    0.06/0.42/0.38/1.1/0.24, 1.8/0.40/0.10/0.06/0.08, 0.39/3.7/1.6/0.41/3.6 and 1.7/1.3/0.33/5.2/1.6;
-    in the fit's free-running check the best-scoring candidate of each seed had ISI W1 2.1, 1.7, 1.3, 13
-    and 8.8 % of the mean ISI and D_H 0.20, 0.18, 0.11, 0.40, 0.30. Stopping at the first score below
-    0.3 (the earlier default) gave 8.8, 1.7, 4.9, 13, 8.8 % and D_H 0.28, 0.18, 0.17, 0.40, 0.30, and
-    below 0.1 seed 2 stops at its third candidate (4.9 %, D_H 0.17). Five candidates took 4-5 minutes
-    on 2 cores one after the other, and 141 s two at a time (``n_jobs``; seed 0, V_S=-40; the same
-    chosen candidate and score). Five candidates leave one core idle in the last round on 2 cores;
-    a sixth (free there) was measured and not adopted: it did not win for seeds 0, 3 and 4 at
-    V_S=-40, the seeds that train all candidates (its scores 0.21, 1.39 and 1.61, against 0.145,
-    0.176 and 0.334).
+    Candidates and rounds (whether a map free-runs like the data varies strongly between random
+    streams, so the fit trains several and keeps the best by its free runs):
 
-    ``n_jobs``: candidates trained side by side, each in its own forked process (the first in this
-    one); a round of ``n_jobs`` candidates is trained before the ``good_score`` test. None: the usable
-    cores on Linux when ``num_threads`` is 1, else 1. A candidate's map depends only on the seed and
-    its index, not on the process it ran in; with more jobs, more candidates may be trained before
-    the stop, so the chosen one can differ between machines with different numbers of cores. Map
-    training does not gain from a second torch thread (measured: 1.6 ms per step of 1024 pairs with
-    1 or 2 threads), so two jobs on two cores train twice the candidates in the same time.
-
-    Rounds (``restarts``, ``tagged_restarts``, ``restart_score``): while the best map of the rounds
-    so far scores worse than ``restart_score``, the whole round (the VAE with its latent-dimension
-    search, the recovered states, the map candidates) is repeated with fresh random streams, up to
-    ``restarts`` more times in single-series mode and ``tagged_restarts`` in tagged mode; the best map
-    of all rounds is kept (its VAE with it). Round 0 uses the seed itself, so a fit whose first round
-    succeeds is unchanged. ``restart_score`` 0.15 (default) asks for another round only when a fit
-    has failed: in a map that scores 0.15 or better, the spikes-per-burst distance, ISI W1 / mean
-    ISI and D_H add up to at most 0.15 over runs as long as the check, so its D_H there is within
-    the check's target. ``good_score`` (0.1), the stricter level that
-    ends a round's candidates early, ended the fit too until this version; measured at V_S = -40 mV
-    with the current rounds (seeds 0-4), the first rounds of seeds 0, 2 and 4 scored 0.101, 0.107
-    and 0.144, and stopping there gave D_H 0.093, 0.097 and 0.133 and ISI W1 1.2, 1.5 and 1.6 % in
-    164, 170 and 165 s, against 0.063, 0.093 and 0.059 (1.1, 1.4, 1.1 %) after 2, 3 and 2 rounds in
-    281, 629 and 415 s; seeds 1 and 3 take one round either way. The Morris-Lecar series of
-    ``examples/morris_lecar_burster.py`` (seed 0): D_H 0.123, W1 0.6 % in 190 s against 0.109, 1.2 %
-    in 10 min 10 s (3 rounds); seed 1's first round was its best (D_H 0.127) and took 252 s of its
-    11 min 44 s. Why rounds at all: whether a fit
-    succeeds depends on its random streams, the VAE's included. At V_S = -40 mV (1200 s, one round)
-    seeds 0-9 gave D_H 0.20, 0.058, 0.056, 0.25, 0.31, 0.40 (3 spikes per burst instead of 4), 0.23,
-    0.18, 0.069 and 0.11, while extra candidates on the same VAE did not help (a sixth candidate never
-    won for seeds 0, 3 and 4). With 3 rounds at most and the earlier 40 000-step selection runs,
-    seeds 0-4 gave D_H 0.039, 0.058, 0.056, 0.21 and 0.16. With selection runs as long as the check,
-    the wider calibration grid and ``good_score`` 0.1, but without the 48-step rollout stage of
-    ``MapConfig.horizons``, seeds 0-4 gave D_H 0.063, 0.053, 0.054, 0.157 and 0.090 and ISI W1 1.2,
-    1.0, 1.0, 2.2 and 1.2 % of the mean ISI, after 2, 1, 1, 3 and 2 rounds in 296, 70, 133, 453 and
-    290 s; -42 mV (seed 0): 2 rounds, D_H 0.074, W1 0.3 % (312 s); -36 mV: one round, D_H 0.016.
-    With the 48-step stage and restarts up to ``good_score``: D_H 0.063, 0.074, 0.093, 0.057 and
-    0.059, ISI W1 1.1, 0.9, 1.4, 0.9 and 1.1 %, after 2, 1, 3, 1 and 2 rounds in 281, 93, 629, 81 and
-    415 s; -42 mV: one round, D_H 0.058, W1 0.3 % (84 s). With the current defaults (one round for
-    each of seeds 0-4): D_H 0.093, 0.074, 0.097, 0.057 and 0.133, ISI W1 1.2, 0.9, 1.5, 0.9 and
-    1.6 %, in 164, 93, 170, 81 and 165 s. The rounds choose maps by their free runs at the
-    training value only: away from it they may do better or worse (regime-sequence agreement of the
-    c sweep, seeds 0-4: 0.8, 0.9, 0.5, 0.6, 0.7 with the current defaults; 0.8, 0.9, 0.5, 0.6, 0.5
-    with restarts up to ``good_score``; 0.6, 0.9, 0.6, 0.6, 0.6 without the 48-step stage;
-    0.2, 0.9, 0.5, 0.7, 0.5 with the earlier selection runs; 0.6, 0.9, 0.5, 0.5, 0.6 with one round
-    of those). A round of a default
-    single-series fit takes 3-3.5 minutes on 2 cores when all 5 candidates train (VAE 20 s, maps 180-200
-    s; 2-2.5 minutes without the 48-step stage), so 3 rounds take about 10 minutes (629 s measured),
-    which is why another round waits for a failed fit (``restart_score``);
-    a tagged round takes 7-10 minutes, hence no restarts there by default. Measured with ``tagged_restarts`` = 1
-    on the demo's tags (-42.5, -40.5, -38, -36 mV, seed 0, spike threshold -30 mV): the second round
-    won (selection scores 0.818 and 0.803); held-out accuracy stayed at 0.37 (18 of 49), the
-    bursting -> tonic transition error fell from 2.0 to 0.3 mV, Lyapunov sign agreement 0.59
-    (0.61 with one round); the fit took twice as long.
-
-    ``tagged_steps_factor``: in tagged mode each stage's optimiser steps (``MapConfig.stage_steps``)
-    are multiplied by this factor, since one map has to learn several attractors. Measured on HH
-    (tags -42.5, -40.5, -38, -36 mV, 1200 s each, seed 0, 49 held-out values), in two settings that
-    differ only in the spike threshold the selection uses (-32.5 mV from the data rule; -30 mV as
-    the demo sets it): held-out accuracy 0.31 and 0.37 with factor 1, 0.55 and 0.37 with factor 2;
-    bursting -> tonic transition error 2.3 and 1.7 mV with factor 1, 0.0 and 2.0 mV with factor 2.
-    The tagged maps vary strongly with such details; factor 2 is better on average, and with
-    candidates trained side by side it costs no more time than factor 1 did one after the other.
-    Measured with the 48-step stage and not adopted: factor 1 with the batch multiplied by the
-    number of segments (``MapConfig.batch_size`` and ``states_per_batch`` x3 or x4, so each segment
-    gets as many rollouts per step as a single-series fit). On -42, -40 and -38.5 mV it took 296 s
-    (530 s) and gave ISI W1 9.1, 1.1 and 17 % and D_H 0.316, 0.092 and 0.273 (27, 13 and 13 %, D_H
-    0.235, 0.296, 0.239), the first tagged fit with a segment inside D_H 0.15; on the demo's tags
-    held-out accuracy 0.31 and 0.16 for seeds 0 and 1 (factor 2: 0.41 and 0.27; seed 2: 0.31).
-
-    ``num_threads``: torch.set_num_threads during fit and simulation (restored afterwards); None leaves
-    torch alone. Default 1: the networks are tiny, and on a shared 2-core machine two threads made
-    one VAE step 60x slower (1.7 ms vs 100 ms measured) through thread contention.
+    * ``n_candidates`` (5): maps trained from independent random streams of the seed per round.
+    * ``good_score`` (0.1): a round stops training candidates once one scores this well.
+    * ``restart_score`` (0.15): while the best map scores worse, a whole new round (VAE, states,
+      candidates) runs with fresh streams; 0.15 asks for one only when a fit has failed.
+    * ``restarts`` (2), ``tagged_restarts`` (0): at most this many extra rounds in single-series and
+      tagged mode (a tagged round takes 7-10 minutes).
+    * ``tagged_steps_factor`` (2.0): tagged mode multiplies each stage's steps by this, since one map
+      learns several attractors.
+    * ``n_jobs`` (None): candidates trained side by side in forked processes; None: the usable cores
+      when ``num_threads`` is 1, else 1. A candidate's map depends only on the seed and its index.
+    * ``num_threads`` (1): torch threads during fit and simulation (None: leave torch alone); the
+      networks are tiny and two threads on a shared 2-core machine made a VAE step 60x slower.
     """
 
     vae: VAEConfig = dataclasses.field(default_factory=VAEConfig)
