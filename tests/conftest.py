@@ -14,3 +14,29 @@ def rng():
     import numpy as np
 
     return np.random.default_rng(12345)
+
+
+def tiny_fit_config(**changes):
+    """The smallest FitConfig that runs every stage of a fit (one VAE of 1-2 units, one map
+    candidate, one round, short selection runs): the estimator's and the CLI's mechanics in seconds,
+    not a quality fit. ``changes`` replace top-level FitConfig fields."""
+    import dataclasses
+
+    from dynamap import FitConfig, MapConfig, VAEConfig
+
+    cfg = FitConfig(
+        vae=VAEConfig(hidden=16, latent_min=1, latent_max=2, steps_per_dim=40, refine_steps=10,
+                      eval_windows=256),
+        n_candidates=1,
+        restarts=0,
+        map=MapConfig(hidden=16, horizons=(1, 3), stage_steps=(30, 20), batch_size=32,
+                      select_every=10, select_starts=2, select_steps=300, select_transient=50,
+                      final_steps=600, final_transient=100),
+    )
+    return dataclasses.replace(cfg, **changes)
+
+
+@pytest.fixture(scope="session")
+def tiny_config():
+    """:func:`tiny_fit_config` as a fixture."""
+    return tiny_fit_config()

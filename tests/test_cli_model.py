@@ -11,24 +11,16 @@ from dynamap import get_system, simulate
 from dynamap.cli.main import main
 from dynamap.io.series import read_series, write_series
 from dynamap.pipeline.config import FitConfig
-from dynamap.training.config import MapConfig, VAEConfig
-
-TINY = FitConfig(
-    restarts=0,
-    vae=VAEConfig(hidden=16, latent_min=1, latent_max=2, steps_per_dim=40, refine_steps=10, eval_windows=256),
-    map=MapConfig(hidden=16, horizons=(1, 3), stage_steps=(30, 20), batch_size=32, select_every=10,
-                  select_starts=2, select_steps=300, select_transient=50, final_steps=600, final_transient=100),
-)
 
 
 @pytest.fixture(scope="module")
-def workdir(tmp_path_factory):
+def workdir(tmp_path_factory, tiny_config):
     d = tmp_path_factory.mktemp("cli-model")
     hh = get_system("hh-burster")
     for vs in (-40.0, -37.0):
         s = simulate(hh, {"V_S": vs}, t_end=480.0, transient=400.0, dt=0.005).series("V")
         write_series(s, d / f"v{vs:g}.csv")
-    (d / "tiny.json").write_text(TINY.to_json())
+    (d / "tiny.json").write_text(tiny_config.to_json())
     return d
 
 
@@ -61,9 +53,9 @@ def test_fit_prints_the_free_running_check(workdir, tmp_path, capsys):
                     if shift else [])
 
 
-def test_fit_prints_its_rounds(workdir, tmp_path, capsys):
+def test_fit_prints_its_rounds(workdir, tmp_path, capsys, tiny_config):
     cfg = tmp_path / "rounds.json"
-    cfg.write_text(FitConfig.from_dict({**TINY.to_dict(), "n_candidates": 1, "restarts": 1,
+    cfg.write_text(FitConfig.from_dict({**tiny_config.to_dict(), "n_candidates": 1, "restarts": 1,
                                         "good_score": 0.0, "restart_score": 0.0}).to_json())
     assert main(["fit", str(workdir / "v-40.csv"), "--config", str(cfg), "--quiet",
                  "--out", str(tmp_path / "m")]) == 0
@@ -80,8 +72,17 @@ def test_bundle_contents(bundle):
     assert {"weights.pt", "config.json", "versions.json", "fit_report.json", "metrics.json"} <= names
     metrics = json.loads((bundle / "metrics.json").read_text())
     assert metrics["series"][0]["data"]["spikes_per_burst"] == [4]
-    report = json.loads((bundle / "fit_report.json").read_text())
-    assert "latent_dim" in json.dumps(report)
+    # the latent-dimension evidence: one loss per searched D (the tiny range 1..2), and the bundle's
+    # dimension is the rule applied to those losses; active units counted from the per-unit KL
+    from dynamap.training import choose_latent_dim
+
+    ev = json.loads((bundle / "fit_report.json").read_text())["latent_dim"]
+    losses = {int(k): v["final_loss"] for k, v in ev["per_dim"].items()}
+    assert sorted(losses) == [1, 2]
+    assert ev["chosen"] == choose_latent_dim(losses, ev["dim_tol"])
+    assert json.loads((bundle / "config.json").read_text())["fitted"]["latent_dim"] == ev["chosen"]
+    for v in ev["per_dim"].values():
+        assert v["active_units"] == sum(k > ev["active_kl"] for k in v["kl_units"])
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".npy", ".npz"])

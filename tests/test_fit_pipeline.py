@@ -10,17 +10,7 @@ from dynamap import InputError, Series, get_system, simulate
 from dynamap._core.protocols import MapLike
 from dynamap.pipeline.config import FitConfig
 from dynamap.pipeline.estimator import DynamapModel, round_seed
-from dynamap.training.config import MapConfig, VAEConfig
-
-TINY = FitConfig(
-    vae=VAEConfig(hidden=16, latent_min=1, latent_max=2, steps_per_dim=40, refine_steps=10,
-                  eval_windows=256),
-    n_candidates=1,
-    restarts=0,
-    map=MapConfig(hidden=16, horizons=(1, 3), stage_steps=(30, 20), batch_size=32, states_per_batch=32,
-                  select_every=10,
-                  select_starts=2, select_steps=300, select_transient=50, final_steps=600, final_transient=100),
-)
+from dynamap.training.config import MapConfig
 
 
 @pytest.fixture(scope="module")
@@ -34,11 +24,11 @@ def hh_series():
 
 
 @pytest.fixture(scope="module")
-def tiny_model(hh_series):
-    return DynamapModel(TINY, seed=0).fit([hh_series[0]], progress=False)
+def tiny_model(hh_series, tiny_config):
+    return DynamapModel(tiny_config, seed=0).fit([hh_series[0]], progress=False)
 
 
-def test_fit_attributes_and_data_rules(tiny_model):
+def test_fit_attributes_and_data_rules(tiny_model, tiny_config):
     m = tiny_model
     assert m.mode_ == "single" and m.param_values_ == [-40.0]
     assert m.latent_dim_ in (1, 2)
@@ -50,21 +40,21 @@ def test_fit_attributes_and_data_rules(tiny_model):
     # c = 1 at the training value, plus the calibration shift: from the grid (0 included), or one
     # of the refined values around the grid's pick
     (shift,) = m.c_shift_
-    grid = np.r_[0.0, TINY.map.c_shifts]
-    assert np.isclose(grid[:, None] + np.r_[0.0, TINY.map.c_refine][None, :], shift, rtol=0, atol=1e-12).any()
+    grid = np.r_[0.0, tiny_config.map.c_shifts]
+    assert np.isclose(grid[:, None] + np.r_[0.0, tiny_config.map.c_refine][None, :], shift, rtol=0, atol=1e-12).any()
     assert m.normalise_c(np.array([-40.0]))[0] == pytest.approx(1.0 + shift)
 
 
-def test_calibration_keeps_the_best_shift_per_segment(tiny_model, hh_series):
+def test_calibration_keeps_the_best_shift_per_segment(tiny_model, hh_series, tiny_config):
     cand = tiny_model.history_["map"]["candidates"][0]
     cal = cand["calibration"]
     grid = np.asarray(cal["shifts"])
-    assert 0.0 in grid and set(TINY.map.c_shifts) <= set(grid)
+    assert 0.0 in grid and set(tiny_config.map.c_shifts) <= set(grid)
     (scores,) = cal["scores"]  # one segment: its score for each shift
     pick = grid[int(np.argmin(scores))]
     # the refinement tries the pick plus each c_refine offset and keeps the best if it beats the pick
     (fine,), (fscores,) = cal["refine"]["shifts"], cal["refine"]["scores"]
-    np.testing.assert_allclose(fine, pick + np.asarray(TINY.map.c_refine), atol=1e-12)
+    np.testing.assert_allclose(fine, pick + np.asarray(tiny_config.map.c_refine), atol=1e-12)
     if min(fscores) < min(scores):
         assert cand["c_shift"] == [fine[int(np.argmin(fscores))]]
         assert cand["selected_score"] == pytest.approx(min(fscores))
@@ -73,13 +63,13 @@ def test_calibration_keeps_the_best_shift_per_segment(tiny_model, hh_series):
         assert cand["selected_score"] == pytest.approx(min(scores))
     assert cand["selected_score"] <= cal["unshifted_score"]
     # off: no shift, no calibration record
-    off = FitConfig.from_dict({**TINY.to_dict(), "map": {**TINY.map.to_dict(), "c_shifts": []}})
+    off = FitConfig.from_dict({**tiny_config.to_dict(), "map": {**tiny_config.map.to_dict(), "c_shifts": []}})
     m = DynamapModel(off, seed=0).fit([hh_series[0]], progress=False)
     assert m.c_shift_ == [0.0] and "calibration" not in m.history_["map"]["candidates"][0]
 
 
-def test_calibration_shifts_interpolate_between_training_values():
-    m = DynamapModel(TINY)
+def test_calibration_shifts_interpolate_between_training_values(tiny_config):
+    m = DynamapModel(tiny_config)
     m.param_values_, m.c_center_, m.c_scale_, m.c_offset_ = [-37.0, -40.0, -43.0], -40.0, 3.0, 0.0
     m.c_shift_ = [0.01, -0.02, 0.0]
     got = m.normalise_c(np.array([-45.0, -43.0, -41.5, -40.0, -38.5, -37.0, -30.0]))
@@ -106,10 +96,10 @@ def test_bad_control_and_restart_fields_are_config_errors(cls, field, bad):
         cls(**{field: bad})
 
 
-def test_same_seed_same_model(hh_series, tiny_model):
-    other = DynamapModel(TINY, seed=0).fit([hh_series[0]], progress=False)
+def test_same_seed_same_model(hh_series, tiny_model, tiny_config):
+    other = DynamapModel(tiny_config, seed=0).fit([hh_series[0]], progress=False)
     np.testing.assert_array_equal(other.transform(hh_series[0]), tiny_model.transform(hh_series[0]))
-    np.testing.assert_array_equal(other.simulate(None, 200, 10).values, tiny_model.simulate(None, 200, 10).values)
+    np.testing.assert_array_equal(other.simulate_batch([-40.0], 200, 10), tiny_model.simulate_batch([-40.0], 200, 10))
 
 
 def test_learned_map_protocol_and_exact_jacobian(tiny_model):
@@ -128,11 +118,15 @@ def test_learned_map_protocol_and_exact_jacobian(tiny_model):
 
 
 def test_simulate_batch_matches_simulate(tiny_model):
+    """dynamap.simulate of the learned map (the system path) is the batch's row, bit for bit."""
     xb = tiny_model.simulate_batch(np.array([-40.0, -38.0]), 300, 50)
     assert xb.shape == (2, 300)
-    s = tiny_model.simulate(-38.0, 300, 50)
-    np.testing.assert_allclose(s.values, xb[1], rtol=1e-5, atol=1e-4)
-    assert s.dt == tiny_model.dt_ and s.param_value == -38.0
+    learned = tiny_model.as_system()
+    dt = tiny_model.dt_
+    traj = simulate(learned, {"c": -38.0}, t_end=350 * dt, transient=50 * dt)
+    s = traj.series(learned.observable, param_value=-38.0)
+    np.testing.assert_array_equal(s.values, xb[1])
+    assert s.dt == dt and s.param_value == -38.0 and s.t0 == pytest.approx(50 * dt)
 
 
 def test_save_load_round_trip(tmp_path, tiny_model, hh_series):
@@ -157,22 +151,39 @@ def test_save_load_round_trip(tmp_path, tiny_model, hh_series):
         DynamapModel.load(tmp_path)
 
 
-def test_tagged_mode_and_free_running_check(hh_series):
-    m = DynamapModel(TINY, seed=1).fit(hh_series, param_values=[-40.0, -37.0], progress=False)
+def test_tagged_mode_and_free_running_check(hh_series, tiny_config):
+    m = DynamapModel(tiny_config, seed=1).fit(hh_series, param_values=[-40.0, -37.0], progress=False)
     assert m.mode_ == "tagged"
     np.testing.assert_allclose(m.normalise_c(np.array([-40.0, -37.0])), np.array([-1.0, 1.0]) + m.c_shift_)
     # start states come from the segment nearest in c
     st = m.as_system().initial_states(np.array([-36.0]))
     assert np.any(np.all(np.isclose(m.anchors_[m.anchor_c_ == -37.0], st[0]), axis=1))
     chk = m.free_running_check(hh_series)
-    assert len(chk["series"]) == 2
-    e = chk["series"][0]
-    assert e["data"]["regime"] == "bursting" and e["data"]["spikes_per_burst"] == [4]
-    assert "power_hellinger" in e or e["map"]["regime"] == "diverged"
+    assert [e["param_value"] for e in chk["series"]] == [-40.0, -37.0]
+    # the check's map series: the free run at each tag, a quarter of its length dropped as transient;
+    # the check's map labels and D_H are those of that series, whatever the (tiny) map does
+    from dynamap.analysis.metrics import power_spectrum_hellinger
+    from dynamap.analysis.regimes import classify
+    from dynamap.training.freerun import CHECK_TRANSIENT_FRACTION
+
+    n = chk["series"][0]["n_samples"]
+    sims = m.simulate_batch(np.array([-40.0, -37.0]), n, int(CHECK_TRANSIENT_FRACTION * n))
+    truth = {-40.0: ("bursting", [4]), -37.0: ("tonic", [1])}  # the HH reference at these V_S
+    for e, s, xm in zip(chk["series"], hh_series, sims):
+        x = m.resample(s)
+        assert e["n_samples"] == n == x.shape[0] // 2
+        assert (e["data"]["regime"], e["data"]["spikes_per_burst"]) == truth[e["param_value"]]
+        rm = classify(xm, m.dt_, m.spike_threshold_, hysteresis=m.spike_hysteresis_)
+        assert (e["map"]["regime"], e["map"]["spikes_per_burst"]) == (rm.regime, rm.spikes_per_burst)
+        assert e["match"] == ((rm.regime, rm.spikes_per_burst) == truth[e["param_value"]])
+        assert e["power_hellinger"]["value"] == pytest.approx(power_spectrum_hellinger(xm, x[:n], m.dt_),
+                                                              rel=1e-12)
+        assert e["power_hellinger"]["floor"] < 0.01  # two halves of one periodic orbit: near zero
+    assert chk["all_match"] == all(e["match"] for e in chk["series"])
 
 
-def test_candidates_side_by_side_equal_one_by_one(hh_series):
-    cfg = FitConfig.from_dict({**TINY.to_dict(), "n_candidates": 3, "good_score": 0.0, "n_jobs": 1})
+def test_candidates_side_by_side_equal_one_by_one(hh_series, tiny_config):
+    cfg = FitConfig.from_dict({**tiny_config.to_dict(), "n_candidates": 3, "good_score": 0.0, "n_jobs": 1})
     one = DynamapModel(cfg, seed=2).fit([hh_series[0]], progress=False)
     two = DynamapModel(FitConfig.from_dict({**cfg.to_dict(), "n_jobs": 2}), seed=2).fit([hh_series[0]],
                                                                                        progress=False)
@@ -185,9 +196,9 @@ def test_candidates_side_by_side_equal_one_by_one(hh_series):
         torch.testing.assert_close(two.map_.state_dict()[k], v, rtol=0, atol=0)
 
 
-def test_restart_rounds_keep_the_best_round(hh_series, tiny_model):
+def test_restart_rounds_keep_the_best_round(hh_series, tiny_model, tiny_config):
     series = hh_series[0]
-    cfg = FitConfig.from_dict({**TINY.to_dict(), "restarts": 2, "good_score": 0.0, "restart_score": 0.0})
+    cfg = FitConfig.from_dict({**tiny_config.to_dict(), "restarts": 2, "good_score": 0.0, "restart_score": 0.0})
     m = DynamapModel(cfg, seed=0).fit([series], progress=False)
     rounds = m.history_["map"]["rounds"]
     assert [r["seed"] for r in rounds] == [0, round_seed(0, 1), round_seed(0, 2)]
@@ -219,17 +230,17 @@ def test_restart_rounds_keep_the_best_round(hh_series, tiny_model):
     assert len(tagged.history_["map"]["rounds"]) == 1
 
 
-def test_tagged_mode_trains_longer(hh_series):
-    cfg = FitConfig.from_dict({**TINY.to_dict(), "tagged_steps_factor": 2.0})
+def test_tagged_mode_trains_longer(hh_series, tiny_config):
+    cfg = FitConfig.from_dict({**tiny_config.to_dict(), "tagged_steps_factor": 2.0})
     m = DynamapModel(cfg, seed=1).fit(hh_series, param_values=[-40.0, -37.0], progress=False)
     (cand,) = m.history_["map"]["candidates"]
-    assert cand["select"][-1]["step"] == 2 * sum(TINY.map.stage_steps)
+    assert cand["select"][-1]["step"] == 2 * sum(tiny_config.map.stage_steps)
     single = DynamapModel(cfg, seed=1).fit([hh_series[0]], progress=False)  # single mode: as configured
-    assert single.history_["map"]["candidates"][0]["select"][-1]["step"] == sum(TINY.map.stage_steps)
+    assert single.history_["map"]["candidates"][0]["select"][-1]["step"] == sum(tiny_config.map.stage_steps)
 
 
-def test_tagged_polynomial_control_round_trip(tmp_path, hh_series):
-    cfg = FitConfig.from_dict({**TINY.to_dict(), "map": {**TINY.map.to_dict(), "c_degree": 2}})
+def test_tagged_polynomial_control_round_trip(tmp_path, hh_series, tiny_config):
+    cfg = FitConfig.from_dict({**tiny_config.to_dict(), "map": {**tiny_config.map.to_dict(), "c_degree": 2}})
     m = DynamapModel(cfg, seed=1).fit(hh_series, param_values=[-40.0, -37.0], progress=False)
     assert m.map_.c_degree == 2 and m.map_.net[0].in_features == m.latent_dim_
     m.save(tmp_path / "b")
@@ -239,19 +250,19 @@ def test_tagged_polynomial_control_round_trip(tmp_path, hh_series):
     np.testing.assert_array_equal(back.simulate_batch(c, 200, 5), m.simulate_batch(c, 200, 5))
 
 
-def test_input_errors(hh_series):
+def test_input_errors(hh_series, tiny_config):
     with pytest.raises(InputError, match="param_values"):
-        DynamapModel(TINY).fit(hh_series, param_values=[1.0], progress=False)
+        DynamapModel(tiny_config).fit(hh_series, param_values=[1.0], progress=False)
     bad = Series(np.r_[hh_series[0].values[:100], np.nan], 0.005)
     with pytest.raises(InputError, match="finite"):
-        DynamapModel(TINY).fit([bad], progress=False)
+        DynamapModel(tiny_config).fit([bad], progress=False)
     with pytest.raises(InputError, match="too short"):
-        DynamapModel(TINY).fit([Series(np.sin(np.arange(30.0)), 0.005)], progress=False)
+        DynamapModel(tiny_config).fit([Series(np.sin(np.arange(30.0)), 0.005)], progress=False)
     short = Series(hh_series[0].values[:1000], 0.005)  # 5 s: about 14 fast time scales
     with pytest.raises(InputError, match="too short"):
-        DynamapModel(TINY).fit([short], progress=False)
+        DynamapModel(tiny_config).fit([short], progress=False)
     with pytest.raises(InputError, match="not fitted"):
-        DynamapModel(TINY).simulate(None, 10, 0)
+        DynamapModel(tiny_config).simulate_batch([-40.0], 10, 0)
 
 
 # ----------------------------------------------------------------------------- quality (slow)
@@ -322,12 +333,12 @@ def test_calibration_picks_from_the_grid_then_refines_around_the_pick():
     assert shift0[1] == pytest.approx(cands[np.argmin(np.abs(cands - s_true[1]))], abs=1e-12)
 
 
-def test_config_dt_sets_the_map_step_and_keeps_the_other_data_rules(tiny_model, hh_series):
+def test_config_dt_sets_the_map_step_and_keeps_the_other_data_rules(tiny_model, hh_series, tiny_config):
     import dataclasses
 
-    m = DynamapModel(dataclasses.replace(TINY, dt=0.02), seed=0).fit([hh_series[0]], progress=False)
+    m = DynamapModel(dataclasses.replace(tiny_config, dt=0.02), seed=0).fit([hh_series[0]], progress=False)
     got, auto = m.sampling_, tiny_model.sampling_
     assert (got.stride, got.dt_map) == (4, pytest.approx(0.02))
-    assert got.window == round(TINY.window_fast * auto.fast_time / 0.02)
+    assert got.window == round(tiny_config.window_fast * auto.fast_time / 0.02)
     assert (got.spike_threshold, got.fast_time, got.spike_hysteresis) == \
         (auto.spike_threshold, auto.fast_time, auto.spike_hysteresis)
