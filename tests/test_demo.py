@@ -11,6 +11,14 @@ from dynamap.cli.main import main
 N_FIGURES = 8
 
 
+def _lcs(a, b):
+    table = [[0] * (len(b) + 1) for _ in range(len(a) + 1)]
+    for i, x in enumerate(a):
+        for j, y in enumerate(b):
+            table[i + 1][j + 1] = table[i][j] + 1 if x == y else max(table[i][j + 1], table[i + 1][j])
+    return table[-1][-1]
+
+
 def test_demo_quick_writes_report_and_metrics(tmp_path):
     out = tmp_path / "demo"
     assert main(["demo", "--quick", "--quiet", "--out", str(out)]) == 0
@@ -22,7 +30,14 @@ def test_demo_quick_writes_report_and_metrics(tmp_path):
     m = json.loads((out / "metrics.json").read_text())
     assert {"settings", "fit_config", "seed", "single", "tagged", "fixed_points", "timings_s"} <= set(m)
     rs = m["single"]["regime_sequence"]
-    assert 0.0 <= rs["score"] <= 1.0 and rs["true_sequence"]
+    # the true sweep is the HH reference: period-adding bursting (spikes per burst growing with V_S),
+    # tonic spiking at the top of the range
+    tseq, mseq = rs["true_sequence"], rs["model_sequence"]
+    assert tseq[-1] == "tonic"
+    spb = [int(lab.split()[1]) for lab in tseq if lab.startswith("bursting ") and "," not in lab]
+    assert len(spb) >= 2 and spb == sorted(set(spb))
+    # the score is the longest common subsequence over the true length, in either direction of c
+    assert rs["score"] == max(_lcs(tseq, mseq), _lcs(tseq, mseq[::-1])) / len(tseq)
     assert {"heldout_accuracy", "transition", "lyapunov_sign_agreement"} <= set(m["tagged"]["scores"])
     assert len(m["tagged"]["heldout_values"]) >= 8
     assert not set(m["tagged"]["heldout_values"]) & set(m["tagged"]["training_values"])

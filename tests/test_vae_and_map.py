@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from dynamap.embedding import DelayWindows
-from dynamap.models import VAE, ParametricMap
+from dynamap.models import ParametricMap
 from dynamap.training import (
     MapConfig,
     VAEConfig,
@@ -26,19 +26,6 @@ def _one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(old)
-
-
-def test_vae_kl_is_zero_on_the_prior_and_shapes():
-    vae = VAE(window=8, latent_dim=3, hidden=16, depth=1, activation="tanh")
-    r = torch.zeros(5, 8)
-    out = vae(r, torch.zeros(5, 3))
-    assert out["recon"].shape == (5, 8) and out["mu"].shape == (5, 3)
-    kl = 0.5 * (torch.zeros(1) ** 2 + 1 - 1 - 0)
-    assert float(kl) == 0.0
-    mu = torch.zeros(2, 3)
-    logvar = torch.zeros(2, 3)
-    kl_units = 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar)
-    assert torch.all(kl_units == 0)
 
 
 def test_choose_latent_dim_rule():
@@ -180,11 +167,23 @@ def test_removed_map_options_load_only_at_their_old_default(field, old, other):
 def test_final_runs_default_to_the_check_length():
     """Unset, the final selection runs are as long as the fit's free-running check: the compared
     samples plus the check's transient; set, both lengths are taken as given (both or neither)."""
-    from dynamap import ConfigError
-    from dynamap.training.freerun import CHECK_TRANSIENT_FRACTION
+    from dynamap import ConfigError, Series
+    from dynamap.pipeline.check import free_running_check
 
-    assert CHECK_TRANSIENT_FRACTION == 0.25
-    assert MapConfig().final_run(60000) == (75000, 15000)
+    class Recorder:  # a fitted model as the check sees it; records the length of the check's free run
+        mode_, param_values_, spike_threshold_, dt_, spike_hysteresis_ = "single", [0.0], 0.0, 1.0, 0.0
+
+        def resample(self, s):
+            return s.values
+
+        def simulate_batch(self, c, n, transient):
+            self.run = (n + transient, transient)
+            return np.full((len(c), n), np.nan)
+
+    for n_check in (60000, 4999):
+        model = Recorder()
+        free_running_check(model, Series(np.sin(np.arange(2 * n_check) / 7.0), 1.0))
+        assert MapConfig().final_run(n_check) == model.run
     assert MapConfig(final_steps=800, final_transient=200).final_run(60000) == (800, 200)
     for bad in (dict(final_steps=800), dict(final_transient=200)):
         with pytest.raises(ConfigError, match="both"):
