@@ -14,7 +14,9 @@ Their scale depends on the settings and on the record length, so always report t
 
 Regime-level scores: :func:`regime_sequence` / :func:`regime_sequence_score` (single-series mode),
 :func:`heldout_accuracy`, :func:`transition_points` (tagged mode) and
-:func:`lyapunov_sign_agreement`.
+:func:`lyapunov_sign_agreement`. Baselines of the knob (tagged mode): :func:`nearest_tag_lookup`,
+:func:`nearest_tag_baseline`, :func:`beyond_lookup_recall` (with :func:`points_at`). Definitions:
+docs/metrics.md.
 """
 
 from __future__ import annotations
@@ -49,6 +51,10 @@ __all__ = [
     "heldout_accuracy",
     "transition_points",
     "lyapunov_sign_agreement",
+    "points_at",
+    "nearest_tag_lookup",
+    "nearest_tag_baseline",
+    "beyond_lookup_recall",
 ]
 
 #: Welch segments: the segment length is the largest power of two <= n / SPECTRUM_SEGMENTS (our
@@ -505,3 +511,119 @@ def lyapunov_sign_agreement(le_true: Any, le_model: Any, tol: float) -> float:
     with np.errstate(invalid="ignore"):
         ok = np.isfinite(m) & (sgn(t) == sgn(np.nan_to_num(m)))
     return float(ok.mean())
+
+
+# ------------------------------------------------------------------ baselines of the knob (tagged)
+
+
+def _point_value(point: Any, name: str, i: int) -> float:
+    v = _point_field(point, "value", name, i)
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        raise InputError(f"{name}[{i}]['value'] must be a number, got {v!r}") from None
+    if not np.isfinite(f):
+        raise InputError(f"{name}[{i}]['value'] must be finite, got {v!r}")
+    return f
+
+
+def points_at(points: Sequence[Mapping], values: Sequence[float], *, value_tol: float = 1e-6) -> list[dict]:
+    """The sweep points at ``values``, in the order of ``values`` (e.g. the true sweep's points at the
+    training tags, the input of :func:`nearest_tag_lookup`).
+
+    A point is at value v when |point value - v| <= ``value_tol`` (1 + |v|); the nearest such point is
+    taken. A value with no point there is an error (sweep the truth at the tags, or pass the tag
+    points yourself).
+    """
+    pts = list(points)
+    pv = np.array([_point_value(p, "points", i) for i, p in enumerate(pts)])
+    want = _series("values", values)
+    out = []
+    for v in want:
+        if pv.size == 0:
+            raise InputError("points is empty; pass the sweep that contains the values")
+        d = np.abs(pv - v)
+        j = int(np.argmin(d))
+        if d[j] > value_tol * (1.0 + abs(v)):
+            raise InputError(
+                f"no point at value {v:g} (nearest {pv[j]:g}); "
+                "sweep the truth at that value or pass its point"
+            )
+        out.append(dict(pts[j]))
+    return out
+
+
+def nearest_tag_lookup(values: Sequence[float], tag_points: Sequence[Mapping]) -> list[dict]:
+    """The nearest-tag lookup (SPEC section 4): at each of ``values``, the label of the nearest tag.
+
+    ``tag_points``: one sweep point per training tag (a mapping with ``"value"``, the tag, and its
+    true ``"regime"`` and ``"spikes_per_burst"``; :func:`points_at` picks them from a true sweep).
+    Tags must be distinct. Distances are |v - tag| in the parameter's units; when two tags are equally
+    near (to 1e-9 (1 + |v|), e.g. v = -37 between tags -38 and -36) the lower tag is taken, so the
+    lookup is deterministic.
+
+    Returns one point per value: ``{"value": v, "regime", "spikes_per_burst": sorted list, "tag"}``,
+    ready for :func:`heldout_accuracy` against the true points at ``values``.
+    """
+    v = _series("values", values)
+    tp = list(tag_points)
+    if not tp:
+        raise InputError("tag_points is empty; pass the true point of at least one training tag")
+    tags = np.array([_point_value(p, "tag_points", i) for i, p in enumerate(tp)])
+    for i, p in enumerate(tp):
+        _point_field(p, "regime", "tag_points", i)
+    order = np.argsort(tags, kind="stable")
+    tags_s = tags[order]
+    if np.any(np.diff(tags_s) <= 0):
+        dup = float(tags_s[np.flatnonzero(np.diff(tags_s) <= 0)[0]])
+        raise InputError(f"tag_points has two points at value {dup:g}; pass one point per tag")
+    out = []
+    for x in v:
+        d = np.abs(tags_s - x)
+        # the first (lowest) tag within the tie band of the smallest distance
+        k = int(np.flatnonzero(d <= d.min() + 1e-9 * (1.0 + abs(x)))[0])
+        p = tp[int(order[k])]
+        spb = sorted({int(s) for s in (p.get("spikes_per_burst") or [])})
+        out.append({"value": float(x), "regime": str(p["regime"]), "spikes_per_burst": spb,
+                    "tag": float(tags_s[k])})
+    return out
+
+
+def nearest_tag_baseline(true_points: Sequence[Mapping], tag_points: Sequence[Mapping]) -> float:
+    """Held-out accuracy of the nearest-tag lookup: :func:`heldout_accuracy` of
+    :func:`nearest_tag_lookup` at the values of ``true_points`` (the true held-out points) against
+    those points. The score a tagged model must beat to have learned anything between its tags."""
+    t = list(true_points)
+    if not t:
+        raise InputError("true_points is empty; pass at least one held-out point")
+    values = [_point_value(p, "true_points", i) for i, p in enumerate(t)]
+    return heldout_accuracy(t, nearest_tag_lookup(values, tag_points))
+
+
+def _matches(t: Sequence[Mapping], m: Sequence[Mapping], name: str) -> list[bool]:
+    if len(t) != len(m):
+        raise InputError(
+            f"true_points and {name} must pair up by position, got {len(t)} and {len(m)} points"
+        )
+    return [heldout_accuracy([a], [b]) == 1.0 for a, b in zip(t, m)]
+
+
+def beyond_lookup_recall(
+    true_points: Sequence[Mapping], model_points: Sequence[Mapping], lookup_points: Sequence[Mapping]
+) -> float | None:
+    """Share of the held-out values where the lookup is wrong that the model gets right.
+
+    All three are point lists paired by position (the true held-out points, the model's points at the
+    same values, :func:`nearest_tag_lookup` there); right and wrong follow :func:`heldout_accuracy`'s
+    rule. Returns None when the lookup is never wrong (the ratio is 0/0: those values tell nothing
+    about learning beyond the lookup), otherwise a number in [0, 1].
+    """
+    t = list(true_points)
+    if not t:
+        raise InputError("true_points is empty; pass at least one held-out point")
+    model_ok = _matches(t, list(model_points), "model_points")
+    lookup_ok = _matches(t, list(lookup_points), "lookup_points")
+    wrong = [i for i, ok in enumerate(lookup_ok) if not ok]
+    if not wrong:
+        return None
+    return sum(model_ok[i] for i in wrong) / len(wrong)

@@ -1,0 +1,125 @@
+"""Baselines of the knob (SPEC section 4, docs/metrics.md): the nearest-tag lookup, its held-out
+accuracy and the beyond-lookup recall, on hand-built sweeps whose answers are known in closed form."""
+
+from __future__ import annotations
+
+import pytest
+
+from dynamap._core.errors import InputError
+from dynamap.analysis.compare import point_label
+from dynamap.analysis.metrics import (
+    beyond_lookup_recall,
+    heldout_accuracy,
+    nearest_tag_baseline,
+    nearest_tag_lookup,
+    points_at,
+)
+
+
+def _pt(value, regime, spb=()):
+    return {"value": float(value), "regime": regime, "spikes_per_burst": list(spb)}
+
+
+B3, B4, TONIC, IRR = ("bursting", (3,)), ("bursting", (4,)), ("tonic", (1,)), ("irregular", (3, 5))
+
+#: tags at 0 (3-spike bursts) and 10 (tonic spiking); held-out values 1..9 with known labels
+TAGS = [_pt(0, *B3), _pt(10, *TONIC)]
+TRUTH_LABELS = {1: B3, 2: B3, 3: B3, 4: B4, 5: B4, 6: IRR, 7: TONIC, 8: TONIC, 9: TONIC}
+TRUTH = [_pt(v, *lab) for v, lab in TRUTH_LABELS.items()]
+VALUES = list(TRUTH_LABELS)
+
+
+def test_lookup_takes_the_nearest_tag_and_the_lower_one_on_a_tie():
+    # oracle: 1..4 are nearer to 0, 6..9 nearer to 10, 5 is equidistant -> the lower tag, 0
+    look = nearest_tag_lookup(VALUES, TAGS)
+    assert [p["tag"] for p in look] == [0.0] * 5 + [10.0] * 4
+    assert [p["value"] for p in look] == [float(v) for v in VALUES]
+    assert [(p["regime"], tuple(p["spikes_per_burst"])) for p in look] == [B3] * 5 + [TONIC] * 4
+    # beyond the outermost tags the lookup repeats the end tag
+    assert [p["tag"] for p in nearest_tag_lookup([-3.0, 12.5], TAGS)] == [0.0, 10.0]
+
+
+def test_lookup_labels_are_the_tag_labels_of_point_label():
+    # the lookup copies the tag's regime and spikes-per-burst set: the same label as point_label
+    tags = [_pt(-2, "mixed", (4, 3, 3)), _pt(2, "silent")]
+    look = nearest_tag_lookup([-1.0, 1.0], tags)
+    assert [point_label(p) for p in look] == [point_label(t) for t in tags]
+
+
+def test_lookup_does_not_depend_on_the_order_of_the_tags():
+    assert nearest_tag_lookup(VALUES, TAGS[::-1]) == nearest_tag_lookup(VALUES, TAGS)
+
+
+def test_baseline_is_k_over_9():
+    # oracle: the lookup is right at 1, 2, 3 (3-spike bursts) and 7, 8, 9 (tonic); wrong at 4 and 5
+    # (4 spikes, predicted 3) and 6 (irregular, predicted tonic): 6 of 9
+    assert nearest_tag_baseline(TRUTH, TAGS) == 6 / 9
+    assert nearest_tag_baseline(TRUTH, TAGS) == heldout_accuracy(TRUTH, nearest_tag_lookup(VALUES, TAGS))
+
+
+def test_baseline_on_the_tie_follows_the_lower_tag():
+    # oracle: the only held-out value, 5, is equidistant; its truth is the upper tag's label, so
+    # the lookup (lower tag) misses it; with the truth of the lower tag it hits
+    assert nearest_tag_baseline([_pt(5, *TONIC)], TAGS) == 0.0
+    assert nearest_tag_baseline([_pt(5, *B3)], TAGS) == 1.0
+
+
+def test_baseline_uses_the_heldout_rule_for_irregular_and_spike_sets():
+    # irregular points match on the regime alone; periodic ones on the set of spikes per burst
+    tags = [_pt(0, "irregular", (2, 7)), _pt(10, "mixed", (4, 3))]
+    truth = [_pt(1, "irregular", (3, 5)), _pt(9, "mixed", (3, 4, 4)), _pt(8, "mixed", (3,))]
+    assert nearest_tag_baseline(truth, tags) == 2 / 3
+
+
+def test_recall_is_m_over_n():
+    # the lookup is wrong at 4, 5, 6 (n = 3); the model is right at 4 and 6, wrong at 5 (m = 2), and
+    # also wrong at 1, where the lookup is right (that does not enter the recall)
+    look = nearest_tag_lookup(VALUES, TAGS)
+    model_labels = dict(TRUTH_LABELS)
+    model_labels[5] = B3
+    model_labels[1] = TONIC
+    model = [_pt(v, *lab) for v, lab in model_labels.items()]
+    assert beyond_lookup_recall(TRUTH, model, look) == 2 / 3
+    assert heldout_accuracy(TRUTH, model) == 7 / 9
+    # the truth itself gets every lookup miss right; the lookup itself gets none
+    assert beyond_lookup_recall(TRUTH, TRUTH, look) == 1.0
+    assert beyond_lookup_recall(TRUTH, look, look) == 0.0
+
+
+def test_recall_is_none_when_the_lookup_is_never_wrong():
+    truth = [_pt(v, *(B3 if v < 5 else TONIC)) for v in (1, 2, 6, 9)]
+    look = nearest_tag_lookup([1.0, 2.0, 6.0, 9.0], TAGS)
+    assert nearest_tag_baseline(truth, TAGS) == 1.0
+    assert beyond_lookup_recall(truth, [_pt(v, "silent") for v in (1, 2, 6, 9)], look) is None
+
+
+def test_recall_counts_a_failed_model_point_as_wrong():
+    look = nearest_tag_lookup(VALUES, TAGS)
+    model = [_pt(v, "failed") if v == 4 else _pt(v, *lab) for v, lab in TRUTH_LABELS.items()]
+    assert beyond_lookup_recall(TRUTH, model, look) == 2 / 3
+
+
+def test_points_at_picks_the_tag_points_from_a_sweep():
+    sweep = [_pt(v, *lab) for v, lab in {0: B3, 1: B3, 5: B4, 10: TONIC}.items()]
+    got = points_at(sweep, [10.0, 1e-9])
+    assert [p["value"] for p in got] == [10.0, 0.0]
+    assert nearest_tag_baseline(TRUTH, points_at(sweep, [0.0, 10.0])) == 6 / 9
+    with pytest.raises(InputError, match="no point at value 7"):
+        points_at(sweep, [0.0, 7.0])
+
+
+def test_bad_inputs_are_input_errors():
+    with pytest.raises(InputError, match="two points at value 0"):
+        nearest_tag_lookup([1.0], [_pt(0, *B3), _pt(0, *TONIC)])
+    with pytest.raises(InputError, match="tag_points is empty"):
+        nearest_tag_lookup([1.0], [])
+    with pytest.raises(InputError, match="regime"):
+        nearest_tag_lookup([1.0], [{"value": 0.0}])
+    with pytest.raises(InputError, match="value"):
+        nearest_tag_baseline([{"regime": "tonic"}], TAGS)
+    with pytest.raises(InputError, match="true_points is empty"):
+        nearest_tag_baseline([], TAGS)
+    with pytest.raises(InputError, match="lookup_points"):
+        beyond_lookup_recall(TRUTH, TRUTH, TRUTH[:3])
+    with pytest.raises(InputError, match="model_points"):
+        beyond_lookup_recall(TRUTH, TRUTH[:3], TRUTH)
