@@ -100,8 +100,19 @@ def test_sweep_and_lyapunov_model(bundle, tmp_path):
                  "--t-end", "60", "--transient", "10", "--quiet", "--out", str(out)]) == 0
     doc = json.loads((out / "sweep.json").read_text())
     assert doc["param"] == "c" and [p["value"] for p in doc["points"]] == [-41.0, -40.0, -39.0]
+    # each point: the label of the bundle's own free run at that c (60 time units, the first 10
+    # dropped), classified here
+    from dynamap import load_model
+    from dynamap.analysis.regimes import classify
+
+    m = load_model(bundle)
+    n_skip = round(10 / m.dt_)
     for p in doc["points"]:
-        assert {"value", "regime", "spikes_per_burst", "isi_mean", "lyapunov_max"} <= set(p)
+        x = m.simulate_batch([p["value"]], round(60 / m.dt_) - n_skip, n_skip)[0]
+        want = classify(x, m.dt_, m.spike_threshold_, hysteresis=m.spike_hysteresis_).to_dict()
+        assert (p["regime"], p["spikes_per_burst"], p["isi_mean"]) == \
+            (want["regime"], want["spikes_per_burst"], want["isi_mean"])
+        assert np.isfinite(p["lyapunov_max"])
     lj = tmp_path / "l.json"
     assert main(["lyapunov", "--model", str(bundle), "--t-end", "30", "--transient", "5", "--out", str(lj)]) == 0
     spec = json.loads(lj.read_text())
