@@ -123,3 +123,56 @@ def test_bad_inputs_are_input_errors():
         beyond_lookup_recall(TRUTH, TRUTH, TRUTH[:3])
     with pytest.raises(InputError, match="model_points"):
         beyond_lookup_recall(TRUTH, TRUTH[:3], TRUTH)
+
+
+# ------------------------------------------------------------------ wired into evaluate_tagged / compare
+
+
+def _sweep(labels, le=None, isi=(0.1, 0.1, 3.0)):
+    return {"param": "p", "points": [
+        {**_pt(v, *lab), "lyapunov_max": le, "isi": list(isi)} for v, lab in labels.items()]}
+
+
+def test_evaluate_tagged_reports_the_lookup_beside_the_accuracy():
+    from dynamap.analysis.compare import compare, compare_summary, evaluate_tagged
+
+    # the model of test_recall_is_m_over_n: right at 7 of 9, where the lookup is right at 6 of 9;
+    # the lookup is wrong at 4, 5, 6 and the model right at 4 and 6 of those (2 of 3)
+    model_labels = dict(TRUTH_LABELS)
+    model_labels[5] = B3
+    model_labels[1] = TONIC
+    truth, model = _sweep(TRUTH_LABELS), _sweep(model_labels)
+    r = evaluate_tagged(truth, model, tag_points=TAGS)
+    assert r["heldout_accuracy"] == 7 / 9
+    assert r["nearest_tag_baseline"] == 6 / 9 and r["n_lookup_match"] == 6 and r["n_lookup_wrong"] == 3
+    assert r["beyond_lookup_recall"] == 2 / 3
+    assert r["tags"] == [0.0, 10.0]
+    assert [p["lookup_tag"] for p in r["points"]] == [0.0] * 5 + [10.0] * 4  # 5: the lower tag
+    assert [p["lookup"] for p in r["points"]] == ["bursting 3"] * 5 + ["tonic"] * 4
+    assert [p["value"] for p in r["points"] if not p["lookup_match"]] == [4.0, 5.0, 6.0]
+    # the identity of docs/metrics.md: N A = N_both + R |W|
+    n_both = sum(p["match"] and p["lookup_match"] for p in r["points"])
+    assert r["n_match"] == n_both + r["beyond_lookup_recall"] * r["n_lookup_wrong"]
+
+    # without tag_points the result is what it was: none of the lookup's keys, per point either
+    plain = evaluate_tagged(truth, model)
+    lookup_keys = {"nearest_tag_baseline", "beyond_lookup_recall", "n_lookup_match", "n_lookup_wrong", "tags"}
+    assert not lookup_keys & set(plain)
+    assert all(set(p) == {"value", "true", "model", "match"} for p in plain["points"])
+    assert {k: v for k, v in r.items() if k not in lookup_keys | {"points"}} == \
+        {k: v for k, v in plain.items() if k != "points"}
+
+    # compare passes them through and the summary prints them beside the accuracy
+    c = compare(truth, model, tag_points=TAGS)
+    assert c["mode"] == "tagged" and c["beyond_lookup_recall"] == 2 / 3
+    line = compare_summary(c)
+    assert "held-out accuracy 0.778 (7 of 9) beside the nearest-tag lookup's 0.667 (6 of 9)" in line
+    assert "beyond-lookup recall 0.667 (of the 3 values where the lookup is wrong)" in line
+    assert "nearest-tag" not in compare_summary(compare(truth, model))
+    # the lookup never wrong: recall None, printed as n/a
+    easy = {v: (B3 if v < 5 else TONIC) for v in (1, 2, 6, 9)}
+    r0 = compare(_sweep(easy), _sweep(easy), tag_points=TAGS)
+    assert r0["nearest_tag_baseline"] == 1.0 and r0["beyond_lookup_recall"] is None
+    assert "beyond-lookup recall n/a (the lookup is never wrong)" in compare_summary(r0)
+    with pytest.raises(InputError, match="tag_points is empty"):
+        evaluate_tagged(truth, model, tag_points=[])

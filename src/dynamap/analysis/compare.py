@@ -24,9 +24,11 @@ from .._core.errors import InputError
 from .._core.types import Series
 from .fixed_points import compare_fixed_points, flow_equilibria, map_fixed_points
 from .metrics import (
+    beyond_lookup_recall,
     heldout_accuracy,
     isi_wasserstein,
     lyapunov_sign_agreement,
+    nearest_tag_lookup,
     regime_sequence,
     regime_sequence_chance,
     regime_sequence_lcs,
@@ -176,7 +178,8 @@ def _le(p: Mapping) -> float:
 
 
 def evaluate_tagged(
-    true_sweep: Mapping, model_sweep: Mapping, *, le_tol: float = LE_SIGN_TOL, value_tol: float = 1e-6
+    true_sweep: Mapping, model_sweep: Mapping, *, tag_points: Sequence[Mapping] | None = None,
+    le_tol: float = LE_SIGN_TOL, value_tol: float = 1e-6
 ) -> dict:
     """Tagged mode: the map's c is in the true parameter's units; points pair up by value.
 
@@ -188,6 +191,16 @@ def evaluate_tagged(
       (:data:`LE_SIGN_TOL`), over points where the true exponent is known;
     * ``isi_w1``: per point Wasserstein-1 between the ISI samples, relative to the true mean ISI;
       the median over points where both spike.
+
+    ``tag_points``: the true sweep's points at the training tags (one sweep point per tag, e.g.
+    :func:`dynamap.analysis.metrics.points_at` of a true sweep that contains them). When given, the
+    result also has ``nearest_tag_baseline`` (the held-out accuracy of
+    :func:`dynamap.analysis.metrics.nearest_tag_lookup` on the same values, by the same rule),
+    ``beyond_lookup_recall`` (:func:`dynamap.analysis.metrics.beyond_lookup_recall`: the share of the
+    values where the lookup is wrong that the model gets right; None when it is never wrong),
+    ``n_lookup_match``, ``n_lookup_wrong``, and per point the lookup's label, its tag and whether it
+    matches (``lookup``, ``lookup_tag``, ``lookup_match``). Without ``tag_points`` the result has none
+    of these keys. Definitions: docs/metrics.md.
     """
     tp = _ordered(_points(true_sweep, "true_sweep"))
     mp = _ordered(_points(model_sweep, "model_sweep"))
@@ -204,6 +217,20 @@ def evaluate_tagged(
         match = heldout_accuracy([a], [b]) == 1.0
         per_point.append({"value": float(a["value"]), "true": _label_json(point_label(a)),
                           "model": _label_json(point_label(b)), "match": bool(match)})
+    lookup_scores: dict = {}
+    if tag_points is not None:
+        tag_points = list(tag_points)
+        look = nearest_tag_lookup(tv, tag_points)
+        lookup_ok = [heldout_accuracy([a], [c]) == 1.0 for a, c in zip(tp, look)]
+        for pp, c, ok in zip(per_point, look, lookup_ok):
+            pp.update({"lookup": _label_json(point_label(c)), "lookup_tag": c["tag"], "lookup_match": bool(ok)})
+        lookup_scores = {
+            "nearest_tag_baseline": float(heldout_accuracy(tp, look)),
+            "beyond_lookup_recall": beyond_lookup_recall(tp, mp, look),
+            "n_lookup_match": int(sum(lookup_ok)),
+            "n_lookup_wrong": int(len(lookup_ok) - sum(lookup_ok)),
+            "tags": sorted(float(p["value"]) for p in tag_points),
+        }
     t_on = _tonic_onset(tv, [p["regime"] for p in tp])
     m_on = _tonic_onset(mv, [p["regime"] for p in mp])
     le_t = np.array([_le(p) for p in tp])
@@ -220,6 +247,7 @@ def evaluate_tagged(
         "n_points": int(tv.size),
         "n_match": int(sum(p["match"] for p in per_point)),
         "n_failed": int(sum(p["regime"] == "failed" for p in mp)),
+        **lookup_scores,
         "transition": {
             "kind": "bursting -> tonic",
             "true": t_on,
@@ -283,21 +311,24 @@ def evaluate_fixed_points(model, system, params: Mapping[str, float], c: float, 
     return out
 
 
-def compare(true_sweep, model_sweep, *, mode: str = "auto", training_spb: Iterable[int] = ()) -> dict:
+def compare(true_sweep, model_sweep, *, mode: str = "auto", training_spb: Iterable[int] = (),
+            tag_points: Sequence[Mapping] | None = None) -> dict:
     """Score a model's sweep against the true system's (sweep dicts, ``sweep.json`` contents, or
     :class:`~dynamap.SweepResult`).
 
     ``mode="auto"`` pairs the sweeps point by point when they cover the same parameter values
     (``"tagged"``: :func:`evaluate_tagged`) and otherwise compares their regime sequences
     (``"single"``: :func:`evaluate_single`, with ``training_spb``, the training series' spikes per
-    burst). The result carries ``mode``.
+    burst). The result carries ``mode``. ``tag_points`` (the true sweep's points at the training
+    tags) add the nearest-tag baseline and the beyond-lookup recall in tagged mode
+    (:func:`evaluate_tagged`); single-series mode ignores them.
     """
     if mode not in ("auto", "single", "tagged"):
         raise InputError(f"mode must be auto, single or tagged, got {mode!r}")
     if mode == "auto":
         mode = "tagged" if same_values(true_sweep, model_sweep) else "single"
     if mode == "tagged":
-        return {"mode": mode, **evaluate_tagged(true_sweep, model_sweep)}
+        return {"mode": mode, **evaluate_tagged(true_sweep, model_sweep, tag_points=tag_points)}
     return {"mode": mode, **evaluate_single(true_sweep, model_sweep, training_spb=training_spb)}
 
 
@@ -312,8 +343,15 @@ def compare_summary(res: Mapping) -> str:
         else:
             trans = "none in the truth" if tr["true"] is None else "none in the model"
         le = res["lyapunov_sign_agreement"]
+        base = ""
+        if "nearest_tag_baseline" in res:
+            rec = res["beyond_lookup_recall"]
+            rec_s = ("n/a (the lookup is never wrong)" if rec is None else
+                     f"{rec:.3f} (of the {res['n_lookup_wrong']} values where the lookup is wrong)")
+            base = (f" beside the nearest-tag lookup's {res['nearest_tag_baseline']:.3f} "
+                    f"({res['n_lookup_match']} of {res['n_points']}), beyond-lookup recall {rec_s}")
         return (f"tagged: held-out accuracy {res['heldout_accuracy']:.3f} ({res['n_match']} of "
-                f"{res['n_points']}); {tr['kind']} transition: {trans}; Lyapunov sign agreement "
+                f"{res['n_points']}){base}; {tr['kind']} transition: {trans}; Lyapunov sign agreement "
                 + ("n/a" if le is None else f"{le:.3f}"))
     ch = res["chance"]
     return (f"single: regime-sequence agreement {res['score']:.3f} (the same regimes in random "
