@@ -122,7 +122,7 @@ def _hh_v_root(vs: float) -> float:
 
 @pytest.mark.parametrize("vs", [-44.0, -40.0, -34.0])
 def test_hh_equilibrium_matches_1d_root_and_is_unstable(vs):
-    # oracle: brentq on the reduced 1-D current balance, tolerance 1e-9 mV; SPEC: the single
+    # oracle: brentq on the reduced 1-D current balance, tolerance 1e-9 mV; the model's single
     # equilibrium is unstable over V_S in -44..-34 (we find 2 unstable directions at each value)
     hh = get_system("hh-burster")
     eqs = flow_equilibria(hh, {"V_S": vs})

@@ -1,4 +1,4 @@
-"""Baselines of the knob (SPEC section 4, docs/metrics.md): the nearest-tag lookup, its held-out
+"""Baselines of the knob (docs/metrics.md section 3): the nearest-tag lookup, its held-out
 accuracy and the beyond-lookup recall, on hand-built sweeps whose answers are known in closed form."""
 
 from __future__ import annotations

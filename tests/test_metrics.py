@@ -1,4 +1,4 @@
-"""Quality measures (SPEC section 4): each test states its oracle and tolerance."""
+"""Quality measures (definitions: docs/metrics.md): each test states its oracle and tolerance."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Fixed points of maps, equilibria of flows, and how they correspond (SPEC section 4).
+"""Fixed points of maps, equilibria of flows, and how they correspond (the map's multipliers against
+exp(lambda dt) of the equilibrium's eigenvalues).
 
 * :func:`map_fixed_points`: batched Newton on G(u) = F(u, p) - u for anything satisfying
   :class:`~dynamap._core.protocols.MapLike` (built-in maps and learned maps alike); multipliers are

@@ -1,4 +1,4 @@
-"""Quality measures of a reconstructed system against the true one (SPEC section 4).
+"""Quality measures of a reconstructed system against the true one (definitions: docs/metrics.md).
 
 Distribution distances between two sampled series of the observed variable:
 
@@ -376,7 +376,7 @@ def _lcs_length(a: Sequence, b: Sequence) -> int:
 
 
 def regime_sequence_score(true_seq: Sequence[Hashable], model_seq: Sequence[Hashable]) -> float:
-    """Regime-sequence agreement in [0, 1] (SPEC section 4, single-series mode).
+    """Regime-sequence agreement in [0, 1] (single-series mode; docs/metrics.md section 4).
 
     LCS(true, model) / len(true), maximised over both directions of the model sequence (the map's
     control c may run opposite to the true parameter). Pass the outputs of :func:`regime_sequence`.
@@ -554,7 +554,8 @@ def points_at(points: Sequence[Mapping], values: Sequence[float], *, value_tol: 
 
 
 def nearest_tag_lookup(values: Sequence[float], tag_points: Sequence[Mapping]) -> list[dict]:
-    """The nearest-tag lookup (SPEC section 4): at each of ``values``, the label of the nearest tag.
+    """The nearest-tag lookup (docs/metrics.md section 3): at each of ``values``, the label of the
+    nearest tag.
 
     ``tag_points``: one sweep point per training tag (a mapping with ``"value"``, the tag, and its
     true ``"regime"`` and ``"spikes_per_burst"``; :func:`points_at` picks them from a true sweep).

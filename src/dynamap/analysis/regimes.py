@@ -1,4 +1,4 @@
-"""Regime labels of a sampled observable (SPEC section 4).
+"""Regime labels of a sampled observable (definitions: docs/metrics.md section 1).
 
 Vocabulary:
 

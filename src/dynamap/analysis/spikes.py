@@ -1,4 +1,4 @@
-"""Spikes, inter-spike intervals and bursts (SPEC section 4).
+"""Spikes, inter-spike intervals and bursts (definitions: docs/metrics.md section 1).
 
 A spike is an upward crossing of a threshold; its time is found by linear interpolation between the
 two samples around the crossing. An optional hysteresis h (a Schmitt trigger) counts a crossing only
@@ -16,7 +16,8 @@ from .._core.signal import upcrossings
 
 __all__ = ["spike_times", "split_bursts", "BurstStats", "burst_stats", "local_maxima"]
 
-#: Default ratio max(ISI)/min(ISI) above which a spike train is split into bursts (SPEC section 4).
+#: Default ratio max(ISI)/min(ISI) above which a spike train is split into bursts (our choice; the
+#: gap is then the midpoint of min and max ISI).
 BURST_ISI_RATIO = 1.5
 
 

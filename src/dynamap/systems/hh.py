@@ -1,4 +1,5 @@
-"""The Hodgkin-Huxley-type bursting neuron of SPEC section 2.
+"""The Hodgkin-Huxley-type bursting neuron: two fast variables (V, n), one slow (S), control V_S
+(about -44 ... -34 mV: period-adding bursting, a narrow irregular window, tonic spiking above).
 
 Sherman-Rinzel-Keizer pancreatic beta-cell model in the form used by Stankevich & Mosekilde
 ("physiological neuron"): membrane potential V (mV), K+ activation n, slow variable S; time in s.
