@@ -191,6 +191,8 @@ def cmd_fit(args) -> int:
         config_path=args.config,
         progress=not args.quiet,
         column=args.column,
+        channel=args.channel,
+        segment=args.segment,
     )
     return 0
 

@@ -47,6 +47,15 @@ def _add_times(p: argparse.ArgumentParser, t_end_required: bool = False) -> None
     p.add_argument("--dt", type=float, help="sampling step of the output")
 
 
+def _add_recording(p: argparse.ArgumentParser) -> None:
+    """``--channel`` and ``--segment``/``--sweep``: which trace of a recording (.abf, .nwb, .smr, ...)."""
+    p.add_argument("--channel", metavar="NAME",
+                   help="the recorded channel, for recordings (.abf, .nwb, ...) with several "
+                        "(needs pip install dynamap[ephys])")
+    p.add_argument("--segment", "--sweep", dest="segment", type=int, metavar="N",
+                   help="the segment (sweep, episode) of a recording, from 0, for files with several")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="dynamap", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="store_true", help="print the version and exit")
@@ -84,11 +93,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
     p = sub.add_parser("fit", help="reconstruct a parameterised map from series files")
-    p.add_argument("series", nargs="+", metavar="SERIES", help=".csv (.tsv, .txt), .npy or .npz files")
+    p.add_argument("series", nargs="+", metavar="SERIES", help=".csv (.tsv, .txt), .npy or .npz files, or recordings (.abf, .nwb, .smr, .rhd, ...)")
     p.add_argument("--param-value", type=float, action="append", default=[], metavar="V")
     p.add_argument("--dt", type=float, help="sampling step (for files without a time column)")
     p.add_argument("--column", metavar="NAME",
                    help="the observed variable's column (or .npz array), for files with several")
+    _add_recording(p)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--spike-threshold", type=float, help="spike threshold of the observable")
     p.add_argument("--config", metavar="JSON", help="fit configuration overrides (a JSON file)")

@@ -11,6 +11,9 @@ Formats
 * ``.npy``: a 1-D array of values (needs ``dt``) or an (N, 2) array of (t, value) rows.
 * ``.npz``: an array ``t`` (or a scalar ``dt``) and one value array (its key is the series name), or
   several, with ``column`` naming the observed one.
+* Recordings (.abf, .nwb, .smr, .rhd, .axgx and the others of :mod:`dynamap.io.ephys`), read through
+  neo (``pip install dynamap[ephys]``): ``channel`` and ``segment`` pick the trace; values in mV when
+  the file's unit is a voltage, times in seconds.
 
 Every problem with a file raises :class:`~dynamap.InputError` naming the file and the fix.
 """
@@ -27,6 +30,8 @@ import numpy as np
 
 from .._core.errors import InputError
 from .._core.types import Series
+from .ephys import EPHYS_SUFFIXES, INSTALL_HINT, read_recording
+from .outputs import TMP_PREFIX, staged_file
 
 __all__ = ["read_series", "write_series", "validate_values", "SUFFIXES"]
 
@@ -219,17 +224,35 @@ def read_series(
     param_value: float | None = None,
     min_length: int = 2,
     column: str | None = None,
+    channel: str | None = None,
+    segment: int | None = None,
 ) -> Series:
-    """Read and validate one scalar series file (format chosen by the extension; ``column``: the
-    observed variable's column or array name, needed where a file holds several)."""
+    """Read and validate one scalar series file (format chosen by the extension).
+
+    ``column``: the observed variable's column or array name, needed where a table holds several.
+    ``channel`` and ``segment`` (sweep): the channel and segment of a recording (.abf, .nwb, .smr, ...;
+    see :mod:`dynamap.io.ephys`, needs ``pip install dynamap[ephys]``); for a table ``channel`` is the
+    column, and a table has one segment (0)."""
     path = Path(path)
     if dt is not None:
         dt = _check_dt(dt, path)
+    if channel is not None and column is not None and str(channel) != str(column):
+        raise _fail(path, f"channel {channel!r} and column {column!r} disagree", "pass only one of them")
+    column = column if channel is None else str(channel)
     if not path.exists():
         raise _fail(path, "file not found", "check the path")
     if path.is_dir():
-        raise _fail(path, "is a directory", "pass a series file (.csv, .npy, .npz)")
+        raise _fail(path, "is a directory", "pass a series file (.csv, .npy, .npz) or a recording (.abf, .nwb, ...)")
     suffix = path.suffix.lower()
+    if suffix in EPHYS_SUFFIXES:
+        values, sdt, t0, name, _unit = read_recording(path, channel=column, segment=segment)
+        if dt is not None and abs(sdt - dt) > _UNIFORM_RTOL * sdt:
+            raise _fail(path, f"--dt {dt} disagrees with the recording's sampling step {sdt:.6g} s", "drop --dt")
+        values = validate_values(values, path, min_length=min_length)
+        return Series(values, float(sdt), float(t0), str(name), param_value, str(path))
+    if segment not in (None, 0):
+        raise _fail(path, f"segment {segment!r} asked of a table, which has one segment",
+                    "drop --segment (it is for recordings such as .abf or .nwb)")
     if suffix in TEXT_SUFFIXES:
         values, sdt, t0, name = _read_csv(path, dt, column)
     elif suffix == ".npy":
@@ -237,7 +260,9 @@ def read_series(
     elif suffix == ".npz":
         values, sdt, t0, name = _read_npz(path, dt, column)
     else:
-        raise _fail(path, f"unknown file type {suffix!r}", f"use one of {', '.join(READ_SUFFIXES)}")
+        raise _fail(path, f"unknown file type {suffix!r}",
+                    f"use a table ({', '.join(READ_SUFFIXES)}) or a recording ({', '.join(EPHYS_SUFFIXES)}; "
+                    f"{INSTALL_HINT})")
     values = validate_values(values, path, min_length=min_length)
     return Series(values, float(sdt), float(t0), str(name), param_value, str(path))
 
@@ -250,9 +275,7 @@ def write_series(series: Series, path: str | Path) -> Path:
         raise InputError(f"{path}: unknown output type {suffix!r}; use one of {', '.join(SUFFIXES)}")
     ensure_writable(path)
     t = series.t
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=path.parent)
-    os.close(fd)
-    try:
+    with staged_file(path) as tmp:  # a temporary sibling, renamed into place when complete
         if suffix == ".csv":
             with open(tmp, "w") as fh:
                 fh.write(f"t,{series.name}\n")
@@ -261,10 +284,6 @@ def write_series(series: Series, path: str | Path) -> Path:
             np.save(tmp, np.column_stack([t, series.values]))
         else:
             np.savez(tmp, t=t, **{series.name: series.values})
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     return path
 
 
@@ -279,7 +298,7 @@ def ensure_writable(path: str | Path) -> None:
     if not os.access(parent, os.W_OK):
         raise InputError(f"{path}: folder {parent} is not writable; choose another path")
     try:  # root passes os.access everywhere; a probe file is the real test
-        fd, probe = tempfile.mkstemp(prefix=".probe-", dir=parent)
+        fd, probe = tempfile.mkstemp(prefix=f"{TMP_PREFIX}{os.getpid()}-probe-", dir=parent)
         os.close(fd)
         os.unlink(probe)
     except OSError as exc:

@@ -30,9 +30,12 @@ def fit_from_files(
     config_path: str | None = None,
     progress: bool = True,
     column: str | None = None,
+    channel: str | None = None,
+    segment: int | None = None,
 ):
     """Read and validate the series, fit a model, write the bundle and its metrics.json to ``out``
-    (``column``: the observed variable in files with several, see :func:`~dynamap.read_series`)."""
+    (``column``: the observed variable in files with several; ``channel``, ``segment``: the trace of
+    a recording, see :func:`~dynamap.read_series`)."""
     if param_values is not None and len(param_values) != len(paths):
         raise InputError(
             f"{len(paths)} series file(s) but {len(param_values)} --param-value(s); give one value per file"
@@ -53,7 +56,7 @@ def fit_from_files(
         config = dataclasses.replace(config, spike_threshold=float(spike_threshold))
     series = [
         read_series(p, dt=dt, param_value=None if param_values is None else float(v), min_length=2,
-                    column=column)
+                    column=column, channel=channel, segment=segment)
         for p, v in zip(paths, param_values or [None] * len(paths))
     ]
     model = DynamapModel(config, seed=seed).fit(series, param_values=param_values, progress=progress)
