@@ -16,16 +16,15 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import platform
 import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from .._core.errors import InputError
+from .outputs import replace_dir, temp_sibling_dir
 
 __all__ = ["Bundle", "read_bundle", "write_bundle"]
 
@@ -53,7 +52,7 @@ def write_bundle(directory, bundle: Bundle, extra_files: dict[str, bytes] | None
     """Write ``bundle`` to ``directory`` (created; replaced whole if it exists)."""
     directory = Path(directory)
     directory.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".bundle-", dir=directory.parent))
+    tmp = temp_sibling_dir(directory)  # named for this process: a killed save's is removed next time
     try:
         torch.save(bundle.tensors, tmp / "weights.pt")
         config = {"fit_config": bundle.fit_config, "fitted": bundle.fitted}
@@ -62,9 +61,7 @@ def write_bundle(directory, bundle: Bundle, extra_files: dict[str, bytes] | None
         (tmp / "fit_report.json").write_text(json.dumps(bundle.history, indent=1))
         for name, data in (extra_files or {}).items():
             (tmp / name).write_bytes(data)
-        if directory.exists():
-            shutil.rmtree(directory)
-        os.replace(tmp, directory)
+        replace_dir(tmp, directory)  # the previous bundle or the new one, never a half-deleted one
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

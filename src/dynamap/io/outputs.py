@@ -1,8 +1,15 @@
-"""Atomic outputs: nothing half-written is left behind when a command fails."""
+"""Atomic outputs: nothing half-written is left behind when a command fails or is killed.
+
+Every output (a folder: :func:`staged_dir`; a file: :func:`staged_file`, :func:`write_json`) is written
+to a temporary sibling named ``.dynamap-<pid>-...`` and renamed into place when complete; a later run
+that writes in the same folder removes the siblings that killed runs left (and puts back an output
+that a run killed between its two renames had set aside).
+"""
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import shutil
@@ -13,7 +20,8 @@ import numpy as np
 
 from .._core.errors import InputError
 
-__all__ = ["staged_dir", "write_json", "check_out_dir", "to_jsonable"]
+__all__ = ["staged_dir", "staged_file", "replace_dir", "temp_sibling_dir", "write_json", "check_out_dir",
+           "to_jsonable"]
 
 
 def check_out_dir(path: str | Path) -> Path:
@@ -28,7 +36,7 @@ def check_out_dir(path: str | Path) -> Path:
     if not anchor.is_dir() or not os.access(anchor, os.W_OK | os.X_OK):
         raise InputError(f"--out {path}: {anchor} is not a writable folder; choose another path")
     try:  # root passes os.access everywhere; a probe folder is the real test
-        os.rmdir(tempfile.mkdtemp(prefix=".probe-", dir=anchor))
+        os.rmdir(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{os.getpid()}-probe-", dir=anchor))
     except OSError as exc:
         raise InputError(f"--out {path}: cannot write in {anchor} ({exc.strerror}); choose another path") from None
     return path
@@ -37,6 +45,8 @@ def check_out_dir(path: str | Path) -> Path:
 #: temporary siblings of an output are named PREFIX + pid + "-": a later run removes those whose
 #: process is gone (a run killed before it could clean up)
 TMP_PREFIX = ".dynamap-"
+#: an output renamed aside while its replacement is renamed in: PREFIX + pid + OLD + random / name
+_OLD = "-old-"
 
 
 def _alive(pid: int) -> bool:
@@ -50,51 +60,136 @@ def _alive(pid: int) -> bool:
 
 
 def _remove_stale(parent: Path) -> None:
-    """Remove temporary siblings left in ``parent`` by runs that were killed."""
+    """Remove temporary siblings left in ``parent`` by runs that were killed.
+
+    A run killed between the two renames of :func:`replace_dir` left its previous output aside: it
+    is put back when nothing has taken its place since.
+    """
     for item in parent.glob(TMP_PREFIX + "*-*"):
         pid = item.name[len(TMP_PREFIX):].split("-", 1)[0]
-        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
-            if item.is_dir() and not item.is_symlink():
-                shutil.rmtree(item, ignore_errors=True)
-            else:
-                item.unlink(missing_ok=True)
+        if not pid.isdigit() or int(pid) == os.getpid() or _alive(int(pid)):
+            continue
+        if item.is_dir() and not item.is_symlink():
+            if item.name[len(TMP_PREFIX) + len(pid):].startswith(_OLD):
+                for kept in item.iterdir():
+                    if not (parent / kept.name).exists() and not (parent / kept.name).is_symlink():
+                        with contextlib.suppress(OSError):  # another run put it back first
+                            os.replace(kept, parent / kept.name)
+            shutil.rmtree(item, ignore_errors=True)
+        else:
+            item.unlink(missing_ok=True)
 
 
-@contextlib.contextmanager
-def staged_dir(path: str | Path):
-    """Yield a temporary folder; on success its files move into ``path``, on error it is removed.
-
-    Killed at any moment, it leaves under ``path`` either the previous complete output or the new
-    one (or nothing, for an instant between two renames): a folder that holds only what the new
-    output writes is replaced whole (renamed aside, the new one renamed in, the old removed);
-    a folder with other files of the user's keeps them, and the new files replace theirs one by one.
-    """
-    path = check_out_dir(path)
+def temp_sibling_dir(path: str | Path) -> Path:
+    """A new temporary folder beside ``path`` (named for this process; stale ones are removed first)."""
+    path = Path(path)
     parent = path.parent if str(path.parent) else Path(".")
     _remove_stale(parent)
     try:
         tmp = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{os.getpid()}-", dir=parent))
     except OSError as exc:
         raise InputError(f"--out {path}: cannot write there ({exc.strerror}); choose another path") from None
+    os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp's 0700 would hide the output from the user's group
+    return tmp
+
+
+@functools.cache
+def _umask() -> int:
+    """The process's umask (read once: reading it means setting it, for an instant)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def replace_dir(tmp: str | Path, path: str | Path) -> None:
+    """Move the complete folder ``tmp`` to ``path``, replacing what is there whole.
+
+    Killed at any moment, it leaves at ``path`` the previous folder or the new one; between its two
+    renames, for an instant, nothing, with the previous folder kept aside, which the next run that
+    writes beside it puts back (see :func:`_remove_stale`).
+    """
+    tmp, path = Path(tmp), Path(path)
+    if not path.exists() and not path.is_symlink():
+        os.replace(tmp, path)
+        return
+    parent = path.parent if str(path.parent) else Path(".")
+    old = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{os.getpid()}{_OLD}", dir=parent))
+    os.replace(path, old / path.name)
+    os.replace(tmp, path)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _link_tree(src: Path, dest: Path) -> None:
+    """Hard links of ``src``'s files at ``dest`` (copies where links are impossible)."""
+    if src.is_dir() and not src.is_symlink():
+        shutil.copytree(src, dest, symlinks=True, copy_function=_link_or_copy)
+    else:
+        _link_or_copy(src, dest)
+
+
+def _link_or_copy(src, dest) -> None:
+    if os.path.islink(src):
+        os.symlink(os.readlink(src), dest)
+        return
+    try:
+        os.link(src, dest)
+    except OSError:
+        shutil.copy2(src, dest)
+
+
+@contextlib.contextmanager
+def staged_dir(path: str | Path):
+    """Yield a temporary folder; on success it replaces ``path`` whole, on error it is removed.
+
+    Killed at any moment, it leaves under ``path`` either the previous complete output or the new
+    one (or nothing, for an instant between two renames, the previous output kept aside and put back
+    by the next run): files of the user's in ``path`` that the new output does not write are kept
+    (hard-linked into the new folder before it replaces the old one).
+    """
+    path = check_out_dir(path)
+    tmp = temp_sibling_dir(path)
     try:
         yield tmp
-        if not path.exists():
-            os.replace(tmp, path)
-        elif {p.name for p in path.iterdir()} <= {p.name for p in tmp.iterdir()}:
-            old = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{os.getpid()}-old-", dir=parent))
-            os.replace(path, old / "out")
-            os.replace(tmp, path)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            for item in tmp.iterdir():
-                dest = path / item.name
-                if dest.is_dir() and not dest.is_symlink():
-                    shutil.rmtree(dest)
-                os.replace(item, dest)
-            tmp.rmdir()
+        if path.exists():
+            new = {p.name for p in tmp.iterdir()}
+            extra = [item for item in path.iterdir() if item.name not in new]
+            if extra and _holds_cwd(path):  # not renamed away under the process: merged file by file
+                for item in tmp.iterdir():
+                    dest = path / item.name
+                    if dest.is_dir() and not dest.is_symlink():
+                        shutil.rmtree(dest)
+                    os.replace(item, dest)
+                tmp.rmdir()
+                return
+            for item in extra:
+                _link_tree(item, tmp / item.name)
+        replace_dir(tmp, path)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def _holds_cwd(path: Path) -> bool:
+    here, there = Path.cwd().resolve(), path.resolve()
+    return here == there or there in here.parents
+
+
+@contextlib.contextmanager
+def staged_file(path: str | Path):
+    """Yield a temporary sibling file name (same suffix) to write; on success it replaces ``path``
+    (one rename), on error it is removed. Stale temporary siblings of killed runs are removed first."""
+    path = Path(path)
+    parent = path.parent if str(path.parent) else Path(".")
+    _remove_stale(parent)
+    fd, tmp = tempfile.mkstemp(prefix=f"{TMP_PREFIX}{os.getpid()}-", suffix=path.suffix, dir=parent)
+    os.close(fd)
+    os.chmod(tmp, 0o666 & ~_umask())  # as an ordinary new file (mkstemp's are 0600)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
 
 
 def to_jsonable(obj):
@@ -118,14 +213,7 @@ def to_jsonable(obj):
 def write_json(obj, path: str | Path) -> Path:
     """Write ``obj`` as JSON to ``path`` atomically (a temporary sibling, renamed into place)."""
     path = Path(path)
-    parent = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f"{TMP_PREFIX}{os.getpid()}-", suffix=".json", dir=parent)
-    try:
-        with os.fdopen(fd, "w") as fh:
-            json.dump(to_jsonable(obj), fh, indent=1, allow_nan=False)
-            fh.write("\n")
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    text = json.dumps(to_jsonable(obj), indent=1, allow_nan=False) + "\n"  # fails before any file
+    with staged_file(path) as tmp:
+        tmp.write_text(text)
     return path
