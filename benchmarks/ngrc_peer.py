@@ -69,9 +69,11 @@ import numpy as np
 from dynamap import SweepSettings, classify, get_system, simulate, sweep
 from dynamap.analysis.compare import evaluate_tagged, point_label
 from dynamap.analysis.metrics import (
+    isi_wasserstein,
+)
+from dynamap.analysis.scores import (
     beyond_lookup_recall,
     heldout_accuracy,
-    isi_wasserstein,
     nearest_tag_baseline,
     nearest_tag_lookup,
     points_at,

@@ -7,7 +7,7 @@ import pytest
 
 from dynamap._core.errors import InputError
 from dynamap.analysis.compare import point_label
-from dynamap.analysis.metrics import (
+from dynamap.analysis.scores import (
     beyond_lookup_recall,
     heldout_accuracy,
     nearest_tag_baseline,

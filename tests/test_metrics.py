@@ -9,15 +9,17 @@ from dynamap._core.errors import InputError
 from dynamap.analysis.metrics import (
     compare_series,
     delay_lag,
-    heldout_accuracy,
     isi_wasserstein,
-    lyapunov_sign_agreement,
     power_spectrum_hellinger,
+    state_space_divergence,
+)
+from dynamap.analysis.scores import (
+    heldout_accuracy,
+    lyapunov_sign_agreement,
     regime_sequence,
     regime_sequence_chance,
     regime_sequence_lcs,
     regime_sequence_score,
-    state_space_divergence,
     transition_points,
 )
 

@@ -11,12 +11,14 @@ from .analysis.fixed_points import compare_fixed_points, flow_equilibria, map_fi
 from .analysis.lyapunov import LyapunovResult, lyapunov_spectrum
 from .analysis.metrics import (
     compare_series,
-    heldout_accuracy,
     isi_wasserstein,
     power_spectrum_hellinger,
     state_space_divergence,
 )
 from .analysis.regimes import RegimeInfo, classify
+from .analysis.scores import (
+    heldout_accuracy,
+)
 from .analysis.spikes import burst_stats, spike_times
 from .analysis.sweep import SweepResult, SweepSettings, sweep
 from .io.series import read_series, write_series

@@ -24,9 +24,11 @@ from .._core.errors import InputError
 from .._core.types import Series
 from .fixed_points import compare_fixed_points, flow_equilibria, map_fixed_points
 from .metrics import (
+    isi_wasserstein,
+)
+from .scores import (
     beyond_lookup_recall,
     heldout_accuracy,
-    isi_wasserstein,
     lyapunov_sign_agreement,
     nearest_tag_lookup,
     regime_sequence,
@@ -184,7 +186,7 @@ def evaluate_tagged(
     """Tagged mode: the map's c is in the true parameter's units; points pair up by value.
 
     * ``heldout_accuracy``: fraction of values whose regime and spikes-per-burst set match
-      (:func:`dynamap.analysis.metrics.heldout_accuracy`; a failed model point is a miss);
+      (:func:`dynamap.analysis.scores.heldout_accuracy`; a failed model point is a miss);
     * ``transition``: bursting -> tonic onset (:func:`_tonic_onset`) of both and the absolute error
       (None when either sweep has none);
     * ``lyapunov_sign_agreement``: largest exponents (per unit time) with zero band ``le_tol``
@@ -193,10 +195,10 @@ def evaluate_tagged(
       the median over points where both spike.
 
     ``tag_points``: the true sweep's points at the training tags (one sweep point per tag, e.g.
-    :func:`dynamap.analysis.metrics.points_at` of a true sweep that contains them). When given, the
+    :func:`dynamap.analysis.scores.points_at` of a true sweep that contains them). When given, the
     result also has ``nearest_tag_baseline`` (the held-out accuracy of
-    :func:`dynamap.analysis.metrics.nearest_tag_lookup` on the same values, by the same rule),
-    ``beyond_lookup_recall`` (:func:`dynamap.analysis.metrics.beyond_lookup_recall`: the share of the
+    :func:`dynamap.analysis.scores.nearest_tag_lookup` on the same values, by the same rule),
+    ``beyond_lookup_recall`` (:func:`dynamap.analysis.scores.beyond_lookup_recall`: the share of the
     values where the lookup is wrong that the model gets right; None when it is never wrong),
     ``n_lookup_match``, ``n_lookup_wrong``, and per point the lookup's label, its tag and whether it
     matches (``lookup``, ``lookup_tag``, ``lookup_match``). Without ``tag_points`` the result has none
