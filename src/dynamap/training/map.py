@@ -100,6 +100,50 @@ def shift_evaluator(
     return evaluate_shifts
 
 
+def _new_map(latents: list[np.ndarray], cfg: MapConfig, gen: torch.Generator) -> ParametricMap:
+    """A fresh map near the identity (small increments), its state box around the data's states."""
+    d = latents[0].shape[1]
+    fmap = build(ParametricMap, d, cfg.hidden, cfg.depth, cfg.activation, cfg.residual, cfg.c_degree, gen=gen)
+    with torch.no_grad():  # start near the identity: small increments
+        fmap.net[-1].weight.mul_(0.1)
+        fmap.net[-1].bias.zero_()
+    if cfg.box_margin >= 0:
+        allu = np.concatenate(latents)
+        lo, hi = allu.min(0), allu.max(0)
+        fmap.lo.copy_(torch.from_numpy(lo - cfg.box_margin * (hi - lo)))
+        fmap.hi.copy_(torch.from_numpy(hi + cfg.box_margin * (hi - lo)))
+    return fmap
+
+
+def _rollout_loss(fmap: ParametricMap, z: torch.Tensor, c: torch.Tensor, tgt: torch.Tensor,
+                  horizon: int) -> torch.Tensor:
+    """Mean squared error of a free rollout of ``horizon`` steps from ``z`` against ``tgt[:, 1:]``."""
+    loss = 0.0
+    for j in range(1, horizon + 1):
+        z = fmap(z, c)
+        loss = loss + ((z - tgt[:, j]) ** 2).mean(-1).mean()
+    return loss / horizon
+
+
+def _pick_final(fmap: ParametricMap, top: list, evaluate: Callable, run: tuple[int, int], hist: dict) -> None:
+    """The short runs screen; long runs (as long as the free-running check) pick the winner among the
+    ``top`` checkpoints, which ``fmap`` then holds (in eval mode); ``hist`` records the runs."""
+    final_steps, final_transient = run
+    best = (np.inf, None, -1)
+    hist["final"] = []
+    for s_short, st, sd in top:
+        fmap.load_state_dict(sd)
+        s_long, det = evaluate(final_steps, final_transient) if final_steps else (s_short, None)
+        hist["final"].append({"step": st, "short_score": s_short, "long_score": s_long,
+                              "isi_ratios": None if det is None else [seg["isi_ratio"] for seg in det]})
+        if s_long < best[0]:
+            best = (s_long, sd, st)
+    fmap.load_state_dict(best[1])
+    fmap.eval()
+    hist["selected_step"] = best[2]
+    hist["selected_score"] = best[0]
+
+
 def fit_map(
     latents: list[np.ndarray],
     c_norm: list[float],
@@ -125,17 +169,8 @@ def fit_map(
     history.
     """
     gen, rng = generators(seed, 200 + candidate)
-    d = latents[0].shape[1]
-    fmap = build(ParametricMap, d, cfg.hidden, cfg.depth, cfg.activation, cfg.residual, cfg.c_degree, gen=gen)
-    with torch.no_grad():  # start near the identity: small increments
-        fmap.net[-1].weight.mul_(0.1)
-        fmap.net[-1].bias.zero_()
+    fmap = _new_map(latents, cfg, gen)
     u = torch.from_numpy(np.concatenate(latents).astype(np.float32))
-    if cfg.box_margin >= 0:
-        allu = np.concatenate(latents)
-        lo, hi = allu.min(0), allu.max(0)
-        fmap.lo.copy_(torch.from_numpy(lo - cfg.box_margin * (hi - lo)))
-        fmap.hi.copy_(torch.from_numpy(hi + cfg.box_margin * (hi - lo)))
     seg = np.concatenate([np.full(x.shape[0], i) for i, x in enumerate(latents)])
     cvec = torch.tensor(np.asarray(c_norm, dtype=np.float32)[seg])[:, None]
     total_steps = int(sum(cfg.stage_steps))
@@ -175,11 +210,7 @@ def fit_map(
                 c = c + cfg.c_noise * torch.randn(c.shape, generator=gen)
             # noisy start, clean target: the map learns to pull perturbed states back to the data
             z = tgt[:, 0] + noise * torch.randn(tgt[:, 0].shape, generator=gen)
-            loss = 0.0
-            for j in range(1, horizon + 1):
-                z = fmap(z, c)
-                loss = loss + ((z - tgt[:, j]) ** 2).mean(-1).mean()
-            loss = loss / horizon
+            loss = _rollout_loss(fmap, z, c, tgt, horizon)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(fmap.parameters(), cfg.grad_clip)
@@ -204,20 +235,7 @@ def fit_map(
         s, det = evaluate()
         hist["select"].append({"step": step, "score": s, "segments": det})
         top = [(s, step, copy.deepcopy(fmap.state_dict()))]
-    # the short runs screen; long runs (as long as the free-running check) pick the winner
-    best = (np.inf, None, -1)
-    hist["final"] = []
-    for s_short, st, sd in top:
-        fmap.load_state_dict(sd)
-        s_long, det = evaluate(final_steps, final_transient) if final_steps else (s_short, None)
-        hist["final"].append({"step": st, "short_score": s_short, "long_score": s_long,
-                              "isi_ratios": None if det is None else [seg["isi_ratio"] for seg in det]})
-        if s_long < best[0]:
-            best = (s_long, sd, st)
-    fmap.load_state_dict(best[1])
-    fmap.eval()
-    hist["selected_step"] = best[2]
-    hist["selected_score"] = best[0]
+    _pick_final(fmap, top, evaluate, (final_steps, final_transient), hist)
     hist["c_shift"] = [0.0] * n_seg
     if cfg.c_shifts and final_steps:
         shift, chosen, hist["calibration"] = calibrate_shifts(evaluate_shifts, c_norm, cfg,
