@@ -44,9 +44,7 @@ class LearnedMap:
 
     def __init__(self, model):
         self._model = model
-        self._net64 = copy.deepcopy(model.map_).to(torch.float64).eval()
-        for prm in self._net64.parameters():
-            prm.requires_grad_(False)
+        self._net64_copy = None
         tags = [float(v) for v in model.param_values_]
         self.parameters = (Parameter("c", tags[0], "", (min(tags), max(tags)),
                                      "control input, in the units of the training values"),)
@@ -65,6 +63,17 @@ class LearnedMap:
         self.provenance = {"model": source, "mode": model.mode_, "training_values": tags}
 
     # ------------------------------------------------------------------ the system protocol
+    @property
+    def _net64(self) -> torch.nn.Module:
+        """A float64 copy of the network for ``step``/``jacobian``, made on first use (the fast
+        paths, which sweeps and simulations use, run the float32 network itself)."""
+        if self._net64_copy is None:
+            net = copy.deepcopy(self._model.map_).to(torch.float64).eval()
+            for prm in net.parameters():
+                prm.requires_grad_(False)
+            self._net64_copy = net
+        return self._net64_copy
+
     @property
     def model(self):
         """The fitted model this map belongs to."""
