@@ -120,7 +120,8 @@ class LearnedMap:
         """Exact dF/dx (B, dim, dim) by torch.func (reverse mode, vmapped over the batch)."""
         x = np.atleast_2d(np.asarray(x, dtype=np.float64))
         c = self._c(p, x.shape[0])
-        f = lambda xi, ci: self._net64(xi[None], ci[None])[0]  # noqa: E731
+        net = self._net64  # made (on first use) outside the transform: torch.func forbids copying inside
+        f = lambda xi, ci: net(xi[None], ci[None])[0]  # noqa: E731
         return vmap(jacrev(f, argnums=0))(torch.from_numpy(x), c).numpy()
 
     def decode(self, x: np.ndarray) -> np.ndarray:
