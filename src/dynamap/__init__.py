@@ -27,11 +27,14 @@ from .systems import SYSTEMS, DiscreteMap, Flow, get_system, list_systems, simul
 __version__ = "0.1.0"
 
 _LAZY = {  # names whose modules import torch: loaded on first use, so `import dynamap` stays light
+    "DynamapEnsemble": "dynamap.pipeline.ensemble",
     "DynamapModel": "dynamap.pipeline.estimator",
     "FitConfig": "dynamap.pipeline.config",
     "MapConfig": "dynamap.training.config",
     "VAEConfig": "dynamap.training.config",
     "fit": "dynamap.pipeline.estimator",
+    "fit_ensemble": "dynamap.pipeline.ensemble",
+    "load_ensemble": "dynamap.pipeline.ensemble",
     "load_model": "dynamap.pipeline.estimator",
 }
 
@@ -48,6 +51,7 @@ __all__ = [
     "SYSTEMS",
     "ConfigError",
     "DiscreteMap",
+    "DynamapEnsemble",
     "DynamapError",
     "DynamapModel",
     "FitConfig",
@@ -69,11 +73,13 @@ __all__ = [
     "compare_fixed_points",
     "compare_series",
     "fit",
+    "fit_ensemble",
     "flow_equilibria",
     "get_system",
     "heldout_accuracy",
     "isi_wasserstein",
     "list_systems",
+    "load_ensemble",
     "load_model",
     "lyapunov_spectrum",
     "map_fixed_points",

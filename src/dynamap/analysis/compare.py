@@ -7,6 +7,8 @@ are defined in docs/metrics.md.
   qualitatively: the ordered distinct regimes along both sweeps and their LCS agreement.
 * :func:`evaluate_tagged`: tagged mode, c in the units of the true parameter: held-out accuracy,
   the bursting -> tonic transition error, largest-exponent sign agreement, ISI Wasserstein-1.
+* :func:`evaluate_ensemble`: the sweep of an ensemble of models (its points carry the members'
+  agreement on the modal label): accuracy by agreement level; :func:`compare` adds it.
 * :func:`evaluate_fixed_points`: the map's fixed point near the encoded ODE equilibrium, its
   multipliers against exp(lambda dt) of the equilibrium's eigenvalues.
 
@@ -27,6 +29,7 @@ from .metrics import (
     isi_wasserstein,
 )
 from .scores import (
+    accuracy_by_agreement,
     beyond_lookup_recall,
     heldout_accuracy,
     lyapunov_sign_agreement,
@@ -42,6 +45,8 @@ __all__ = [
     "LE_SIGN_TOL",
     "compare",
     "compare_summary",
+    "ensemble_k",
+    "evaluate_ensemble",
     "evaluate_fixed_points",
     "evaluate_single",
     "evaluate_tagged",
@@ -330,8 +335,66 @@ def compare(true_sweep, model_sweep, *, mode: str = "auto", training_spb: Iterab
     if mode == "auto":
         mode = "tagged" if same_values(true_sweep, model_sweep) else "single"
     if mode == "tagged":
-        return {"mode": mode, **evaluate_tagged(true_sweep, model_sweep, tag_points=tag_points)}
-    return {"mode": mode, **evaluate_single(true_sweep, model_sweep, training_spb=training_spb)}
+        res = {"mode": mode, **evaluate_tagged(true_sweep, model_sweep, tag_points=tag_points)}
+    else:
+        res = {"mode": mode, **evaluate_single(true_sweep, model_sweep, training_spb=training_spb)}
+    if ensemble_k(model_sweep) is not None:
+        res["ensemble"] = evaluate_ensemble(true_sweep, model_sweep, mode=mode)
+    return res
+
+
+def ensemble_k(sweep) -> int | None:
+    """The number of members of an ensemble's sweep (``dynamap sweep --model ENSEMBLE``: an
+    ``ensemble`` entry with ``k`` and every point with ``n_agree``), None for any other sweep."""
+    if hasattr(sweep, "to_dict"):
+        sweep = sweep.to_dict()
+    ens = sweep.get("ensemble") if isinstance(sweep, Mapping) else None
+    pts = sweep.get("points") if isinstance(sweep, Mapping) else None
+    if not (isinstance(ens, Mapping) and isinstance(ens.get("k"), int) and isinstance(pts, list) and pts
+            and all(isinstance(p, Mapping) and "n_agree" in p for p in pts)):
+        return None
+    return int(ens["k"])
+
+
+def evaluate_ensemble(true_sweep: Mapping, model_sweep: Mapping, *, mode: str = "tagged",
+                      value_tol: float = 1e-6) -> dict:
+    """Accuracy of an ensemble sweep's modal labels by agreement level (docs/metrics.md section 8).
+
+    The ensemble's points carry the modal label in their ordinary fields and ``n_agree``, the
+    members that share it. ``mode="tagged"``: points pair up by value (the same grid, as in
+    :func:`evaluate_tagged`) and a modal label is right when it matches the true point at its value
+    (the point rule); ``mode="single"``: c and the true parameter do not pair, and a modal label is
+    right when it matches some point of the true sweep (the point rule), i.e. it is one of the true
+    system's regimes. ``failed`` modal points are misses. Returns ``{"k", "mode", "n_points",
+    "mean_agreement", "n_unanimous", "by_agreement": [...]}`` (:func:`~dynamap.analysis.scores.accuracy_by_agreement`).
+    """
+    k = ensemble_k(model_sweep)
+    if k is None:
+        raise InputError("model_sweep is not an ensemble's sweep (no 'ensemble' entry with 'k', or points "
+                         "without 'n_agree'); sweep an ensemble bundle with 'dynamap sweep --model DIR'")
+    if mode not in ("single", "tagged"):
+        raise InputError(f"mode must be single or tagged, got {mode!r}")
+    tp = _ordered(_points(true_sweep, "true_sweep"))
+    mp = _ordered(_points(model_sweep, "model_sweep"))
+    if mode == "tagged":
+        tv = np.array([float(p["value"]) for p in tp])
+        mv = np.array([float(p["value"]) for p in mp])
+        if not _same_grid(tv, mv, value_tol):
+            raise InputError("true_sweep and model_sweep must cover the same parameter values; "
+                             f"got {tv.size} and {mv.size} points")
+        matches = [heldout_accuracy([a], [b]) == 1.0 for a, b in zip(tp, mp)]
+    else:
+        matches = [p["regime"] != "failed" and any(heldout_accuracy([t], [p]) == 1.0 for t in tp) for p in mp]
+    n_agree = [int(p["n_agree"]) for p in mp]
+    return {
+        "k": k,
+        "mode": mode,
+        "match_rule": "the true point at the same value" if mode == "tagged" else "any true point",
+        "n_points": len(mp),
+        "mean_agreement": float(np.mean(n_agree)) / k,
+        "n_unanimous": int(sum(v == k for v in n_agree)),
+        "by_agreement": accuracy_by_agreement(matches, n_agree, k),
+    }
 
 
 def compare_summary(res: Mapping) -> str:
@@ -354,9 +417,21 @@ def compare_summary(res: Mapping) -> str:
                     f"({res['n_lookup_match']} of {res['n_points']}), beyond-lookup recall {rec_s}")
         return (f"tagged: held-out accuracy {res['heldout_accuracy']:.3f} ({res['n_match']} of "
                 f"{res['n_points']}){base}; {tr['kind']} transition: {trans}; Lyapunov sign agreement "
-                + ("n/a" if le is None else f"{le:.3f}"))
+                + ("n/a" if le is None else f"{le:.3f}") + _ensemble_summary(res))
     ch = res["chance"]
     return (f"single: regime-sequence agreement {res['score']:.3f} (the same regimes in random "
             f"order: {ch['mean']:.3f} on average, p {ch['p_value']:.3f}); precision "
             f"{res['precision']:.3f}; regime changes {res['n_regime_changes']['model']} "
-            f"(truth {res['n_regime_changes']['true']})")
+            f"(truth {res['n_regime_changes']['true']})" + _ensemble_summary(res))
+
+
+def _ensemble_summary(res: Mapping) -> str:
+    """The ensemble part of :func:`compare_summary` ('' for a single model's sweep)."""
+    ens = res.get("ensemble")
+    if not ens:
+        return ""
+    k = ens["k"]
+    levels = ", ".join(f"{e['n_agree']}/{k}: {e['accuracy']:.2f} of {e['n_points']}" for e in ens["by_agreement"])
+    what = "right" if ens["mode"] == "tagged" else "a true regime"
+    return (f"; modal label of {k} models (mean agreement {ens['mean_agreement']:.2f}), "
+            f"share {what} by agreement: {levels}")

@@ -24,6 +24,8 @@ __all__ = [
     "nearest_tag_lookup",
     "nearest_tag_baseline",
     "beyond_lookup_recall",
+    "modal_label",
+    "accuracy_by_agreement",
 ]
 
 
@@ -303,3 +305,50 @@ def beyond_lookup_recall(
     if not wrong:
         return None
     return sum(model_ok[i] for i in wrong) / len(wrong)
+
+
+# ------------------------------------------------------------------ ensembles of models
+
+
+def modal_label(labels: Sequence[Hashable]) -> tuple[Hashable, int, int]:
+    """The most frequent label of an ensemble's members at one parameter value (docs/metrics.md
+    section 8): ``(label, n_agree, first)``, with ``n_agree`` the members that have it and ``first``
+    the lowest member index that has it. Ties go to the label whose first member comes first, so
+    the result is deterministic. ``["a", "b", "b", "a", "c"] -> ("a", 2, 0)``.
+    """
+    labs = list(labels)
+    if not labs:
+        raise InputError("labels is empty; pass one label per ensemble member")
+    counts: dict = {}
+    first: dict = {}
+    for i, lab in enumerate(labs):
+        counts[lab] = counts.get(lab, 0) + 1
+        first.setdefault(lab, i)
+    best = max(counts, key=lambda lab: (counts[lab], -first[lab]))
+    return best, counts[best], first[best]
+
+
+def accuracy_by_agreement(matches: Sequence[bool], n_agree: Sequence[int], k: int) -> list[dict]:
+    """Accuracy of an ensemble's modal labels at each agreement level present (docs/metrics.md
+    section 8).
+
+    ``matches[i]``: whether the modal label at point i matches the truth; ``n_agree[i]``: how many of
+    the ``k`` members have the modal label there (1..k). Returns one entry per level m present, in
+    increasing m: ``{"n_agree": m, "agreement": m / k, "n_points", "n_match", "accuracy"}`` with
+    accuracy = n_match / n_points over the points at that level.
+    """
+    ok, na = list(matches), [int(v) for v in n_agree]
+    if len(ok) != len(na):
+        raise InputError(f"matches and n_agree must pair up by position, got {len(ok)} and {len(na)}")
+    if isinstance(k, bool) or int(k) != k or k < 1:
+        raise InputError(f"k must be a positive integer (the ensemble's size), got {k!r}")
+    bad = [v for v in na if not 1 <= v <= k]
+    if bad:
+        raise InputError(f"n_agree values must lie in 1..{k} (members with the modal label), got {bad[0]}")
+    out = []
+    for m in sorted(set(na)):
+        idx = [i for i, v in enumerate(na) if v == m]
+        hit = sum(bool(ok[i]) for i in idx)
+        out.append({"n_agree": m, "agreement": m / int(k), "n_points": len(idx), "n_match": hit,
+                    "accuracy": hit / len(idx)})
+    return out

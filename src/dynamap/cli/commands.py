@@ -49,6 +49,11 @@ def _source(args):
         from ..systems import get_system
 
         return get_system(args.system)
+    from ..pipeline.ensemble import is_ensemble, member_name
+
+    if is_ensemble(args.model):
+        raise InputError(f"--model {args.model} is an ensemble; pass one of its members, e.g. "
+                         f"{Path(args.model) / member_name(0)} ('dynamap sweep' takes the whole ensemble)")
     from ..pipeline.estimator import load_model
 
     return load_model(args.model).as_system()
@@ -99,6 +104,11 @@ def cmd_sweep(args) -> int:
         raise InputError(f"--jobs must be >= 0, got {args.jobs}")
     check_out_dir(args.out)
     sets = _parse_sets(args.set)
+    if args.model:
+        from ..pipeline.ensemble import is_ensemble
+
+        if is_ensemble(args.model):
+            return _sweep_ensemble(args, values, sets)
     system = _source(args)
     system.parameter(args.param)
     system.param_vector(sets)
@@ -116,6 +126,37 @@ def cmd_sweep(args) -> int:
         counts[pt["regime"]] = counts.get(pt["regime"], 0) + 1
     summary = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
     print(f"wrote {args.out}/sweep.json and sweep.png ({len(values)} points: {summary})", file=sys.stderr)
+    return 0
+
+
+def _sweep_ensemble(args, values, sets) -> int:
+    """``dynamap sweep --model ENSEMBLE``: every member swept alike, combined point by point (modal
+    label, every member's label, agreement)."""
+    from ..analysis.sweep import SweepSettings
+    from ..pipeline.ensemble import load_ensemble
+    from ..report.ensemble_figures import ensemble_sweep_figure
+
+    ens = load_ensemble(args.model)
+    for system in ens.as_systems():
+        system.parameter(args.param)
+        system.param_vector(sets)
+    settings = SweepSettings(t_end=args.t_end, transient=args.transient, dt=args.dt,
+                             lyapunov=not args.no_lyapunov, spike_threshold=args.spike_threshold)
+    with _progress(len(values) * ens.k, f"sweep of {ens.k} models, {args.param}", args.quiet) as bar:
+        result = ens.sweep(args.param, values, settings, fixed=sets, n_jobs=args.jobs or None,
+                           progress=None if args.quiet else bar.update, continuation=args.continuation)
+    with staged_dir(args.out) as tmp:
+        write_json(result, tmp / "sweep.json")
+        ensemble_sweep_figure(result, tmp / "sweep.png",
+                              title=f"ensemble of {ens.k} models: sweep of {args.param} (modal labels)")
+    counts: dict[str, int] = {}
+    for pt in result["points"]:
+        counts[pt["regime"]] = counts.get(pt["regime"], 0) + 1
+    summary = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+    unanimous = sum(pt["n_agree"] == ens.k for pt in result["points"])
+    print(f"wrote {args.out}/sweep.json and sweep.png ({len(values)} points, modal labels: {summary}; "
+          f"mean agreement {result['ensemble']['mean_agreement']:.2f}, all {ens.k} models agree at "
+          f"{unanimous})", file=sys.stderr)
     return 0
 
 
@@ -177,10 +218,32 @@ def cmd_compare(args) -> int:
 
 
 def cmd_fit(args) -> int:
+    from .._core.backends import check_backend
     from ..pipeline.from_files import fit_from_files
 
     check_out_dir(args.out)
     _positive("--dt", args.dt)
+    if args.ensemble is not None and args.ensemble < 1:
+        raise InputError(f"--ensemble must be at least 1 (the number of models), got {args.ensemble}")
+    check_backend(args.backend, args.address, args.jobs)
+    if args.manifest is not None:
+        from ..pipeline.manifest import fit_manifest
+
+        if args.series:
+            raise InputError("give either SERIES files or --manifest FILE, not both")
+        if args.param_value:
+            raise InputError("--param-value goes in the manifest's param_value column with --manifest")
+        if args.channel is not None:
+            raise InputError("--channel goes in the manifest's channel column with --manifest")
+        fit_manifest(args.manifest, out=args.out, dt=args.dt, seed=args.seed,
+                     spike_threshold=args.spike_threshold, config_path=args.config, column=args.column,
+                     segment=args.segment, ensemble=args.ensemble, backend=args.backend,
+                     address=args.address, jobs=args.jobs)
+        return 0
+    if not args.series:
+        raise InputError("no series given; pass SERIES files or --manifest FILE")
+    if args.ensemble is None and (args.backend != "local" or args.jobs is not None):
+        raise InputError("--backend and --jobs place the fits of --ensemble K or --manifest FILE; add one")
     fit_from_files(
         args.series,
         param_values=args.param_value or None,
@@ -193,6 +256,10 @@ def cmd_fit(args) -> int:
         column=args.column,
         channel=args.channel,
         segment=args.segment,
+        ensemble=args.ensemble,
+        backend=args.backend,
+        address=args.address,
+        jobs=args.jobs,
     )
     return 0
 

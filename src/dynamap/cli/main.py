@@ -56,6 +56,19 @@ def _add_recording(p: argparse.ArgumentParser) -> None:
                    help="the segment (sweep, episode) of a recording, from 0, for files with several")
 
 
+def _add_backend(p: argparse.ArgumentParser) -> None:
+    """``--backend``, ``--address``, ``--jobs``: where independent work units (ensemble members,
+    manifest groups) run."""
+    p.add_argument("--backend", choices=("local", "ray"), default="local",
+                   help="where independent fits run: local processes (default) or a Ray cluster "
+                        "(needs pip install dynamap[ray])")
+    p.add_argument("--address", metavar="A",
+                   help="the Ray cluster to join (--backend ray): 'auto' (the cluster of this machine, "
+                        "started with 'ray start') or HEAD_HOST:PORT; default: a local Ray instance")
+    p.add_argument("--jobs", type=int, metavar="N",
+                   help="local backend: fits at a time (default: the usable cores)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="dynamap", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="store_true", help="print the version and exit")
@@ -93,7 +106,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
     p = sub.add_parser("fit", help="reconstruct a parameterised map from series files")
-    p.add_argument("series", nargs="+", metavar="SERIES", help=".csv (.tsv, .txt), .npy or .npz files, or recordings (.abf, .nwb, .smr, .rhd, ...)")
+    p.add_argument("series", nargs="*", metavar="SERIES", help=".csv (.tsv, .txt), .npy or .npz files, or recordings (.abf, .nwb, .smr, .rhd, ...)")
+    p.add_argument("--manifest", metavar="FILE",
+                   help="a CSV table of recordings (columns path, channel, param_value, group): one bundle "
+                        "per group in --out/GROUP/, instead of SERIES")
+    p.add_argument("--ensemble", type=int, metavar="K",
+                   help="fit K models from the seeds SEED ... SEED+K-1 into one ensemble folder")
+    _add_backend(p)
     p.add_argument("--param-value", type=float, action="append", default=[], metavar="V")
     p.add_argument("--dt", type=float, help="sampling step (for files without a time column)")
     p.add_argument("--column", metavar="NAME",

@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from .._core.backends import check_backend
 from .._core.errors import InputError
 from ..io.outputs import staged_dir, write_json
 from ..io.series import read_series
@@ -16,7 +17,7 @@ from .check import check_summary
 from .config import FitConfig
 from .estimator import DynamapModel
 
-__all__ = ["fit_from_files"]
+__all__ = ["fit_from_files", "load_fit_config", "report_fit"]
 
 
 def fit_from_files(
@@ -32,10 +33,19 @@ def fit_from_files(
     column: str | None = None,
     channel: str | None = None,
     segment: int | None = None,
+    ensemble: int | None = None,
+    backend: str = "local",
+    address: str | None = None,
+    jobs: int | None = None,
 ):
     """Read and validate the series, fit a model, write the bundle and its metrics.json to ``out``
     (``column``: the observed variable in files with several; ``channel``, ``segment``: the trace of
-    a recording, see :func:`~dynamap.read_series`)."""
+    a recording, see :func:`~dynamap.read_series`).
+
+    ``ensemble``: K models from the seeds ``seed`` ... ``seed + K - 1`` into one ensemble folder
+    (:mod:`dynamap.pipeline.ensemble`), fitted as independent units on ``backend`` (``"local"``
+    processes, ``jobs`` at a time, or ``"ray"`` at ``address``); returns the ensemble and its members'
+    metrics."""
     if param_values is not None and len(param_values) != len(paths):
         raise InputError(
             f"{len(paths)} series file(s) but {len(param_values)} --param-value(s); give one value per file"
@@ -44,6 +54,45 @@ def fit_from_files(
         raise InputError(f"{len(paths)} series files need one --param-value each (tagged mode)")
     if param_values is not None and len(set(param_values)) != len(param_values) and len(paths) > 1:
         raise InputError("--param-value values repeat; give each series its own parameter value")
+    if ensemble is not None:
+        from .ensemble import check_ensemble_folder
+
+        if isinstance(ensemble, bool) or int(ensemble) != ensemble or ensemble < 1:
+            raise InputError(f"--ensemble must be a positive integer (the number of models), got {ensemble!r}")
+        check_backend(backend, address, jobs)
+        check_ensemble_folder(out, ensemble)
+    else:
+        refuse_ensemble_folder(out)
+    config = load_fit_config(config_path, spike_threshold)
+    series = [
+        read_series(p, dt=dt, param_value=None if param_values is None else float(v), min_length=2,
+                    column=column, channel=channel, segment=segment)
+        for p, v in zip(paths, param_values or [None] * len(paths))
+    ]
+    if ensemble is not None:
+        from .ensemble import fit_ensemble
+
+        print(f"fitting {ensemble} models (seeds {seed}-{seed + ensemble - 1}) {backend_words(backend, jobs)}",
+              file=sys.stderr)
+        ens = fit_ensemble(series, param_values, k=ensemble, seed=seed, config=config, backend=backend,
+                           address=address, jobs=jobs, check=True)
+        ens.save(out)
+        print(f"wrote an ensemble of {ens.k} model bundles to {out} (ensemble.json, member-0 ... "
+              f"member-{ens.k - 1})", file=sys.stderr)
+        for i, (m, met) in enumerate(zip(ens.members, ens.metrics)):
+            report_fit(m, met, f"{out}/member-{i}", prefix=f"member {i} (seed {m.seed}): ")
+        return ens, ens.metrics
+    model = DynamapModel(config, seed=seed).fit(series, param_values=param_values, progress=progress)
+    metrics = model.free_running_check(series)
+    with staged_dir(out) as tmp:
+        model.save(tmp)
+        write_json(metrics, tmp / "metrics.json")
+    report_fit(model, metrics, out)
+    return model, metrics
+
+
+def load_fit_config(config_path: str | None, spike_threshold: float | None) -> FitConfig:
+    """``FitConfig()`` with the overrides of the JSON file ``config_path`` and ``spike_threshold``."""
     config = FitConfig()
     if config_path is not None:
         try:
@@ -54,27 +103,36 @@ def fit_from_files(
             raise InputError(f"--config {config_path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
     if spike_threshold is not None:
         config = dataclasses.replace(config, spike_threshold=float(spike_threshold))
-    series = [
-        read_series(p, dt=dt, param_value=None if param_values is None else float(v), min_length=2,
-                    column=column, channel=channel, segment=segment)
-        for p, v in zip(paths, param_values or [None] * len(paths))
-    ]
-    model = DynamapModel(config, seed=seed).fit(series, param_values=param_values, progress=progress)
-    metrics = model.free_running_check(series)
-    with staged_dir(out) as tmp:
-        model.save(tmp)
-        write_json(metrics, tmp / "metrics.json")
-    print(f"wrote model bundle to {out} (latent dimension {model.latent_dim_}, map step {model.dt_:g}, "
+    return config
+
+
+def refuse_ensemble_folder(out: str | Path) -> None:
+    """A single model's bundle is not written over an ensemble folder (its ensemble.json would stay
+    beside the new bundle: files an output does not write are kept)."""
+    if (Path(out) / "ensemble.json").is_file():
+        raise InputError(f"--out {out}: holds an ensemble (ensemble.json); write the model to a new folder "
+                         "or remove the ensemble first")
+
+
+def backend_words(backend: str, jobs: int | None) -> str:
+    """How work units run, for the terminal."""
+    if backend == "ray":
+        return "as tasks of a Ray cluster"
+    return "in local processes" + ("" if jobs is None else f", {jobs} at a time")
+
+
+def report_fit(model: DynamapModel, metrics: dict, out, prefix: str = "") -> None:
+    """The fit's summary on stderr: the bundle, its rounds, the control's calibration, the check."""
+    print(f"{prefix}wrote model bundle to {out} (latent dimension {model.latent_dim_}, map step {model.dt_:g}, "
           f"spike threshold {model.spike_threshold_:.4g} with hysteresis {model.spike_hysteresis_:.3g})",
           file=sys.stderr)
     rounds = model.history_["map"].get("rounds", [])
     if len(rounds) > 1:
         scores = ", ".join(f"{r['selected_score']:.3g}" for r in rounds)
-        print(f"{len(rounds)} fit rounds (VAE and map candidates, fresh random streams; selection scores "
-              f"{scores}): kept round {model.history_['map']['round'] + 1}", file=sys.stderr)
+        print(f"{prefix}{len(rounds)} fit rounds (VAE and map candidates, fresh random streams; selection "
+              f"scores {scores}): kept round {model.history_['map']['round'] + 1}", file=sys.stderr)
     if any(model.c_shift_):
         shifts = ", ".join(f"{s:+g} at {v:g}" for s, v in zip(model.c_shift_, model.param_values_))
-        print(f"control input calibrated (normalised shift per training value): {shifts}", file=sys.stderr)
+        print(f"{prefix}control input calibrated (normalised shift per training value): {shifts}", file=sys.stderr)
     for line in check_summary(metrics):
-        print(line, file=sys.stderr)
-    return model, metrics
+        print(prefix + line, file=sys.stderr)
