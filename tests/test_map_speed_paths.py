@@ -209,3 +209,28 @@ def test_largest_exponent_fast_path_matches_qr_on_the_same_orbit():
     assert np.all(np.abs(qr) > 1e-3)  # not trivially zero
     default = lm.largest_lyapunov(x0, p, 1500)  # its own random start: the same exponent, up to O(1/n)
     np.testing.assert_allclose(default, qr, rtol=0, atol=5e-3)
+
+
+def test_stacked_maps_step_as_each_map_alone():
+    """iterate_stacked (K maps in one batched product per layer) gives each map's own orbit."""
+    import torch
+
+    from dynamap.models.map import ParametricMap
+    from dynamap.training._seeding import build
+    from dynamap.training.map import iterate, iterate_stacked
+
+    gen = torch.Generator().manual_seed(3)
+    nets = [build(ParametricMap, 3, 16, 2, "tanh", True, gen=gen).eval() for _ in range(3)]
+    with torch.no_grad():
+        for k, n in enumerate(nets):
+            n.out_scale.fill_(0.3)
+            n.lo.fill_(-2.0 + 0.5 * k)  # a different box per map, tight enough to clamp
+            n.hi.fill_(2.0)
+    z0 = torch.randn(5, 3, generator=gen)
+    c = torch.randn(5, 1, generator=gen)
+    both = iterate_stacked(nets, z0, c, 60)
+    assert both.shape == (15, 60, 3)
+    for k, n in enumerate(nets):
+        alone = iterate(n, z0, c, 60)
+        torch.testing.assert_close(both[5 * k : 5 * (k + 1)], alone, rtol=1e-4, atol=1e-5)
+    assert not torch.allclose(both[:5], both[5:10])

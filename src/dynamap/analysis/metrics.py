@@ -155,7 +155,7 @@ def power_spectrum_hellinger(
             fmax = None  # above Nyquist: keep everything
     n = min(a.size, b.size)
     if nperseg is None:
-        nperseg = max(16, 2 ** int(np.floor(np.log2(max(n // SPECTRUM_SEGMENTS, 1)))))
+        nperseg = default_nperseg(n)
     nperseg = int(nperseg)
     if not 16 <= nperseg <= n:
         raise InputError(f"nperseg must be in 16..{n} (the shorter series), got {nperseg}")
@@ -163,6 +163,22 @@ def power_spectrum_hellinger(
     pb = _spectrum(b, dt, nperseg, float(smoothing), fmax)
     if pa.size == 0:
         raise InputError(f"fmax={fmax!r} leaves no frequency bin; raise it above {1.0 / (nperseg * dt):g}")
+    return spectra_hellinger(pa, pb)
+
+
+def default_nperseg(n: int) -> int:
+    """The Welch segment length of :func:`power_spectrum_hellinger` for series of ``n`` samples."""
+    return max(16, 2 ** int(np.floor(np.log2(max(n // SPECTRUM_SEGMENTS, 1)))))
+
+
+def welch_spectrum(x: np.ndarray, dt: float, nperseg: int) -> np.ndarray:
+    """The smoothed spectrum that :func:`power_spectrum_hellinger` compares (default settings), for
+    reuse when one series is compared with many (see :func:`spectra_hellinger`)."""
+    return _spectrum(np.asarray(x, dtype=np.float64), dt, int(nperseg), SPECTRUM_SMOOTHING, None)
+
+
+def spectra_hellinger(pa: np.ndarray, pb: np.ndarray) -> float:
+    """D_H of two spectra on one frequency grid (the last step of :func:`power_spectrum_hellinger`)."""
     sa, sb = pa.sum(), pb.sum()
     tiny = np.finfo(np.float64).tiny
     if sa <= tiny or sb <= tiny:

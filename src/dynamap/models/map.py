@@ -22,7 +22,7 @@ from torch import nn
 
 from .vae import mlp
 
-__all__ = ["iterate_into", "ParametricMap", "fast_stepper"]
+__all__ = ["iterate_into", "ParametricMap", "fast_stepper", "stacked_stepper"]
 
 
 class ParametricMap(nn.Module):
@@ -158,6 +158,60 @@ def fast_stepper(net: torch.nn.Module, c: torch.Tensor, d: int | None = None):
         else:
             torch.addmm(b_out, w_out, h, out=out)
         return out.clamp_(lo, hi) if clamp else out
+
+    return step
+
+
+def stacked_stepper(nets: list[ParametricMap], c: torch.Tensor):
+    """A step function ``step(z_t, out) -> out`` that iterates K maps side by side: states (K, d, B),
+    map k on slice k, all with the per-column controls ``c`` (B, 1). For plain tanh maps with c as an
+    input (as :func:`fast_stepper` computes them, in one batched product per layer for all K maps, so
+    that the cost of evaluating K checkpoints is close to that of one); other maps step one by one
+    through :func:`fast_stepper`. Equal to each map's own step up to float32 round-off."""
+    first = nets[0]
+    plain = all(isinstance(n, ParametricMap) and not n.c_degree and n.residual
+                and all(isinstance(a, torch.nn.Tanh) for a in list(n.net)[1::2]) for n in nets)
+    if not plain:
+        steps = [fast_stepper(n, c) for n in nets]
+
+        def each(z_t: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+            for k, st in enumerate(steps):
+                st(z_t[k], out[k])
+            return out
+
+        return each
+    d, n_b, n_k = first.dim, c.shape[0], len(nets)
+    c64 = c.detach().to(torch.float64)
+    lins = [[m for m in n.net if isinstance(m, torch.nn.Linear)] for n in nets]
+    with torch.no_grad():
+        hidden = []
+        for i in range(len(lins[0]) - 1):
+            w = torch.stack([ls[i].weight.detach() for ls in lins])          # (K, h, in)
+            b = torch.stack([ls[i].bias.detach() for ls in lins])[:, :, None]  # (K, h, 1)
+            if i == 0:  # the control's share of the first layer, once per column (in float64)
+                b = (b.to(torch.float64) + w[:, :, d:].to(torch.float64) @ c64.T).to(torch.float32)
+                w = w[:, :, :d]
+            else:
+                b = b.expand(-1, -1, n_b)
+            buf = torch.empty(n_k, w.shape[1], n_b)
+            hidden.append((w.contiguous(), b.contiguous(), buf, buf.numpy()))
+        scale = torch.stack([n.out_scale.detach().to(torch.float64) for n in nets])[:, :, None]
+        w_out = (torch.stack([ls[-1].weight.detach().to(torch.float64) for ls in lins]) * scale
+                 ).to(torch.float32).contiguous()
+        b_out = (torch.stack([ls[-1].bias.detach().to(torch.float64) for ls in lins])[:, :, None] * scale
+                 ).to(torch.float32).expand(-1, -1, n_b).contiguous()
+        lo = torch.stack([n.lo.detach() for n in nets])[:, :, None].to(torch.float32)
+        hi = torch.stack([n.hi.detach() for n in nets])[:, :, None].to(torch.float32)
+    inc = torch.empty(n_k, d, n_b)
+
+    def step(z_t: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+        h = z_t
+        for w, b, buf, view in hidden:
+            torch.baddbmm(b, w, h, out=buf)
+            np.tanh(view, out=view)
+            h = buf
+        torch.add(z_t, torch.baddbmm(b_out, w_out, h, out=inc), out=out)
+        return out.clamp_(lo, hi)
 
     return step
 

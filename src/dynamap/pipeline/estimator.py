@@ -190,8 +190,9 @@ class DynamapModel:
         """One round of the fit with the random streams of ``seed``: the VAE with its latent-dimension
         search, the recovered states, and the map candidates (side by side, ``n_jobs`` at a time)."""
         cfg = self.config
+        n_jobs = default_jobs(cfg.num_threads) if cfg.n_jobs is None else cfg.n_jobs
         t1 = time.perf_counter()
-        d, vae, evidence = search_latent_dim(windows, cfg.vae, seed=seed, progress=progress)
+        d, vae, evidence = search_latent_dim(windows, cfg.vae, seed=seed, progress=progress, n_jobs=n_jobs)
         vae_s = time.perf_counter() - t1
         t2 = time.perf_counter()
         mu = encode_windows(vae, windows)
@@ -211,7 +212,6 @@ class DynamapModel:
                            hysteresis=self.spike_hysteresis_, candidate=k,
                            progress=progress and label is not None, label=label)
 
-        n_jobs = default_jobs(cfg.num_threads) if cfg.n_jobs is None else cfg.n_jobs
         best, cand_hist = None, []
         for first in range(0, cfg.n_candidates, n_jobs):  # n_jobs candidates side by side
             ks = range(first, min(first + n_jobs, cfg.n_candidates))

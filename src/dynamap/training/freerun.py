@@ -18,7 +18,7 @@ import dataclasses
 import numpy as np
 from scipy.stats import wasserstein_distance
 
-from ..analysis.metrics import power_spectrum_hellinger
+from ..analysis.metrics import default_nperseg, spectra_hellinger, welch_spectrum
 from ..analysis.spikes import burst_stats, spike_times
 
 __all__ = ["TrainStats", "train_stats", "score", "SILENT", "DIVERGED", "MIN_SPIKES", "CHECK_TRANSIENT_FRACTION"]
@@ -41,6 +41,15 @@ class TrainStats:
     finite: bool
     #: the (single) trace itself, kept for the spectral term when asked for
     trace: np.ndarray | None = None
+    #: the trace's spectra by Welch segment length, computed once (a data trace is compared with many runs)
+    spectra: dict = dataclasses.field(default_factory=dict, compare=False, repr=False)
+
+    def spectrum(self, dt: float, nperseg: int) -> np.ndarray:
+        """The trace's spectrum as :func:`~dynamap.analysis.metrics.power_spectrum_hellinger` computes it."""
+        key = (float(dt), int(nperseg))
+        if key not in self.spectra:
+            self.spectra[key] = welch_spectrum(self.trace, dt, nperseg)
+        return self.spectra[key]
 
     def to_dict(self) -> dict:
         return {
@@ -92,7 +101,8 @@ def score(ref: TrainStats, got: TrainStats, spectral_weight: float = 0.0, dt: fl
     out = {"status": "ok", "isi_w1_rel": float(w1), "spb_tv": tv}
     total = float(w1 + tv)
     if spectral_weight > 0 and ref.trace is not None and got.trace is not None and dt is not None:
-        dh = power_spectrum_hellinger(got.trace, ref.trace, dt)
+        nper = default_nperseg(min(got.trace.size, ref.trace.size))
+        dh = spectra_hellinger(got.spectrum(dt, nper), ref.spectrum(dt, nper))
         out["power_hellinger"] = dh
         total += spectral_weight * dh
     return total, out

@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from .._core.forking import run_forked
 from ..embedding.delay import DelayWindows
 from ..models.vae import VAE
 from ._seeding import generators
@@ -37,9 +38,12 @@ def choose_latent_dim(losses: dict[int, float], dim_tol: float) -> int:
 
 
 def search_latent_dim(
-    windows: DelayWindows, cfg: VAEConfig, *, seed: int, progress: bool = False
+    windows: DelayWindows, cfg: VAEConfig, *, seed: int, progress: bool = False, n_jobs: int = 1
 ) -> tuple[int, VAE, dict]:
     """Train one VAE per candidate D_r, apply the rule, refine the chosen one.
+
+    The candidates' VAEs are independent (each D has its own random streams), so with ``n_jobs`` > 1
+    they train in that many forked processes side by side, with the same result.
 
     Returns (D_r, trained VAE, evidence) where evidence is JSON-able: loss curves, final losses,
     per-unit KL and active-unit counts per D, the rule and the choice.
@@ -52,9 +56,18 @@ def search_latent_dim(
     eps_eval = torch.randn(m, cfg.latent_max, generator=gen)
     models, evidence = {}, {"per_dim": {}, "rule": "min D with L(D)-L_best <= dim_tol*(L(min)-L_best)"}
     losses = {}
-    for d in range(cfg.latent_min, cfg.latent_max + 1):
-        vae, curve = fit_vae(windows, d, cfg, seed=seed, steps=cfg.steps_per_dim, progress=progress,
-                             desc=f"VAE D_r={d}")
+    dims = list(range(cfg.latent_min, cfg.latent_max + 1))
+    groups = [dims[j::max(1, n_jobs)] for j in range(min(max(1, n_jobs), len(dims)))]
+
+    def train(group: tuple[int, list[int]]) -> list:
+        j, ds = group  # the first group (this process) shows the progress bars
+        return [fit_vae(windows, d, cfg, seed=seed, steps=cfg.steps_per_dim, progress=progress and j == 0,
+                        desc=f"VAE D_r={d}") for d in ds]
+
+    fitted = {d: out for g, outs in zip(groups, run_forked(train, list(enumerate(groups)), wait_s=300.0))
+              for d, out in zip(g, outs)}
+    for d in dims:
+        vae, curve = fitted[d]
         ev = evaluate_vae(vae, r_eval, eps_eval, cfg)
         losses[d] = ev["total"]
         models[d] = vae

@@ -11,15 +11,18 @@ import torch
 from tqdm.auto import tqdm
 
 from ..embedding.delay import same_segment_ahead
-from ..models.map import ParametricMap, fast_stepper, iterate_into
+from ..models.map import ParametricMap, fast_stepper, iterate_into, stacked_stepper
+from . import _bptt
 from ._seeding import build, generators
 from .config import MapConfig
 from .freerun import TrainStats, score, train_stats
 
-__all__ = ["fit_map", "iterate", "shift_evaluator", "calibrate_shifts"]
+__all__ = ["fit_map", "iterate", "iterate_stacked", "FreeRunScorer", "calibrate_shifts"]
 
 #: free runs iterated side by side in one batch of the selection (bounds the memory of the orbits)
 MAX_COLUMNS = 256
+#: checkpoints of the short-run selection scored together (their free runs side by side)
+SELECT_BATCH = 8
 
 
 def iterate(fmap: ParametricMap, z0: torch.Tensor, c: torch.Tensor, n_steps: int) -> torch.Tensor:
@@ -32,72 +35,93 @@ def iterate(fmap: ParametricMap, z0: torch.Tensor, c: torch.Tensor, n_steps: int
     return out.permute(2, 0, 1)
 
 
-def shift_evaluator(
-    fmap: ParametricMap,
-    latents: list[np.ndarray],
-    c_norm: list[float],
-    cfg: MapConfig,
-    *,
-    decode: Callable[[torch.Tensor], torch.Tensor],
-    refs: list[TrainStats],
-    dt: float,
-    threshold: float,
-    hysteresis: float = 0.0,
-) -> Callable:
-    """``evaluate_shifts(n_steps, n_transient, shifts)`` for the map ``fmap`` (arguments as in
-    :func:`fit_map`): free runs from ``cfg.select_starts`` states of each segment, scored against the
-    data's statistics (see the returned function's doc)."""
-    d = latents[0].shape[1]
-    # free-running evaluation setup: select_starts states per segment, each with its c
-    starts, cs = [], []
-    for i, x in enumerate(latents):
-        pos = np.linspace(0, x.shape[0] - 1, cfg.select_starts).astype(int)
-        starts.append(x[pos])
-        cs += [c_norm[i]] * cfg.select_starts
-    z_eval = torch.from_numpy(np.concatenate(starts).astype(np.float32))
-    c_eval = torch.tensor(cs, dtype=torch.float32)[:, None]
+def iterate_stacked(nets: list[ParametricMap], z0: torch.Tensor, c: torch.Tensor, n_steps: int) -> torch.Tensor:
+    """Free orbits (K * B, n_steps, d) of K maps side by side from the same z0 (B, d) and controls
+    c (B, 1), map by map (rows k * B ... (k + 1) * B - 1 are map k's), no grad
+    (:func:`~dynamap.models.map.stacked_stepper`)."""
+    b, d = z0.shape
+    out = torch.empty(n_steps, len(nets), d, b)
+    step = stacked_stepper(nets, c)
+    with torch.no_grad():
+        start = z0.detach().to(torch.float32).T.contiguous()[None].repeat(len(nets), 1, 1)
+        iterate_into(step, start, out)
+    return out.permute(1, 3, 0, 2).reshape(len(nets) * b, n_steps, d)
 
-    n_seg, n_start = len(latents), cfg.select_starts
 
-    def evaluate_shifts(n_steps: int, n_transient: int, shifts) -> tuple[np.ndarray, list[list[dict]]]:
-        """Scores (n_shift, n_seg) and details of free runs with each segment's control shifted by each
-        of ``shifts`` (normalised units; (n_shift,) for all segments alike or (n_shift, n_seg)), in
-        batches of at most ``MAX_COLUMNS`` runs."""
+class FreeRunScorer:
+    """Free runs of maps from ``cfg.select_starts`` states of each latent segment, each with its
+    segment's control, scored against the data's statistics ``refs`` (arguments as in :func:`fit_map`):
+    :meth:`shifts` for one map with the controls shifted, :meth:`maps` for several maps side by side.
+    Both return scores (n, n_seg) and details, in batches of at most ``MAX_COLUMNS`` runs."""
+
+    def __init__(self, latents: list[np.ndarray], c_norm: list[float], cfg: MapConfig, *,
+                 decode: Callable[[torch.Tensor], torch.Tensor], refs: list[TrainStats], dt: float,
+                 threshold: float, hysteresis: float = 0.0):
+        self.d = latents[0].shape[1]
+        starts, cs = [], []
+        for i, x in enumerate(latents):
+            pos = np.linspace(0, x.shape[0] - 1, cfg.select_starts).astype(int)
+            starts.append(x[pos])
+            cs += [c_norm[i]] * cfg.select_starts
+        self.z_eval = torch.from_numpy(np.concatenate(starts).astype(np.float32))
+        self.c_eval = torch.tensor(cs, dtype=torch.float32)[:, None]
+        self.n_seg, self.n_start = len(latents), cfg.select_starts
+        self.cfg, self.decode, self.refs = cfg, decode, refs
+        self.dt, self.threshold, self.hysteresis = dt, threshold, hysteresis
+
+    def shifts(self, fmap: ParametricMap, n_steps: int, n_transient: int, shifts
+               ) -> tuple[np.ndarray, list[list[dict]]]:
+        """Runs of ``fmap`` with each segment's control shifted by each of ``shifts`` (normalised
+        units; (n_shift,) for all segments alike or (n_shift, n_seg))."""
         shifts = np.asarray(shifts, dtype=np.float64)
         if shifts.ndim == 1:
-            shifts = np.repeat(shifts[:, None], n_seg, axis=1)
-        per_chunk = max(1, MAX_COLUMNS // (n_seg * n_start))
-        scores = np.empty((shifts.shape[0], n_seg))
-        details: list[list[dict]] = []
+            shifts = np.repeat(shifts[:, None], self.n_seg, axis=1)
+        per_chunk = max(1, MAX_COLUMNS // (self.n_seg * self.n_start))
+        out = []
         for first in range(0, shifts.shape[0], per_chunk):
             part = shifts[first : first + per_chunk]
-            z0 = z_eval.repeat(part.shape[0], 1)
-            c0 = (c_eval.to(torch.float64).repeat(part.shape[0], 1)
-                  + torch.from_numpy(np.repeat(part.ravel(), n_start))[:, None]).to(torch.float32)
-            orbit = iterate(fmap, z0, c0, n_steps)[:, n_transient:]
-            b, t, _ = orbit.shape
-            with torch.no_grad():
-                bad = ~torch.isfinite(orbit).all(-1).all(-1) | (orbit.abs().amax((1, 2)) > 1e3)
-                x = decode(torch.nan_to_num(orbit.reshape(b * t, d), 0.0, 0.0, 0.0).clamp(-1e3, 1e3))
-            del orbit
-            x = x.reshape(b, -1).numpy().astype(np.float64)  # decode may return several samples per state
-            x[bad.numpy()] = np.nan
-            for jj in range(part.shape[0]):
-                j = first + jj
-                row = []
-                for i in range(n_seg):
-                    at = (jj * n_seg + i) * n_start
-                    stats = [train_stats(x[at + k], dt, threshold, keep_trace=True, hysteresis=hysteresis)
-                             for k in range(n_start)]
-                    per = [score(refs[i], st, cfg.select_spectral, dt) for st in stats]
-                    scores[j, i] = float(np.mean([p[0] for p in per]))
-                    isi = [st.isi.mean() for st in stats if st.finite and st.isi.size]
-                    ratio = float(np.mean(isi) / refs[i].isi.mean()) if isi and refs[i].isi.size else None
-                    row.append({"score": float(scores[j, i]), "starts": [p[1] for p in per], "isi_ratio": ratio})
-                details.append(row)
-        return scores, details
+            z0 = self.z_eval.repeat(part.shape[0], 1)
+            c0 = (self.c_eval.to(torch.float64).repeat(part.shape[0], 1)
+                  + torch.from_numpy(np.repeat(part.ravel(), self.n_start))[:, None]).to(torch.float32)
+            out.append(self._score(iterate(fmap, z0, c0, n_steps)[:, n_transient:], part.shape[0]))
+        return np.concatenate([o[0] for o in out]), [row for o in out for row in o[1]]
 
-    return evaluate_shifts
+    def maps(self, nets: list[ParametricMap], n_steps: int, n_transient: int
+             ) -> tuple[np.ndarray, list[list[dict]]]:
+        """Runs of each of ``nets`` (unshifted controls), iterated side by side."""
+        per_chunk = max(1, MAX_COLUMNS // (self.n_seg * self.n_start))
+        out = []
+        for first in range(0, len(nets), per_chunk):
+            part = nets[first : first + per_chunk]
+            orbit = iterate_stacked(part, self.z_eval, self.c_eval, n_steps)[:, n_transient:]
+            out.append(self._score(orbit, len(part)))
+        return np.concatenate([o[0] for o in out]), [row for o in out for row in o[1]]
+
+    def _score(self, orbit: torch.Tensor, n_groups: int) -> tuple[np.ndarray, list[list[dict]]]:
+        """Scores (n_groups, n_seg) of runs ``orbit`` (n_groups * n_seg * n_start, T, d), in that order."""
+        b, t, d = orbit.shape
+        with torch.no_grad():
+            bad = ~torch.isfinite(orbit).all(-1).all(-1) | (orbit.abs().amax((1, 2)) > 1e3)
+            x = self.decode(torch.nan_to_num(orbit.reshape(b * t, d), 0.0, 0.0, 0.0).clamp(-1e3, 1e3))
+        del orbit
+        x = x.reshape(b, -1).numpy().astype(np.float64)  # decode may return several samples per state
+        x[bad.numpy()] = np.nan
+        scores = np.empty((n_groups, self.n_seg))
+        details: list[list[dict]] = []
+        for j in range(n_groups):
+            row = []
+            for i in range(self.n_seg):
+                at = (j * self.n_seg + i) * self.n_start
+                stats = [train_stats(x[at + k], self.dt, self.threshold, keep_trace=True,
+                                     hysteresis=self.hysteresis) for k in range(self.n_start)]
+                per = [score(self.refs[i], st, self.cfg.select_spectral, self.dt) for st in stats]
+                scores[j, i] = float(np.mean([p[0] for p in per]))
+                isi = [st.isi.mean() for st in stats if st.finite and st.isi.size]
+                ref_isi = self.refs[i].isi
+                ratio = float(np.mean(isi) / ref_isi.mean()) if isi and ref_isi.size else None
+                row.append({"score": float(scores[j, i]), "starts": [p[1] for p in per], "isi_ratio": ratio})
+            details.append(row)
+        return scores, details
 
 
 def _new_map(latents: list[np.ndarray], cfg: MapConfig, gen: torch.Generator) -> ParametricMap:
@@ -125,15 +149,56 @@ def _rollout_loss(fmap: ParametricMap, z: torch.Tensor, c: torch.Tensor, tgt: to
     return loss / horizon
 
 
-def _pick_final(fmap: ParametricMap, top: list, evaluate: Callable, run: tuple[int, int], hist: dict) -> None:
-    """The short runs screen; long runs (as long as the free-running check) pick the winner among the
-    ``top`` checkpoints, which ``fmap`` then holds (in eval mode); ``hist`` records the runs."""
+def _holding(fmap: ParametricMap, state: dict) -> ParametricMap:
+    """A copy of ``fmap`` with the weights ``state``, in eval mode."""
+    out = copy.deepcopy(fmap)
+    out.load_state_dict(state)
+    return out.eval()
+
+
+class _Checkpoints:
+    """The checkpoints of the short-run selection: each is scored when ``SELECT_BATCH`` are waiting
+    (their free runs side by side, :meth:`FreeRunScorer.maps`) and the ``final_top`` best kept, in
+    training order, so the result is that of scoring each one at once."""
+
+    def __init__(self, fmap: ParametricMap, scorer: FreeRunScorer, cfg: MapConfig, hist: dict):
+        self.fmap, self.scorer, self.cfg, self.hist = fmap, scorer, cfg, hist
+        self.waiting: list[tuple[int, dict]] = []
+        self.top: list[tuple[float, int, dict]] = []
+
+    def add(self, step: int) -> None:
+        self.waiting.append((step, copy.deepcopy(self.fmap.state_dict())))
+        if len(self.waiting) >= SELECT_BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.waiting:
+            return
+        nets = [_holding(self.fmap, sd) for _, sd in self.waiting]
+        scores, details = self.scorer.maps(nets, self.cfg.select_steps, self.cfg.select_transient)
+        for (step, sd), sc, det in zip(self.waiting, scores, details):
+            s = float(sc.mean())
+            self.hist["select"].append({"step": step, "score": s, "segments": det})
+            if len(self.top) < self.cfg.final_top or s < self.top[-1][0]:
+                self.top.append((s, step, sd))
+                self.top.sort(key=lambda item: item[0])
+                del self.top[self.cfg.final_top :]
+        self.waiting = []
+
+
+def _pick_final(fmap: ParametricMap, top: list, scorer: FreeRunScorer, run: tuple[int, int], hist: dict) -> None:
+    """The short runs screen; long runs (as long as the free-running check, side by side) pick the
+    winner among the ``top`` checkpoints, which ``fmap`` then holds (in eval mode); ``hist`` records
+    the runs."""
     final_steps, final_transient = run
+    if final_steps:
+        scores, details = scorer.maps([_holding(fmap, sd) for _, _, sd in top], final_steps, final_transient)
+        longs = [(float(sc.mean()), det) for sc, det in zip(scores, details)]
+    else:
+        longs = [(s_short, None) for s_short, _, _ in top]
     best = (np.inf, None, -1)
     hist["final"] = []
-    for s_short, st, sd in top:
-        fmap.load_state_dict(sd)
-        s_long, det = evaluate(final_steps, final_transient) if final_steps else (s_short, None)
+    for (s_short, st, sd), (s_long, det) in zip(top, longs):
         hist["final"].append({"step": st, "short_score": s_short, "long_score": s_long,
                               "isi_ratios": None if det is None else [seg["isi_ratio"] for seg in det]})
         if s_long < best[0]:
@@ -174,25 +239,21 @@ def fit_map(
     seg = np.concatenate([np.full(x.shape[0], i) for i, x in enumerate(latents)])
     cvec = torch.tensor(np.asarray(c_norm, dtype=np.float32)[seg])[:, None]
     total_steps = int(sum(cfg.stage_steps))
-    opt = torch.optim.Adam(fmap.parameters(), lr=cfg.lr)
+    opt = torch.optim.Adam(fmap.parameters(), lr=cfg.lr, fused=True)
+    by_hand, work = _bptt.supports(fmap), {}  # the rollout gradient by hand (same values, faster)
     gamma = (cfg.lr_final / cfg.lr) ** (1.0 / max(total_steps, 1))
     sched = torch.optim.lr_scheduler.ExponentialLR(opt, gamma)
 
-    evaluate_shifts = shift_evaluator(fmap, latents, c_norm, cfg, decode=decode, refs=refs, dt=dt,
-                                      threshold=threshold, hysteresis=hysteresis)
+    scorer = FreeRunScorer(latents, c_norm, cfg, decode=decode, refs=refs, dt=dt, threshold=threshold,
+                           hysteresis=hysteresis)
     n_seg = len(latents)
 
     # the long runs are as long as the fit's free-running check (half the longest segment, plus its
     # transient) unless the config fixes them
     final_steps, final_transient = cfg.final_run(max(x.shape[0] for x in latents) // 2)
 
-    def evaluate(n_steps: int = cfg.select_steps, n_transient: int = cfg.select_transient
-                 ) -> tuple[float, list[dict]]:
-        scores, details = evaluate_shifts(n_steps, n_transient, [0.0])
-        return float(scores[0].mean()), details[0]
-
     hist = {"loss": [], "select": [], "stage_of_step": [], "final_run": [final_steps, final_transient]}
-    top: list[tuple[float, int, dict]] = []  # the final_top best checkpoints of the short runs
+    checkpoints = _Checkpoints(fmap, scorer, cfg, hist)  # the final_top best of the short runs
     step = 0
     bar = tqdm(total=total_steps, desc=label or f"map candidate {candidate}", disable=not progress, leave=False)
     for stage, (horizon, n_steps) in enumerate(zip(cfg.horizons, cfg.stage_steps)):
@@ -210,13 +271,17 @@ def fit_map(
                 c = c + cfg.c_noise * torch.randn(c.shape, generator=gen)
             # noisy start, clean target: the map learns to pull perturbed states back to the data
             z = tgt[:, 0] + noise * torch.randn(tgt[:, 0].shape, generator=gen)
-            loss = _rollout_loss(fmap, z, c, tgt, horizon)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
+            if by_hand:
+                loss = _bptt.rollout_loss_grad(fmap, z, c, tgt, horizon, work)
+            else:
+                opt.zero_grad(set_to_none=True)
+                loss = _rollout_loss(fmap, z, c, tgt, horizon)
+                loss.backward()
+                loss = float(loss.detach())
             torch.nn.utils.clip_grad_norm_(fmap.parameters(), cfg.grad_clip)
             opt.step()
             sched.step()
-            acc.append(float(loss.detach()))
+            acc.append(loss)
             step += 1
             bar.update(1)
             if len(acc) == 50:
@@ -224,22 +289,16 @@ def fit_map(
                 hist["stage_of_step"].append(stage)
                 acc = []
             if stage > 0 and step % cfg.select_every == 0:
-                s, det = evaluate()
-                hist["select"].append({"step": step, "score": s, "segments": det})
-                if len(top) < cfg.final_top or s < top[-1][0]:
-                    top.append((s, step, copy.deepcopy(fmap.state_dict())))
-                    top.sort(key=lambda item: item[0])
-                    del top[cfg.final_top :]
+                checkpoints.add(step)
     bar.close()
-    if not top:  # a single one-step stage: evaluate the last state
-        s, det = evaluate()
-        hist["select"].append({"step": step, "score": s, "segments": det})
-        top = [(s, step, copy.deepcopy(fmap.state_dict()))]
-    _pick_final(fmap, top, evaluate, (final_steps, final_transient), hist)
+    if not checkpoints.top and not checkpoints.waiting:  # a single one-step stage: the last state
+        checkpoints.add(step)
+    checkpoints.flush()
+    _pick_final(fmap, checkpoints.top, scorer, (final_steps, final_transient), hist)
     hist["c_shift"] = [0.0] * n_seg
     if cfg.c_shifts and final_steps:
-        shift, chosen, hist["calibration"] = calibrate_shifts(evaluate_shifts, c_norm, cfg,
-                                                              (final_steps, final_transient))
+        shift, chosen, hist["calibration"] = calibrate_shifts(
+            lambda n, tr, sh: scorer.shifts(fmap, n, tr, sh), c_norm, cfg, (final_steps, final_transient))
         hist["c_shift"] = [float(v) for v in shift]
         hist["selected_score"] = float(chosen.mean())
     return fmap, hist

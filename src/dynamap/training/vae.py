@@ -49,7 +49,7 @@ def fit_vae(
     gen, rng = generators(seed, 100 + latent_dim)
     if vae is None:
         vae = build(VAE, windows.window, latent_dim, cfg.hidden, cfg.depth, cfg.activation, gen=gen)
-    opt = torch.optim.Adam(vae.parameters(), lr=cfg.lr)
+    opt = torch.optim.Adam(vae.parameters(), lr=cfg.lr, fused=True)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(steps, 1), eta_min=0.1 * cfg.lr)
     curve, acc = [], []
     n = len(windows)
