@@ -40,6 +40,13 @@ def test_demo_quick_writes_report_and_metrics(tmp_path):
     assert rs["score"] == max(_lcs(tseq, mseq), _lcs(tseq, mseq[::-1])) / len(tseq)
     assert {"heldout_accuracy", "transition", "lyapunov_sign_agreement"} <= set(m["tagged"]["scores"])
     assert len(m["tagged"]["heldout_values"]) >= 8
+    # the nearest-tag lookup beside the accuracy: its share is that of its per-point matches, and its
+    # tag is the nearest training value (a tie to the lower tag)
+    ev = m["tagged"]["scores"]
+    pts, tags = ev["points"], m["tagged"]["training_values"]
+    assert ev["nearest_tag_baseline"] == sum(p["lookup_match"] for p in pts) / len(pts)
+    for p in pts:
+        assert p["lookup_tag"] == min(tags, key=lambda t: (abs(t - p["value"]), t))
     assert not set(m["tagged"]["heldout_values"]) & set(m["tagged"]["training_values"])
     assert {"single", "tagged"} == set(m["fixed_points"])
     assert (out / "model_single" / "config.json").exists() and (out / "model_tagged" / "config.json").exists()

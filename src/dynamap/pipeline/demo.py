@@ -26,6 +26,7 @@ import time
 import numpy as np
 
 from ..analysis.compare import LE_SIGN_TOL, evaluate_fixed_points, evaluate_single, evaluate_tagged
+from ..analysis.scores import points_at
 from ..analysis.sweep import SweepSettings, sweep
 from ..io.outputs import staged_dir, to_jsonable, write_json
 from ..report.demo import write_demo_report
@@ -164,6 +165,15 @@ def _sweep_model(model: DynamapModel, values, s: DemoSettings, progress: bool) -
                  progress=(lambda n: None) if progress else None).to_dict()
 
 
+def _tag_points(true_sweep: dict, hh, s: DemoSettings, progress: bool) -> list[dict]:
+    """The true sweep's points at the training tags (the input of the nearest-tag lookup), from the
+    full true sweep when it has them (the default grid does), else from a sweep at the tags."""
+    values = [float(p["value"]) for p in true_sweep["points"]]
+    if all(np.min(np.abs(np.asarray(values) - t)) <= 1e-6 * (1 + abs(t)) for t in s.tagged_values):
+        return points_at(true_sweep["points"], s.tagged_values)
+    return _sweep_true(hh, s.tagged_values, s, progress, "true sweep at the tags")["points"]
+
+
 def _fit(series, tags, cfg: FitConfig, seed: int, progress: bool) -> DynamapModel:
     return DynamapModel(cfg, seed=seed).fit(series, param_values=tags, progress=progress)
 
@@ -221,7 +231,7 @@ def run_demo(out, seed: int = 0, quick: bool = False, progress: bool = True) -> 
             true_held = st.run("tagged: true held-out sweep",
                                lambda: _sweep_true(hh, grid, s, progress, "true held-out sweep"))
             sw2 = st.run("tagged: sweep", lambda: _sweep_model(m2, grid, s, progress))
-            ev2 = evaluate_tagged(true_held, sw2)
+            ev2 = evaluate_tagged(true_held, sw2, tag_points=_tag_points(true_sweep, hh, s, progress))
             # the tagged map over the whole true grid as well, for the side-by-side diagram
             sw2_full = _sweep_model(m2, true_values, s, progress)
 
