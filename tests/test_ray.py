@@ -41,3 +41,13 @@ def test_ray_ensemble_equals_local_processes(tiny_config):
     # the seeds differ, so the members do: the ensemble is not 4 copies of one model
     w = [next(iter(m.map_.state_dict().values())) for m in local.members]
     assert not any(w[0].equal(x) for x in w[1:])
+
+
+def test_an_address_without_a_head_node_is_one_clear_error(tiny_config):
+    from dynamap import InputError
+
+    hh = get_system("hh-burster")
+    v = simulate(hh, {"V_S": -40.0}, t_end=470.0, transient=400.0, dt=0.005).series("V", param_value=-40.0)
+    with pytest.raises(InputError, match="no Ray head node answers there"):
+        fit_ensemble(v, k=2, config=tiny_config, backend="ray", address="127.0.0.1:1")
+    assert not ray.is_initialized()

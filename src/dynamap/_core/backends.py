@@ -15,6 +15,7 @@ whatever the backend, so the backend changes how long the work takes, never its 
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -88,10 +89,28 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
+def _check_reachable(address: str, timeout: float = 5.0) -> None:
+    """A ``HOST:PORT`` address must accept a connection (Ray itself waits minutes for an absent head
+    node); ``auto``, ``local`` and ``ray://`` addresses are left to Ray."""
+    if address in ("auto", "local") or "://" in address:
+        return
+    host, sep, port = address.rpartition(":")
+    if not sep or not host or not port.isdigit():
+        raise InputError(f"--address {address!r}: expected HOST:PORT of the Ray head node (e.g. 10.0.0.5:6379) "
+                         "or 'auto'")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
+    except OSError as exc:
+        raise InputError(f"--address {address}: no Ray head node answers there ({exc.strerror or exc}); start "
+                         "one with 'ray start --head' or check the address") from None
+
+
 def _run_ray(fn, items: list, address: str | None, cpus: int) -> list:
     ray = _import_ray()
     started = False
     if not ray.is_initialized():
+        if address is not None:
+            _check_reachable(address)
         kwargs = {"address": address} if address is not None else {"include_dashboard": False}
         try:
             ray.init(log_to_driver=False, **kwargs)
