@@ -10,7 +10,8 @@ whatever the backend, so the backend changes how long the work takes, never its 
   here, on first use). ``address`` is passed to ``ray.init``: None starts a local Ray instance for
   the call (or uses the one this process already started), ``"auto"`` joins the cluster this
   machine belongs to (started with ``ray start``), ``"HOST:PORT"`` the cluster of that head node.
-  Each task reserves ``cpus_per_unit`` CPUs; the nodes need dynamap installed (the same version).
+  Each task reserves ``cpus_per_unit`` CPUs (at most a node's); the nodes need dynamap installed
+  (the same version).
 """
 
 from __future__ import annotations
@@ -120,6 +121,8 @@ def _run_ray(fn, items: list, address: str | None, cpus: int) -> list:
                              f"({_first_line(exc)}); start it with 'ray start --head' or check --address") from None
         started = True
     try:
+        node_cpus = [int(n.get("Resources", {}).get("CPU", 0)) for n in ray.nodes() if n.get("Alive")]
+        cpus = max(1, min([cpus] + [c for c in [max(node_cpus, default=0)] if c > 0]))  # schedulable
         task = ray.remote(num_cpus=cpus, max_retries=0)(_apply)
         fn_ref = ray.put(fn)  # sent once, not with every unit
         futures = [task.remote(fn_ref, item) for item in items]

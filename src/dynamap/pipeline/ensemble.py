@@ -68,9 +68,9 @@ def fit_units(units: Sequence[dict], *, backend: str = "local", address: str | N
               jobs: int | None = None) -> list:
     """Run fit units (dicts with ``series``, ``param_values``, ``config``, ``seed``, ``check``) on
     ``backend``; returns ``[(model, metrics or None), ...]`` in their order. Each unit reserves on Ray
-    as many CPUs as its map candidates train side by side."""
+    the CPUs its fit uses side by side (``n_jobs``: map candidates, the latent-dimension search)."""
     units = list(units)
-    cpus = max([min(u["config"].n_jobs or 1, u["config"].n_candidates) for u in units] or [1])
+    cpus = max([u["config"].n_jobs or 1 for u in units] or [1])
     return run_units(_fit_unit, units, backend=backend, address=address, jobs=jobs, cpus_per_unit=cpus)
 
 
