@@ -48,6 +48,11 @@ def test_demo_quick_writes_report_and_metrics(tmp_path):
     for p in pts:
         assert p["lookup_tag"] == min(tags, key=lambda t: (abs(t - p["value"]), t))
     assert not set(m["tagged"]["heldout_values"]) & set(m["tagged"]["training_values"])
+    sp = m["tagged"]["spectra_at_tags"]  # the map's spectrum beside the system's at each tag
+    assert [p["value"] for p in sp["points"]] == tags
+    for p in sp["points"]:
+        assert len(p["true"]) == 3 and len(p["model"]) == m["tagged"]["latent_dim"]
+        assert p["true"] == sorted(p["true"], reverse=True) and p["model"] == sorted(p["model"], reverse=True)
     assert {"single", "tagged"} == set(m["fixed_points"])
     assert (out / "model_single" / "config.json").exists() and (out / "model_tagged" / "config.json").exists()
     assert m["timings_s"]["total"] > 0

@@ -91,6 +91,10 @@ def lyapunov_flow(
     )
 
 
+#: steps of :func:`lyapunov_map` whose Jacobians are computed in one call
+JACOBIAN_BLOCK = 1024
+
+
 def lyapunov_map(
     m: MapLike,
     x0: np.ndarray,
@@ -120,23 +124,35 @@ def lyapunov_map(
     q = np.tile(q0[:, :k], (b, 1, 1))
     acc = np.zeros((b, k))
     alive = np.ones(b, dtype=bool)
-    for i in range(n_transient + n_steps):
-        jac = m.jacobian(x, p)
-        x = m.step(x, p)
-        q = jac @ q
-        if (i + 1) % renorm_every == 0 or i == n_transient + n_steps - 1:
-            q, r = np.linalg.qr(q)
-            diag = np.abs(np.diagonal(r, axis1=1, axis2=2))
-            sign = np.sign(np.diagonal(r, axis1=1, axis2=2))
-            q = q * np.where(sign == 0, 1.0, sign)[:, None, :]
-            if i >= n_transient:
-                with np.errstate(divide="ignore"):
-                    acc += np.log(diag)
-        bad = ~np.all(np.isfinite(x), axis=1)
-        if bad.any():
-            alive &= ~bad
-            x[bad] = 0.0
-            q[bad] = q0[:, :k]
+    n_total = n_transient + n_steps
+    # in blocks: the orbit first, then the Jacobians of the whole block in one batched call (a learned
+    # map's Jacobian costs about as much for a thousand states as for one), then the QR steps
+    for first in range(0, n_total, JACOBIAN_BLOCK):
+        n_blk = min(JACOBIAN_BLOCK, n_total - first)
+        xs = np.empty((n_blk, b, d))
+        bads = np.zeros((n_blk, b), dtype=bool)
+        for j in range(n_blk):
+            xs[j] = x
+            x = m.step(x, p)
+            bad = ~np.all(np.isfinite(x), axis=1)
+            if bad.any():
+                bads[j] = bad
+                x[bad] = 0.0
+        jacs = m.jacobian(xs.reshape(n_blk * b, d), np.tile(p, (n_blk, 1))).reshape(n_blk, b, d, d)
+        for j in range(n_blk):
+            i = first + j
+            q = jacs[j] @ q
+            if (i + 1) % renorm_every == 0 or i == n_total - 1:
+                q, r = np.linalg.qr(q)
+                diag = np.abs(np.diagonal(r, axis1=1, axis2=2))
+                sign = np.sign(np.diagonal(r, axis1=1, axis2=2))
+                q = q * np.where(sign == 0, 1.0, sign)[:, None, :]
+                if i >= n_transient:
+                    with np.errstate(divide="ignore", invalid="ignore"):
+                        acc += np.log(diag)
+            if bads[j].any():
+                alive &= ~bads[j]
+                q[bads[j]] = q0[:, :k]
     out = acc / n_steps
     out[~alive] = np.nan
     return -np.sort(-out, axis=1)

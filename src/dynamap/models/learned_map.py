@@ -106,10 +106,15 @@ class LearnedMap:
         return np.array([c])
 
     def _c(self, p: np.ndarray, b: int) -> torch.Tensor:
+        """The normalised control (b, 1) of parameter rows ``p``; the last one is kept, since an orbit
+        steps many times with the same rows."""
         p = np.asarray(p, dtype=np.float64).reshape(-1)
         if p.size == 1:
             p = np.full(b, p[0])
-        return torch.from_numpy(self._model.normalise_c(p))[:, None]
+        key = p.tobytes()
+        if getattr(self, "_c_last", (None,))[0] != key:
+            self._c_last = (key, torch.from_numpy(self._model.normalise_c(p))[:, None])
+        return self._c_last[1]
 
     def step(self, x: np.ndarray, p: np.ndarray) -> np.ndarray:
         x = np.atleast_2d(np.asarray(x, dtype=np.float64))

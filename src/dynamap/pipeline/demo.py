@@ -28,6 +28,7 @@ import numpy as np
 from ..analysis.compare import LE_SIGN_TOL, evaluate_fixed_points, evaluate_single, evaluate_tagged
 from ..analysis.scores import points_at
 from ..analysis.sweep import SweepSettings, sweep
+from ..analysis.tag_spectra import spectra_at_tags
 from ..io.outputs import staged_dir, to_jsonable, write_json
 from ..report.demo import write_demo_report
 from ..systems import get_system
@@ -203,7 +204,8 @@ def run_demo(out, seed: int = 0, quick: bool = False, progress: bool = True) -> 
     hh = get_system("hh-burster")
     t_start = time.perf_counter()
     names = ["true sweep", "single: simulate", "single: fit", "single: sweep", "tagged: simulate",
-             "tagged: fit", "tagged: true held-out sweep", "tagged: sweep", "fixed points", "report"]
+             "tagged: fit", "tagged: true held-out sweep", "tagged: sweep", "tagged: spectra at the tags",
+             "fixed points", "report"]
     st = _Stages(names, progress)
     with staged_dir(out) as tmp:
         try:
@@ -232,6 +234,9 @@ def run_demo(out, seed: int = 0, quick: bool = False, progress: bool = True) -> 
                                lambda: _sweep_true(hh, grid, s, progress, "true held-out sweep"))
             sw2 = st.run("tagged: sweep", lambda: _sweep_model(m2, grid, s, progress))
             ev2 = evaluate_tagged(true_held, sw2, tag_points=_tag_points(true_sweep, hh, s, progress))
+            # the slow direction: the map's spectrum beside the system's at each training tag
+            spectra = st.run("tagged: spectra at the tags", lambda: spectra_at_tags(
+                hh, "V_S", m2.as_system(), s.tagged_values, t_end=s.true_t_end, transient=s.true_transient))
             # the tagged map over the whole true grid as well, for the side-by-side diagram
             sw2_full = _sweep_model(m2, true_values, s, progress)
 
@@ -265,6 +270,7 @@ def run_demo(out, seed: int = 0, quick: bool = False, progress: bool = True) -> 
                     "latent_dim": int(m2.latent_dim_),
                     "dt_map": float(m2.dt_),
                     "scores": ev2,
+                    "spectra_at_tags": spectra,
                     "history": _summary_history(m2.history_),
                 },
                 "fixed_points": fp,
