@@ -176,3 +176,44 @@ def test_evaluate_tagged_reports_the_lookup_beside_the_accuracy():
     assert "beyond-lookup recall n/a (the lookup is never wrong)" in compare_summary(r0)
     with pytest.raises(InputError, match="tag_points is empty"):
         evaluate_tagged(truth, model, tag_points=[])
+
+
+def test_compare_takes_the_tag_points_from_the_true_sweep_when_the_model_names_its_tags():
+    from dynamap.analysis.compare import compare
+
+    model_labels = dict(TRUTH_LABELS)
+    model_labels[5] = B3
+    model_labels[1] = TONIC
+    # the true sweep over 0..10 (tags included), the model's over the same values, naming its tags
+    truth = _sweep({0: B3, **TRUTH_LABELS, 10: TONIC})
+    model = {**_sweep({0: B3, **model_labels, 10: TONIC}), "source": {"training_values": [0.0, 10.0]}}
+    c = compare(truth, model)
+    assert c["tags"] == [0.0, 10.0] and c["n_points"] == 11
+    # the tags themselves are matched by both; the held-out values as in the closed form above
+    assert c["nearest_tag_baseline"] == 8 / 11 and c["beyond_lookup_recall"] == 2 / 3
+    # without a point at every tag, or without recorded tags: no lookup
+    assert "nearest_tag_baseline" not in compare(_sweep(TRUTH_LABELS), {**_sweep(model_labels), **{
+        "source": {"training_values": [0.0, 10.0]}}})
+    assert "nearest_tag_baseline" not in compare(truth, _sweep({0: B3, **model_labels, 10: TONIC}))
+
+
+def test_cli_compare_reads_the_tag_sweep(tmp_path):
+    import json
+
+    from dynamap.cli.main import main
+
+    model_labels = dict(TRUTH_LABELS)
+    model_labels[5] = B3
+    model_labels[1] = TONIC
+    paths = {}
+    for name, sw in (("true", _sweep(TRUTH_LABELS)),
+                     ("model", {**_sweep(model_labels), "source": {"training_values": [0.0, 10.0]}}),
+                     ("tags", _sweep({0: B3, 5: B4, 10: TONIC}))):  # an extra point at 5: not a tag
+        paths[name] = tmp_path / f"{name}.json"
+        paths[name].write_text(json.dumps(sw))
+    out = tmp_path / "scores.json"
+    assert main(["compare", str(paths["true"]), str(paths["model"]), "--tag-sweep", str(paths["tags"]),
+                 "--out", str(out)]) == 0
+    res = json.loads(out.read_text())
+    assert res["tags"] == [0.0, 10.0] and res["nearest_tag_baseline"] == 6 / 9
+    assert res["beyond_lookup_recall"] == 2 / 3

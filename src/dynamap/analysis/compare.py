@@ -34,6 +34,7 @@ from .scores import (
     heldout_accuracy,
     lyapunov_sign_agreement,
     nearest_tag_lookup,
+    points_at,
     regime_sequence,
     regime_sequence_chance,
     regime_sequence_lcs,
@@ -328,19 +329,36 @@ def compare(true_sweep, model_sweep, *, mode: str = "auto", training_spb: Iterab
     (``"single"``: :func:`evaluate_single`, with ``training_spb``, the training series' spikes per
     burst). The result carries ``mode``. ``tag_points`` (the true sweep's points at the training
     tags) add the nearest-tag baseline and the beyond-lookup recall in tagged mode
-    (:func:`evaluate_tagged`); single-series mode ignores them.
+    (:func:`evaluate_tagged`); single-series mode ignores them. Without them, a tagged model's sweep
+    (whose source names its ``training_values``) takes them from ``true_sweep`` when it has points at
+    all of them.
     """
     if mode not in ("auto", "single", "tagged"):
         raise InputError(f"mode must be auto, single or tagged, got {mode!r}")
     if mode == "auto":
         mode = "tagged" if same_values(true_sweep, model_sweep) else "single"
     if mode == "tagged":
+        if tag_points is None:
+            tag_points = _tag_points_in(true_sweep, model_sweep)
         res = {"mode": mode, **evaluate_tagged(true_sweep, model_sweep, tag_points=tag_points)}
     else:
         res = {"mode": mode, **evaluate_single(true_sweep, model_sweep, training_spb=training_spb)}
     if ensemble_k(model_sweep) is not None:
         res["ensemble"] = evaluate_ensemble(true_sweep, model_sweep, mode=mode)
     return res
+
+
+def _tag_points_in(true_sweep, model_sweep) -> list[dict] | None:
+    """The true sweep's points at the model sweep's training values, or None (no such values
+    recorded, or the true sweep lacks a point at one of them)."""
+    src = (model_sweep.to_dict() if hasattr(model_sweep, "to_dict") else model_sweep).get("source") or {}
+    tags = src.get("training_values") if isinstance(src, Mapping) else None
+    if not tags:
+        return None
+    try:
+        return points_at(_points(true_sweep, "true_sweep"), [float(t) for t in tags])
+    except InputError:
+        return None
 
 
 def ensemble_k(sweep) -> int | None:

@@ -201,7 +201,16 @@ def cmd_compare(args) -> int:
     out = _check_file_out(args.out, (".json",)) if args.out else None
     true_sweep = _read_sweep(args.true_sweep, "TRUE")
     model_sweep = _read_sweep(args.model_sweep, "MODEL")
-    res = compare(true_sweep, model_sweep, mode=args.mode, training_spb=args.training_spb)
+    tag_points = None
+    if args.tag_sweep:  # the points at the model's training values (all of them if none recorded)
+        from ..analysis.scores import points_at
+
+        tag_points = _read_sweep(args.tag_sweep, "--tag-sweep").get("points") or []
+        tags = (model_sweep.get("source") or {}).get("training_values")
+        if tags:
+            tag_points = points_at(tag_points, [float(t) for t in tags])
+    res = compare(true_sweep, model_sweep, mode=args.mode, training_spb=args.training_spb,
+                  tag_points=tag_points)
     summary = compare_summary(res)
     if out is not None:
         write_json(res, out)

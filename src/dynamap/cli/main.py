@@ -143,6 +143,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--training-spb", type=int, action="append", default=[], metavar="K",
                    help="spikes per burst in the training series (single mode; repeatable)")
+    p.add_argument("--tag-sweep", metavar="FILE",
+                   help="the system's sweep.json at the model's training values, for the nearest-tag "
+                   "lookup (tagged mode; default: TRUE's points there, when it has them)")
     p.add_argument("--out", metavar="FILE", help="write the scores to this .json (default: print them)")
 
     sub.add_parser("systems", help="list the built-in systems")
