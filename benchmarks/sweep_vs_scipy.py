@@ -13,6 +13,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
+import subprocess
+import sys
+import tempfile
 import time
 
 import numpy as np
@@ -47,6 +51,8 @@ def lsoda_point(vs):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--num", type=int, default=11, help="V_S points in [-44, -34]")
+    ap.add_argument("--cli-num", type=int, nargs="*", default=[11, 51, 101],
+                    help="points of the command-line sweeps, end to end")
     a = ap.parse_args()
     values = np.linspace(-44.0, -34.0, a.num)
     settings = SweepSettings(t_end=T_END, transient=TRANSIENT, dt=DT, lyapunov=False)
@@ -90,6 +96,17 @@ def main():
     print(f"dynamap, 1 thread, with the largest Lyapunov exponent: {oursle_s:8.2f} s "
           f"-> {lsoda_s / oursle_s:6.1f}x faster")
     _ = ours_le
+    exe = shutil.which("dynamap", path=os.path.dirname(sys.executable)) or shutil.which("dynamap")
+    for num in a.cli_num:
+        with tempfile.TemporaryDirectory() as tmp:
+            cmd = [exe, "sweep", "--system", "hh-burster", "--param", "V_S", "--from", "-44", "--to", "-34",
+                   "--num", str(num), "--t-end", str(T_END), "--transient", str(TRANSIENT), "--dt", str(DT),
+                   "--out", os.path.join(tmp, "s"), "--quiet"]
+            t0 = time.perf_counter()
+            subprocess.run(cmd, check=True, capture_output=True)
+            cli_s = time.perf_counter() - t0
+        print(f"dynamap sweep (command line, {num} points, with exponents, end to end): {cli_s:6.2f} s "
+              f"-> {num * lsoda_s / n / cli_s:6.1f}x LSODA's {num} points")
 
 
 if __name__ == "__main__":
