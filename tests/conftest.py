@@ -40,3 +40,19 @@ def tiny_fit_config(**changes):
 def tiny_config():
     """:func:`tiny_fit_config` as a fixture."""
     return tiny_fit_config()
+
+
+@pytest.fixture
+def cli_exit_2(capsys):
+    """``cli_exit_2(argv, fragment)``: the command line exits with status 2 and prints one line on
+    stderr that contains ``fragment``."""
+    from dynamap.cli.main import main
+
+    def check(argv, fragment):
+        code = main(argv)
+        err = capsys.readouterr().err.strip()
+        assert code == 2, err
+        assert len(err.splitlines()) == 1, err
+        assert fragment in err, err
+
+    return check

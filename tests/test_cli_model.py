@@ -32,14 +32,6 @@ def bundle(workdir):
     return out
 
 
-def _one_line_exit_2(capsys, argv, fragment):
-    code = main(argv)
-    err = capsys.readouterr().err.strip()
-    assert code == 2, err
-    assert len(err.splitlines()) == 1, err
-    assert fragment in err, err
-
-
 def test_fit_prints_the_free_running_check(workdir, tmp_path, capsys):
     assert main(["fit", str(workdir / "v-37.csv"), "--config", str(workdir / "tiny.json"), "--quiet",
                  "--out", str(tmp_path / "m")]) == 0
@@ -120,26 +112,26 @@ def test_sweep_and_lyapunov_model(bundle, tmp_path):
     np.testing.assert_allclose(np.array(spec["spectrum"]) * spec["dt"], spec["spectrum_per_step"], rtol=1e-12)
 
 
-def test_fit_bad_inputs(workdir, tmp_path, capsys):
+def test_fit_bad_inputs(workdir, tmp_path, capsys, cli_exit_2):
     out = str(tmp_path / "m")
     a, b = str(workdir / "v-40.csv"), str(workdir / "v-37.csv")
-    _one_line_exit_2(capsys, ["fit", a, b, "--param-value", "-40", "--out", out], "give one value per file")
-    _one_line_exit_2(capsys, ["fit", a, b, "--out", out], "--param-value")
+    cli_exit_2(["fit", a, b, "--param-value", "-40", "--out", out], "give one value per file")
+    cli_exit_2(["fit", a, b, "--out", out], "--param-value")
     nan = tmp_path / "nan.csv"
     nan.write_text("t,V\n0,1\n0.1,nan\n0.2,3\n")
-    _one_line_exit_2(capsys, ["fit", str(nan), "--out", out], "non-finite")
+    cli_exit_2(["fit", str(nan), "--out", out], "non-finite")
     short = tmp_path / "short.csv"
     short.write_text("t,V\n" + "".join(f"{i * 0.005},{np.sin(i)}\n" for i in range(30)))
-    _one_line_exit_2(capsys, ["fit", str(short), "--out", out], "short")
-    _one_line_exit_2(capsys, ["fit", str(tmp_path / "missing.csv"), "--out", out], "file not found")
+    cli_exit_2(["fit", str(short), "--out", out], "short")
+    cli_exit_2(["fit", str(tmp_path / "missing.csv"), "--out", out], "file not found")
     bad = tmp_path / "bad.json"
     bad.write_text("{nope")
-    _one_line_exit_2(capsys, ["fit", a, "--config", str(bad), "--out", out], "not valid JSON")
+    cli_exit_2(["fit", a, "--config", str(bad), "--out", out], "not valid JSON")
     # a recording with several channels: --column names the observed one
     two = tmp_path / "two.csv"
     two.write_text("time (s),V (mV),I (nA)\n0,1,5\n0.005,2,5\n0.01,0,5\n")
-    _one_line_exit_2(capsys, ["fit", str(two), "--out", out], "--column")
-    _one_line_exit_2(capsys, ["fit", str(two), "--column", "W", "--out", out], "no value column named 'W'")
+    cli_exit_2(["fit", str(two), "--out", out], "--column")
+    cli_exit_2(["fit", str(two), "--column", "W", "--out", out], "no value column named 'W'")
     assert not (tmp_path / "m").exists()
 
 
@@ -159,10 +151,10 @@ def test_fit_reads_the_named_column(workdir, tmp_path, capsys):
     assert got == want
 
 
-def test_model_bad_inputs(bundle, tmp_path, capsys):
-    _one_line_exit_2(capsys, ["sweep", "--model", str(tmp_path), "--param", "c", "--from", "0", "--to", "1",
+def test_model_bad_inputs(bundle, tmp_path, capsys, cli_exit_2):
+    cli_exit_2(["sweep", "--model", str(tmp_path), "--param", "c", "--from", "0", "--to", "1",
                               "--num", "2", "--out", str(tmp_path / "o")], "not a dynamap model bundle")
-    _one_line_exit_2(capsys, ["sweep", "--model", str(bundle), "--param", "V_S", "--from", "0", "--to", "1",
+    cli_exit_2(["sweep", "--model", str(bundle), "--param", "V_S", "--from", "0", "--to", "1",
                               "--num", "2", "--out", str(tmp_path / "o")], "--param c")
-    _one_line_exit_2(capsys, ["simulate", "--model", str(bundle), "--set", "V_S=1", "--t-end", "10",
+    cli_exit_2(["simulate", "--model", str(bundle), "--set", "V_S=1", "--t-end", "10",
                               "--out", str(tmp_path / "o.csv")], "use --set c=V")

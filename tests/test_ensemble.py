@@ -149,15 +149,7 @@ def test_local_processes_equal_one_after_another_and_plain_fits(series, tiny_con
     assert info["members"] == ["member-0", "member-1", "member-2"] and info["k"] == 3
 
 
-def _one_line_exit_2(capsys, argv, fragment):
-    code = main(argv)
-    err = capsys.readouterr().err.strip()
-    assert code == 2, err
-    assert len(err.splitlines()) == 1, err
-    assert fragment in err, err
-
-
-def test_cli_fit_ensemble_sweep_and_compare(series, tiny_config, tmp_path, capsys):
+def test_cli_fit_ensemble_sweep_and_compare(series, tiny_config, tmp_path, capsys, cli_exit_2):
     write_series(series, tmp_path / "v.csv")
     (tmp_path / "tiny.json").write_text(tiny_config.to_json())
     ens = tmp_path / "ens"
@@ -194,22 +186,22 @@ def test_cli_fit_ensemble_sweep_and_compare(series, tiny_config, tmp_path, capsy
     assert sum(e["n_match"] for e in levels) == scores["n_match"]
     capsys.readouterr()
 
-    _one_line_exit_2(capsys, ["simulate", "--model", str(ens), "--t-end", "10", "--out",
+    cli_exit_2(["simulate", "--model", str(ens), "--t-end", "10", "--out",
                               str(tmp_path / "x.csv")], "is an ensemble")
-    _one_line_exit_2(capsys, base + ["--out", str(ens)], "holds an ensemble")
-    _one_line_exit_2(capsys, base + ["--ensemble", "2", "--out", str(tmp_path / "plain")], "holds a model bundle")
+    cli_exit_2(base + ["--out", str(ens)], "holds an ensemble")
+    cli_exit_2(base + ["--ensemble", "2", "--out", str(tmp_path / "plain")], "holds a model bundle")
 
 
-def test_cli_option_errors(tmp_path, capsys, monkeypatch):
+def test_cli_option_errors(tmp_path, capsys, monkeypatch, cli_exit_2):
     (tmp_path / "v.csv").write_text("t,V\n0,1\n1,2\n")
     v = str(tmp_path / "v.csv")
     out = str(tmp_path / "m")
-    _one_line_exit_2(capsys, ["fit", v, "--ensemble", "0", "--out", out], "--ensemble must be at least 1")
-    _one_line_exit_2(capsys, ["fit", v, "--jobs", "2", "--out", out], "add one")
-    _one_line_exit_2(capsys, ["fit", v, "--ensemble", "2", "--address", "auto", "--out", out],
+    cli_exit_2(["fit", v, "--ensemble", "0", "--out", out], "--ensemble must be at least 1")
+    cli_exit_2(["fit", v, "--jobs", "2", "--out", out], "add one")
+    cli_exit_2(["fit", v, "--ensemble", "2", "--address", "auto", "--out", out],
                      "use it with --backend ray")
     monkeypatch.setitem(sys.modules, "ray", None)  # as if ray were not installed
-    _one_line_exit_2(capsys, ["fit", v, "--ensemble", "2", "--backend", "ray", "--out", out], "dynamap[ray]")
+    cli_exit_2(["fit", v, "--ensemble", "2", "--backend", "ray", "--out", out], "dynamap[ray]")
     assert not (tmp_path / "m").exists()
 
 
