@@ -45,6 +45,7 @@ class LearnedMap:
     def __init__(self, model):
         self._model = model
         self._net64_copy = None
+        self._c_last: tuple[bytes, torch.Tensor] | None = None  # the last rows of _c and their control
         tags = [float(v) for v in model.param_values_]
         self.parameters = (Parameter("c", tags[0], "", (min(tags), max(tags)),
                                      "control input, in the units of the training values"),)
@@ -112,7 +113,7 @@ class LearnedMap:
         if p.size == 1:
             p = np.full(b, p[0])
         key = p.tobytes()
-        if getattr(self, "_c_last", (None,))[0] != key:
+        if self._c_last is None or self._c_last[0] != key:
             self._c_last = (key, torch.from_numpy(self._model.normalise_c(p))[:, None])
         return self._c_last[1]
 

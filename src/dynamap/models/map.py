@@ -22,7 +22,7 @@ from torch import nn
 
 from .vae import mlp
 
-__all__ = ["iterate_into", "ParametricMap", "fast_stepper", "stacked_stepper"]
+__all__ = ["iterate_into", "ParametricMap", "fast_stepper", "stacked_stepper", "is_plain_tanh"]
 
 
 class ParametricMap(nn.Module):
@@ -162,6 +162,18 @@ def fast_stepper(net: torch.nn.Module, c: torch.Tensor, d: int | None = None):
     return step
 
 
+def is_plain_tanh(net: torch.nn.Module) -> bool:
+    """Whether ``net`` is a residual :class:`ParametricMap` with c as an input and a plain
+    Linear/tanh network (the maps that :func:`stacked_stepper` and the trainer's hand-written
+    rollout gradient compute directly)."""
+    if not isinstance(net, ParametricMap) or net.c_degree or not net.residual:
+        return False
+    layers = list(net.net)
+    return (len(layers) % 2 == 1 and len(layers) >= 3
+            and all(isinstance(m, torch.nn.Linear) for m in layers[0::2])
+            and all(isinstance(m, torch.nn.Tanh) for m in layers[1::2]))
+
+
 def stacked_stepper(nets: list[ParametricMap], c: torch.Tensor):
     """A step function ``step(z_t, out) -> out`` that iterates K maps side by side: states (K, d, B),
     map k on slice k, all with the per-column controls ``c`` (B, 1). For plain tanh maps with c as an
@@ -169,9 +181,7 @@ def stacked_stepper(nets: list[ParametricMap], c: torch.Tensor):
     that the cost of evaluating K checkpoints is close to that of one); other maps step one by one
     through :func:`fast_stepper`. Equal to each map's own step up to float32 round-off."""
     first = nets[0]
-    plain = all(isinstance(n, ParametricMap) and not n.c_degree and n.residual
-                and all(isinstance(a, torch.nn.Tanh) for a in list(n.net)[1::2]) for n in nets)
-    if not plain:
+    if not all(is_plain_tanh(n) for n in nets):
         steps = [fast_stepper(n, c) for n in nets]
 
         def each(z_t: torch.Tensor, out: torch.Tensor) -> torch.Tensor:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..models.map import ParametricMap
+from ..models.map import ParametricMap, is_plain_tanh
 
 __all__ = ["supports", "rollout_loss_grad"]
 
@@ -31,13 +31,9 @@ def _linears(fmap: ParametricMap) -> list[torch.nn.Linear]:
 
 
 def supports(fmap: torch.nn.Module) -> bool:
-    """Whether ``fmap`` is a residual :class:`ParametricMap` with c as an input and tanh units."""
-    if not isinstance(fmap, ParametricMap) or fmap.c_degree or not fmap.residual:
-        return False
-    layers = list(fmap.net)
-    return (len(layers) % 2 == 1 and len(layers) >= 3
-            and all(isinstance(m, torch.nn.Linear) for m in layers[0::2])
-            and all(isinstance(m, torch.nn.Tanh) for m in layers[1::2]))
+    """Whether ``fmap`` is a residual :class:`ParametricMap` with c as an input and tanh units
+    (:func:`~dynamap.models.map.is_plain_tanh`)."""
+    return is_plain_tanh(fmap)
 
 
 def rollout_loss_grad(fmap: ParametricMap, z: torch.Tensor, c: torch.Tensor, tgt: torch.Tensor,

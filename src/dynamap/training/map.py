@@ -57,7 +57,6 @@ class FreeRunScorer:
     def __init__(self, latents: list[np.ndarray], c_norm: list[float], cfg: MapConfig, *,
                  decode: Callable[[torch.Tensor], torch.Tensor], refs: list[TrainStats], dt: float,
                  threshold: float, hysteresis: float = 0.0):
-        self.d = latents[0].shape[1]
         starts, cs = [], []
         for i, x in enumerate(latents):
             pos = np.linspace(0, x.shape[0] - 1, cfg.select_starts).astype(int)
