@@ -11,7 +11,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from dynamap import InputError, compare, fit, fit_ensemble, get_system, load_ensemble, simulate
+from dynamap import InputError, compare, fit, fit_ensemble, get_system, load_ensemble, load_model, simulate
 from dynamap.analysis.compare import compare_summary, evaluate_ensemble
 from dynamap.analysis.ensemble import combine_sweeps
 from dynamap.analysis.scores import accuracy_by_agreement, modal_label
@@ -147,6 +147,9 @@ def test_local_processes_equal_one_after_another_and_plain_fits(series, tiny_con
     assert back.seeds == [5, 6, 7] and [_json(m) for m in back.metrics] == [_json(m) for m in side.metrics]
     info = json.loads((tmp_path / "ens" / "ensemble.json").read_text())
     assert info["members"] == ["member-0", "member-1", "member-2"] and info["k"] == 3
+    with pytest.raises(InputError, match="an ensemble of models.*load_ensemble"):
+        load_model(tmp_path / "ens")
+    assert load_model(tmp_path / "ens" / "member-2").seed == 7
 
 
 def test_cli_fit_ensemble_sweep_and_compare(series, tiny_config, tmp_path, capsys, cli_exit_2):

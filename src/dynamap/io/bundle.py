@@ -73,6 +73,9 @@ def read_bundle(directory) -> Bundle:
     if not directory.is_dir():
         raise InputError(f"--model {directory}: not a folder; pass the folder written by 'dynamap fit --out'")
     missing = [f for f in ("weights.pt", "config.json") if not (directory / f).is_file()]
+    if missing and (directory / "ensemble.json").is_file():  # dynamap.pipeline.ensemble.ENSEMBLE_FILE
+        raise InputError(f"--model {directory}: an ensemble of models, not one model; load it with "
+                         "dynamap.load_ensemble, or pass one member's folder (member-0, ...)")
     if missing:
         raise InputError(f"--model {directory}: not a dynamap model bundle (missing {', '.join(missing)}); "
                          "run 'dynamap fit' first")
