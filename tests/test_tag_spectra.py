@@ -31,3 +31,18 @@ def test_spectra_at_tags_applies_the_factor_2_rule(monkeypatch):
     assert res["points"][0]["slow_ratio"] == pytest.approx(4.97 / 0.47)
     assert res["points"][2]["slow_ratio"] == pytest.approx(-0.75)
     assert (res["n_within"], res["n_compared"], res["factor"]) == (2, 4, 2.0)
+
+
+def test_a_map_spectrum_that_fails_is_reported_not_raised(monkeypatch):
+    from dynamap import NumericalError
+
+    def fake(system, params, **kw):
+        if system == "map" and params["c"] == -38.0:
+            raise NumericalError("the orbit of 'model' diverged")
+        return LyapunovResult([0.0, -0.5, -30.0], "per unit time")
+
+    monkeypatch.setattr(tag_spectra, "lyapunov_spectrum", fake)
+    res = tag_spectra.spectra_at_tags("ode", "V_S", "map", [-40.0, -38.0])
+    bad = res["points"][1]
+    assert bad["model"] is None and bad["slow_within"] is None and "diverged" in bad["error"]
+    assert (res["n_within"], res["n_compared"]) == (1, 1)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from .._core.errors import NumericalError
 from .lyapunov import lyapunov_spectrum
 
 __all__ = ["SLOW_FACTOR", "spectra_at_tags", "slow_ratio"]
@@ -34,15 +35,22 @@ def spectra_at_tags(true_system, true_param: str, model_system, tags: Sequence[f
     learned map at ``c = tag`` (tagged mode: c is in the true parameter's units). Returns
     ``{"points": [{"value", "true", "model", "slow_ratio", "slow_within"}], "factor", "n_within",
     "n_compared"}``; ``slow_within`` is None where the ratio is undefined, and a ratio <= 0 (the two
-    second exponents of opposite signs) is not within."""
+    second exponents of opposite signs) is not within. Where the map's spectrum cannot be computed (its
+    orbit diverges, or ends on the state box, where the Jacobian is singular) the point has
+    ``"model": None``, the reason under ``"error"``, and ``slow_within`` None."""
     points = []
     for tag in map(float, tags):
         true = lyapunov_spectrum(true_system, {**dict(fixed or {}), true_param: tag}, t_end=t_end,
                                  transient=transient).spectrum
-        model = lyapunov_spectrum(model_system, {"c": tag}, t_end=model_t_end).spectrum
+        try:
+            model = [float(v) for v in lyapunov_spectrum(model_system, {"c": tag}, t_end=model_t_end).spectrum]
+        except NumericalError as e:
+            points.append({"value": tag, "true": [float(v) for v in true], "model": None, "slow_ratio": None,
+                           "slow_within": None, "error": str(e)})
+            continue
         r = slow_ratio(true, model)
         within = None if r is None else bool(1.0 / SLOW_FACTOR <= r <= SLOW_FACTOR)
-        points.append({"value": tag, "true": [float(v) for v in true], "model": [float(v) for v in model],
+        points.append({"value": tag, "true": [float(v) for v in true], "model": model,
                        "slow_ratio": r, "slow_within": within})
     compared = [p for p in points if p["slow_within"] is not None]
     return {"points": points, "factor": SLOW_FACTOR, "n_within": int(sum(p["slow_within"] for p in compared)),

@@ -95,7 +95,9 @@ def write_demo_report(path: Path, s, metrics: dict, true_sweep: dict, sw1: dict,
                 f"contraction, the direction V_S acts through; within {sp['factor']:g}x of the system's at "
                 f"{sp['n_within']} of {sp['n_compared']} tags.")
     r.table([{"V_S (mV)": _fmt(p["value"]), "system": ", ".join(f"{v:.3g}" for v in p["true"]),
-              "map": ", ".join(f"{v:.3g}" for v in p["model"]), "second: map / system": _fmt(p["slow_ratio"])}
+              "map": (", ".join(f"{v:.3g}" for v in p["model"]) if p["model"] is not None
+                      else "not computed (orbit diverged or on the state box)"),
+              "second: map / system": _fmt(p["slow_ratio"])}
              for p in sp["points"]])
     r.figures_row([(dfig.training_curves_figure(f2["history"], "tagged fit"), "Training curves."),
                    (latent_evidence_figure(f2["history"], "tagged fit"), "Latent-dimension evidence.")])
