@@ -117,9 +117,6 @@ class MapConfig(ConfigBase):
     * ``stage_noise`` (None): one noise level per stage instead of ``noise``.
     * ``c_noise`` (0.05): Gaussian jitter (normalised units) on each rollout's control, so that nearby
       values of c behave alike; without it the single-series map's c sweep is irregular next to c = 1.
-    * ``bridge`` (0.0): tagged mode: this share of each batch's rollouts starts between neighbouring
-      tags' orbits, at (1 - l) x + l y with control (1 - l) c_x + l c_y (x a state of one tag, y its
-      nearest state at the next tag, l uniform in [0, 1]) and the same mix of their futures as target.
 
     Selection (checkpoints are chosen by their free runs, :mod:`dynamap.training.freerun`, never by the
     loss):
@@ -161,7 +158,6 @@ class MapConfig(ConfigBase):
     noise: float = 0.01
     stage_noise: tuple | None = None
     c_noise: float = 0.05
-    bridge: float = 0.0
     box_margin: float = 0.1
     select_every: int = 50
     select_starts: int = 6
@@ -178,7 +174,7 @@ class MapConfig(ConfigBase):
     #: options measured and not adopted, with their old defaults (the record: docs/experiments.md)
     REMOVED = {"rollout_noise": 0.0, "wide_noise": 0.0, "wide_fraction": 0.25, "tf_alpha": 0.0,
                "weighting": "none", "rel_floor": 0.1, "noise_mode": "isotropic",
-               "output_scaling": False, "c_secant": 0}
+               "output_scaling": False, "c_secant": 0, "bridge": 0.0}
 
     def __post_init__(self):
         check_int_range("hidden", self.hidden, 2)
@@ -206,7 +202,6 @@ class MapConfig(ConfigBase):
         check_positive("grad_clip", self.grad_clip)
         check_positive("noise", self.noise, allow_zero=True)
         check_positive("c_noise", self.c_noise, allow_zero=True)
-        check_range("bridge", self.bridge, 0.0, 1.0)
         self._check_per_stage("stage_noise", "noise level",
                               lambda n, v: check_positive(n, v, allow_zero=True))
         if not isinstance(self.box_margin, (int, float)) or isinstance(self.box_margin, bool):

@@ -138,55 +138,6 @@ def _new_map(latents: list[np.ndarray], cfg: MapConfig, gen: torch.Generator) ->
     return fmap
 
 
-class _Bridges:
-    """Rollouts between neighbouring tags (``MapConfig.bridge``): for each state of a segment, the
-    nearest state of each segment at the next lower and next higher distinct control value (states
-    with ``max_horizon`` successors only, so a rollout of any stage fits)."""
-
-    def __init__(self, latents: list[np.ndarray], c_norm: list[float], max_horizon: int):
-        from scipy.spatial import cKDTree
-
-        starts = np.concatenate([[0], np.cumsum([x.shape[0] for x in latents])[:-1]]).astype(np.int64)
-        levels = np.unique(np.asarray(c_norm, dtype=np.float64))
-        self.pairs = []  # (segment i, segment j, global index of the nearest j-state for each i-state)
-        for i, xi in enumerate(latents):
-            li = int(np.searchsorted(levels, c_norm[i]))
-            for lj in (li - 1, li + 1):
-                if not 0 <= lj < levels.size:
-                    continue
-                for j in np.flatnonzero(np.asarray(c_norm) == levels[lj]):
-                    n_j = latents[j].shape[0] - max_horizon
-                    if n_j < 1:
-                        continue
-                    nn = cKDTree(latents[j][:n_j]).query(xi)[1]
-                    self.pairs.append((i, int(j), starts[j] + nn.astype(np.int64)))
-        self.starts = starts
-
-    def __bool__(self) -> bool:
-        return bool(self.pairs)
-
-    def mix(self, u: torch.Tensor, c_norm: list[float], valid: list[np.ndarray], offs: torch.Tensor,
-            n: int, rng: np.random.Generator, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-        """Targets (n, H + 1, d) and controls (n, 1) of ``n`` bridged rollouts: a pair of neighbouring
-        segments, a start of the first among ``valid[i]`` (its global indices with H = len(offs) - 1
-        successors) and its nearest state in the second, mixed with a uniform weight."""
-        which = rng.integers(len(self.pairs), size=n)
-        tgt, cs = [], []
-        lam = torch.rand((n, 1), generator=gen)
-        for p in np.unique(which):
-            i, j, nn = self.pairs[p]
-            rows = np.flatnonzero(which == p)
-            mine = valid[i]
-            k = mine[rng.integers(mine.size, size=rows.size)]
-            kk = torch.from_numpy(k)[:, None] + offs[None, :]
-            jj = torch.from_numpy(nn[k - self.starts[i]])[:, None] + offs[None, :]
-            lr = lam[rows][:, :, None]
-            tgt.append((1 - lr) * u[kk] + lr * u[jj])
-            cs.append((1 - lam[rows]) * c_norm[i] + lam[rows] * c_norm[j])
-        order = np.argsort(np.concatenate([np.flatnonzero(which == p) for p in np.unique(which)]))
-        return torch.cat(tgt)[order], torch.cat(cs)[order]
-
-
 def _rollout_loss(fmap: ParametricMap, z: torch.Tensor, c: torch.Tensor, tgt: torch.Tensor,
                   horizon: int) -> torch.Tensor:
     """Mean squared error of a free rollout of ``horizon`` steps from ``z`` against ``tgt[:, 1:]``."""
@@ -295,7 +246,6 @@ def fit_map(
     scorer = FreeRunScorer(latents, c_norm, cfg, decode=decode, refs=refs, dt=dt, threshold=threshold,
                            hysteresis=hysteresis)
     n_seg = len(latents)
-    bridges = _Bridges(latents, c_norm, max(cfg.horizons)) if cfg.bridge > 0 else None
 
     # the long runs are as long as the fit's free-running check (half the longest segment, plus its
     # transient) unless the config fixes them
@@ -312,16 +262,10 @@ def fit_map(
             else cfg.stage_batch[stage]
         acc = []
         noise = cfg.noise if cfg.stage_noise is None else cfg.stage_noise[stage]
-        valid_of = [valid[seg[valid] == i] for i in range(n_seg)] if bridges else None
         for _ in range(n_steps):
             k0 = torch.from_numpy(rng.choice(valid, bs))
             tgt = u[k0[:, None] + offs[None, :]]  # (B, H+1, d)
             c = cvec[k0]
-            if bridges:  # the first rollouts of the batch start between neighbouring tags
-                n_br = int(round(cfg.bridge * bs))
-                if n_br:
-                    tgt, c = tgt.clone(), c.clone()
-                    tgt[:n_br], c[:n_br] = bridges.mix(u, c_norm, valid_of, offs, n_br, rng, gen)
             if cfg.c_noise > 0:  # jitter the control input: nearby c values behave alike
                 c = c + cfg.c_noise * torch.randn(c.shape, generator=gen)
             # noisy start, clean target: the map learns to pull perturbed states back to the data
