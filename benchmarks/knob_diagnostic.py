@@ -78,8 +78,7 @@ def main(argv=None) -> int:
                   f"  {p['err'][16]:.3f}  {p['c_gain'][1]:.3f} {p['c_gain'][16]:.3f}  "
                   f"{lab.get(v, '?')} / {truth.get(v, '?')}{'' if ok is None else (' ok' if ok else ' WRONG')}")
             if not is_tag:
-                summary.append({"model": i, "ok": ok, **{k: p[k] for k in ("recon_rel",)},
-                                "between": btw, "err1": p["err"][1], "err16": p["err"][16],
+                summary.append({"model": i, "ok": ok, "recon_rel": p["recon_rel"], "between": btw, "err1": p["err"][1], "err16": p["err"][16],
                                 "gain1": p["c_gain"][1], "gain16": p["c_gain"][16]})
         at_tags = [p for p in res["points"] if any(abs(p["value"] - t) < 1e-6 for t in tags)]
         e1, e16 = np.mean([p["err"][1] for p in at_tags]), np.mean([p["err"][16] for p in at_tags])

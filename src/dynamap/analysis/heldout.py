@@ -82,7 +82,7 @@ def heldout_report(model, recordings: Mapping[float, object], tag_recordings: Ma
     rows = []
     for v in sorted(float(x) for x in recordings):
         series = recordings[v]
-        z = model.transform(series)
+        z = ztag[v] if series is tag_recordings.get(v) else model.transform(series)  # a tag: encoded above
         x = model.resample(series)[model.sampling_.window - 1:]
         with torch.no_grad():
             xhat = model._decode_torch(torch.from_numpy(z.astype(np.float32))).numpy()
