@@ -3,9 +3,10 @@ demo's tags, its sweep over the demo's held-out values, and the scores of docs/m
 nearest-tag lookup (held-out accuracy, beyond-lookup recall, transition, sign agreement), the
 slow-direction ratios at the tags and the held-out one-step errors (:mod:`dynamap.analysis.heldout`).
 
-    python benchmarks/tagged_protocol.py --seeds 0 1 2 [--map bridge=0.25 ...] [--truth DIR] [--out DIR]
+    python benchmarks/tagged_protocol.py --seeds 0 1 2 [--map K=V ...] [--fit K=V ...] [--truth DIR] [--out DIR]
 
-``--map K=V``: a ``MapConfig`` field (V in JSON); ``--truth DIR``: reuse the true sweeps written by an
+``--map K=V``: a ``MapConfig`` field (V in JSON); ``--fit K=V``: a ``FitConfig`` field (for example
+``--fit state='"delay"'``); ``--truth DIR``: reuse the true sweeps written by an
 earlier run (``sweep_true_heldout.json``, ``sweep_true_tags.json``; ``benchmarks/ensemble_demo.py
 --out`` writes the same files) instead of sweeping the system again. One fit after the other, each
 with the fit's default processes (both cores); a fit takes 10-15 minutes on 2 cores.
@@ -36,13 +37,15 @@ ERR_STEP = 0.5
 
 def _kv(text: str) -> tuple[str, object]:
     k, _, v = text.partition("=")
-    return k, json.loads(v)
+    v = json.loads(v)
+    return k, tuple(v) if isinstance(v, list) else v
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("--map", type=_kv, nargs="*", default=[], help="MapConfig field=JSON value")
+    ap.add_argument("--fit", type=_kv, nargs="*", default=[], help="FitConfig field=JSON value")
     ap.add_argument("--truth", help="a folder with sweep_true_heldout.json and sweep_true_tags.json")
     ap.add_argument("--no-spectra", action="store_true", help="skip the spectra at the tags")
     ap.add_argument("--out", help="write each seed's model, sweep and scores here (seed-N/)")
@@ -50,7 +53,7 @@ def main(argv=None) -> int:
 
     s = FULL
     base = dynamap.FitConfig(spike_threshold=-30.0, restarts=DEMO_RESTARTS)
-    cfg = dataclasses.replace(base, map=dataclasses.replace(base.map, **dict(args.map)))
+    cfg = dataclasses.replace(base, map=dataclasses.replace(base.map, **dict(args.map)), **dict(args.fit))
     hh = dynamap.get_system("hh-burster")
     tags = [float(v) for v in s.tagged_values]
     grid = [float(v) for v in _heldout_grid(s)]
@@ -69,7 +72,7 @@ def main(argv=None) -> int:
     segs = [rec(v, s.tagged_segment) for v in tags]
     err_values = [round(float(v), 6) for v in np.arange(-44.0, -34.0 + 1e-9, ERR_STEP)]
     err_recs = {v: rec(v, 400.0) for v in err_values if min(abs(v - t) for t in tags) > 1e-6}
-    print(f"map settings changed: {dict(args.map) or 'none'}; tags {tags}; seeds {args.seeds}", flush=True)
+    print(f"map settings changed: {dict(args.map) or 'none'}; fit settings changed: {dict(args.fit) or 'none'}; tags {tags}; seeds {args.seeds}", flush=True)
     rows = []
     for seed in args.seeds:
         t0 = time.perf_counter()

@@ -18,8 +18,8 @@ def rng():
 
 def tiny_fit_config(**changes):
     """The smallest FitConfig that runs every stage of a fit (one VAE of 1-2 units, one map
-    candidate, one round, short selection runs): the estimator's and the CLI's mechanics in seconds,
-    not a quality fit. ``changes`` replace top-level FitConfig fields."""
+    candidate, one round, short selection runs; the VAE state in both modes): the estimator's and the
+    CLI's mechanics in seconds, not a quality fit. ``changes`` replace top-level FitConfig fields."""
     import dataclasses
 
     from dynamap import FitConfig, MapConfig, VAEConfig
@@ -29,6 +29,7 @@ def tiny_fit_config(**changes):
                       eval_windows=256),
         n_candidates=1,
         restarts=0,
+        state="vae",
         map=MapConfig(hidden=16, horizons=(1, 3), stage_steps=(30, 20), batch_size=32,
                       select_every=10, select_starts=2, select_steps=300, select_transient=50,
                       final_steps=600, final_transient=100),

@@ -114,6 +114,8 @@ def fast_stepper(net: torch.nn.Module, c: torch.Tensor, d: int | None = None):
     the batch has whole tiles of :data:`dynamap.models._orbits.MIN_BATCH_COLUMNS` columns. Falls back to
     the module's forward when the network is not the plain Linear/activation Sequential of
     :class:`ParametricMap`."""
+    if hasattr(net, "stepper"):  # a map with its own fast step (the delay map)
+        return net.stepper(c)
     seq = getattr(net, "net", None)
     d = int(getattr(net, "dim", 0) if d is None else d)
     c = c.detach().to(torch.float32)

@@ -284,7 +284,7 @@ def run_demo(out, seed: int = 0, quick: bool = False, progress: bool = True) -> 
                 fits = {
                     "single": {"latent_dim": m1.latent_dim_, "dt": m1.dt_, "c": float(m1.param_values_[0]),
                                "history": m1.history_, "recovered": m1.transform(v), "free_run": free},
-                    "tagged": {"history": m2.history_},
+                    "tagged": {"history": m2.history_, "latent_dim": m2.latent_dim_},
                 }
                 write_demo_report(tmp / "report.html", s, metrics, true_sweep, sw1, sw2_full, traj, v, fits)
 

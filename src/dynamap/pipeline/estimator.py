@@ -30,6 +30,7 @@ from ..embedding.delay import DelayWindows
 from ..embedding.rules import SamplingChoice, choose_sampling
 from ..io.bundle import Bundle, read_bundle, write_bundle
 from ..models._orbits import torch_threads
+from ..models.delay_map import DelayMap, tap_coordinates
 from ..models.learned_map import LearnedMap
 from ..models.map import ParametricMap
 from ..models.vae import VAE, decode_newest
@@ -86,6 +87,7 @@ class DynamapModel:
         timings["embedding_s"] = time.perf_counter() - t0
 
         self._set_control(tags, series_list)
+        self.state_ = cfg.state_for(self.mode_)
         refs = [train_stats(r[samp.window - 1 :], self.dt_, self.spike_threshold_, keep_trace=True,
                             hysteresis=self.spike_hysteresis_)
                 for r in res]
@@ -192,12 +194,20 @@ class DynamapModel:
         cfg = self.config
         n_jobs = default_jobs(cfg.num_threads) if cfg.n_jobs is None else cfg.n_jobs
         t1 = time.perf_counter()
-        d, vae, evidence = search_latent_dim(windows, cfg.vae, seed=seed, progress=progress, n_jobs=n_jobs)
+        delay = self._state() == "delay"
+        if delay:  # the delay vectors themselves, standardised like the series
+            d, vae = self._delay_span(), tap_coordinates(windows.window, self._delay_span())
+            evidence = {"state": "delay", "taps": cfg.delay_taps, "lag": cfg.delay_lag, "chosen": d}
+        else:
+            d, vae, evidence = search_latent_dim(windows, cfg.vae, seed=seed, progress=progress, n_jobs=n_jobs)
         vae_s = time.perf_counter() - t1
         t2 = time.perf_counter()
         mu = encode_windows(vae, windows)
-        z_mean = mu.mean(0).astype(np.float64)
-        z_std = np.maximum(mu.std(0), 1e-6).astype(np.float64)
+        if delay:  # one scale for all entries, so that the shift is exact
+            z_mean, z_std = np.zeros(d), np.ones(d)
+        else:
+            z_mean = mu.mean(0).astype(np.float64)
+            z_std = np.maximum(mu.std(0), 1e-6).astype(np.float64)
         z = (mu - z_mean) / z_std
         latents = [z[windows.segment_of == i].astype(np.float32) for i in range(n_seg)]
         out = {"round": r, "seed": seed, "latent_dim": d, "vae": vae, "evidence": evidence,
@@ -210,11 +220,13 @@ class DynamapModel:
             return fit_map(latents, c_norm, mcfg, seed=seed, decode=self._decode_torch, refs=refs,
                            dt=self.dt_, threshold=self.spike_threshold_,
                            hysteresis=self.spike_hysteresis_, candidate=k,
-                           progress=progress and label is not None, label=label)
+                           progress=progress and label is not None, label=label,
+                           delay=(cfg.delay_taps, cfg.delay_lag) if delay else None)
 
         best, cand_hist = None, []
-        for first in range(0, cfg.n_candidates, n_jobs):  # n_jobs candidates side by side
-            ks = range(first, min(first + n_jobs, cfg.n_candidates))
+        n_cand = cfg.delay_candidates if delay else cfg.n_candidates
+        for first in range(0, n_cand, n_jobs):  # n_jobs candidates side by side
+            ks = range(first, min(first + n_jobs, n_cand))
             label = (f"map candidate {first}" if len(ks) == 1 else f"map candidates {first}-{ks[-1]}") + tag
             jobs = [(k, label if k == first else None) for k in ks]
             for k, (fmap, map_hist) in zip(ks, run_forked(candidate, jobs, wait_factor=3.0, wait_s=300.0)):
@@ -230,11 +242,28 @@ class DynamapModel:
                    vae_s=vae_s, map_s=time.perf_counter() - t2)
         return out
 
+    def _delay_span(self) -> int:
+        """Samples in the delay map's state; the window must hold them."""
+        cfg = self.config
+        span = (cfg.delay_taps - 1) * cfg.delay_lag + 1
+        if span > self.sampling_.window:
+            raise InputError(f"the delay map's state spans {span} samples (delay_taps {cfg.delay_taps}, "
+                             f"delay_lag {cfg.delay_lag}), more than the delay window of "
+                             f"{self.sampling_.window}; use fewer taps, a shorter lag or a longer window")
+        return span
+
+    def _state(self) -> str:
+        """The state space of this model: "vae" or "delay" (``FitConfig.state`` in its mode)."""
+        return getattr(self, "state_", None) or self.config.state_for(self.mode_)
+
     def _map_config(self):
         """The map settings of this model's mode: ``config.map``, in tagged mode with the stage steps
-        multiplied by ``tagged_steps_factor``."""
+        multiplied by ``tagged_steps_factor``; in the delay state without calibration unless
+        ``delay_calibrate``."""
         cfg = self.config
         mcfg = cfg.map
+        if self._state() == "delay" and not cfg.delay_calibrate:
+            mcfg = dataclasses.replace(mcfg, c_shifts=(), c_refine=())
         if self.mode_ == "tagged":
             steps = tuple(max(1, round(n * cfg.tagged_steps_factor)) for n in mcfg.stage_steps)
             mcfg = dataclasses.replace(mcfg, stage_steps=steps)
@@ -363,9 +392,12 @@ class DynamapModel:
                              f"{len(model.param_values_)} training values")
         v, m = model.config.vae, model._map_config()
         with torch.random.fork_rng(devices=[]):  # empty modules of the fitted shapes, then the weights
-            model.vae_ = VAE(model.sampling_.window, model.latent_dim_, v.hidden, v.depth, v.activation)
-            model.map_ = ParametricMap(model.latent_dim_, m.hidden, m.depth, m.activation, m.residual,
-                                       m.c_degree)
+            if model._state() == "delay":
+                model.vae_ = tap_coordinates(model.sampling_.window, model.latent_dim_)
+                model.map_ = DelayMap(model.config.delay_taps, model.config.delay_lag, m.features)
+            else:
+                model.vae_ = VAE(model.sampling_.window, model.latent_dim_, v.hidden, v.depth, v.activation)
+                model.map_ = ParametricMap(model.latent_dim_, *m.architecture())
         model.vae_.load_state_dict(b.tensors["vae"])
         model.map_.load_state_dict(b.tensors["map"])
         model.vae_.eval()
@@ -381,11 +413,13 @@ _FITTED_TYPES = {
     "latent_dim": int, "mode": str, "param_values": lambda v: [float(x) for x in v],
     "sampling": lambda d: SamplingChoice(**d), "x_mean": float, "x_std": float, "c_center": float,
     "c_scale": float, "c_offset": float, "c_shift": lambda v: [float(x) for x in v], "name": str,
+    "state": str,
 }
 FITTED_JSON = tuple(_FITTED_TYPES)
 FITTED_ARRAYS = ("z_mean", "z_std", "anchors", "anchor_c")
 #: bundles written before a field existed: its value then
-FITTED_DEFAULTS = {"c_shift": lambda fitted: [0.0] * len(fitted["param_values"])}
+FITTED_DEFAULTS = {"c_shift": lambda fitted: [0.0] * len(fitted["param_values"]),
+                   "state": lambda fitted: "vae"}
 
 
 def _latent_png(history: dict) -> bytes:

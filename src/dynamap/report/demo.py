@@ -99,8 +99,19 @@ def write_demo_report(path: Path, s, metrics: dict, true_sweep: dict, sw1: dict,
                       else "not computed (orbit diverged or on the state box)"),
               "second: map / system": _fmt(p["slow_ratio"])}
              for p in sp["points"]])
-    r.figures_row([(dfig.training_curves_figure(f2["history"], "tagged fit"), "Training curves."),
-                   (latent_evidence_figure(f2["history"], "tagged fit"), "Latent-dimension evidence.")])
+    ld2 = f2["history"].get("latent_dim", {})
+    if ld2.get("state") == "delay":  # no VAE and no training curves: say what the map is
+        mh = f2["history"].get("map", {})
+        cand = mh.get("candidates", [{}])[mh.get("selected_candidate", 0)]
+        pick = (cand.get("ridge") or [{}])[cand.get("selected_step", 0)] if cand.get("ridge") else {}
+        r.paragraph(f"The tagged map is a delay map (FitConfig.state \"delay\"): its state is the newest "
+                    f"{f2['latent_dim']} samples of V ({ld2.get('taps')} taps, lag {ld2.get('lag')}), its "
+                    f"increment a ridge regression affine in c over random features of the taps; the fit "
+                    f"picked noise {pick.get('noise')} and penalty {pick.get('penalty')} by the free runs at "
+                    f"the tags (selection score {_fmt(mh.get('selected_score'))}).")
+    else:
+        r.figures_row([(dfig.training_curves_figure(f2["history"], "tagged fit"), "Training curves."),
+                       (latent_evidence_figure(f2["history"], "tagged fit"), "Latent-dimension evidence.")])
 
     r.heading("3. Fixed points")
     rows = []

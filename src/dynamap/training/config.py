@@ -141,6 +141,15 @@ class MapConfig(ConfigBase):
       model adds it to c, so the training values reproduce the data as closely as the map can.
     * ``c_refine`` ((-0.00125, -0.000625, 0.000625, 0.00125)): offsets tried around each pick; one
       replaces the pick only where it scores better (empty: off).
+
+    The delay map (``FitConfig.state`` "delay", :class:`dynamap.models.DelayMap`): no rollout training;
+    ``box_margin`` and the selection and calibration settings above apply, the network and training
+    settings do not.
+
+    * ``features`` (300): random tanh features of the delay taps.
+    * ``ridge`` ((1e-9, 1e-8, 1e-7, 1e-6)), ``ridge_noise`` ((3e-4, 1e-3, 3e-3)): ridge penalties
+      (relative to the mean diagonal of the Gram matrix) and noise levels on the taps (standardised
+      units, clean targets); each pair gives one readout, scored by its free runs like a checkpoint.
     """
 
     hidden: int = 64
@@ -170,6 +179,9 @@ class MapConfig(ConfigBase):
     c_shifts: tuple = C_SHIFTS
     c_refine: tuple = (-0.00125, -0.000625, 0.000625, 0.00125)
     c_degree: int = 0
+    features: int = 300
+    ridge: tuple = (1e-9, 1e-8, 1e-7, 1e-6)
+    ridge_noise: tuple = (3e-4, 1e-3, 3e-3)
 
     #: options measured and not adopted, with their old defaults (the record: docs/experiments.md)
     REMOVED = {"rollout_noise": 0.0, "wide_noise": 0.0, "wide_fraction": 0.25, "tf_alpha": 0.0,
@@ -181,6 +193,13 @@ class MapConfig(ConfigBase):
         check_int_range("depth", self.depth, 1, 8)
         check_choice("activation", self.activation, ACTIVATIONS)
         check_int_range("c_degree", self.c_degree, 0, MAX_C_DEGREE)
+        check_int_range("features", self.features, 1)
+        for name in ("ridge", "ridge_noise"):
+            v = getattr(self, name)
+            if not isinstance(v, tuple) or not v or not all(
+                    isinstance(x, (int, float)) and not isinstance(x, bool) and np.isfinite(x) and x >= 0
+                    for x in v):
+                raise ConfigError(f"{name} must be a non-empty tuple of numbers >= 0, got {v!r}")
         if not isinstance(self.residual, bool):
             raise ConfigError(f"residual must be true or false, got {self.residual!r}")
         for name in ("horizons", "stage_steps"):
@@ -234,6 +253,11 @@ class MapConfig(ConfigBase):
             raise ConfigError(
                 f"select_transient ({self.select_transient}) must be below select_steps ({self.select_steps})"
             )
+
+    def architecture(self) -> tuple:
+        """(hidden, depth, activation, residual, c_degree) of the :class:`~dynamap.models.ParametricMap`
+        this config trains."""
+        return self.hidden, self.depth, self.activation, self.residual, self.c_degree
 
     def final_run(self, n_check: int) -> tuple[int, int]:
         """(map steps, transient) of the final selection runs for a free-running check that compares

@@ -11,8 +11,10 @@ import torch
 from tqdm.auto import tqdm
 
 from ..embedding.delay import same_segment_ahead
+from ..models.delay_map import DelayMap
 from ..models.map import ParametricMap, fast_stepper, iterate_into, stacked_stepper
 from . import _bptt
+from ._ridge import ridge_readouts
 from ._seeding import build, generators
 from .config import MapConfig
 from .freerun import TrainStats, score, train_stats
@@ -123,16 +125,25 @@ class FreeRunScorer:
         return scores, details
 
 
-def _new_map(latents: list[np.ndarray], cfg: MapConfig, gen: torch.Generator) -> ParametricMap:
-    """A fresh map near the identity (small increments), its state box around the data's states."""
+def _new_map(latents: list[np.ndarray], cfg: MapConfig, gen: torch.Generator,
+             delay: tuple[int, int] | None = None) -> ParametricMap | DelayMap:
+    """A fresh map near the identity (small increments), or for ``delay`` = (taps, lag) the delay map
+    with its random features and a zero readout; its state box around the data's states (for the delay
+    map, the range of the samples)."""
     d = latents[0].shape[1]
-    fmap = build(ParametricMap, d, cfg.hidden, cfg.depth, cfg.activation, cfg.residual, cfg.c_degree, gen=gen)
-    with torch.no_grad():  # start near the identity: small increments
-        fmap.net[-1].weight.mul_(0.1)
-        fmap.net[-1].bias.zero_()
+    if delay is not None:
+        fmap = DelayMap(*delay, cfg.features)
+        fmap.init_features(gen)
+    else:
+        fmap = build(ParametricMap, d, *cfg.architecture(), gen=gen)
+        with torch.no_grad():  # start near the identity: small increments
+            fmap.net[-1].weight.mul_(0.1)
+            fmap.net[-1].bias.zero_()
     if cfg.box_margin >= 0:
         allu = np.concatenate(latents)
         lo, hi = allu.min(0), allu.max(0)
+        if delay is not None:  # every entry is the same series
+            lo, hi = np.full(d, lo.min()), np.full(d, hi.max())
         fmap.lo.copy_(torch.from_numpy(lo - cfg.box_margin * (hi - lo)))
         fmap.hi.copy_(torch.from_numpy(hi + cfg.box_margin * (hi - lo)))
     return fmap
@@ -165,8 +176,9 @@ class _Checkpoints:
         self.waiting: list[tuple[int, dict]] = []
         self.top: list[tuple[float, int, dict]] = []
 
-    def add(self, step: int) -> None:
-        self.waiting.append((step, copy.deepcopy(self.fmap.state_dict())))
+    def add(self, step: int, state: dict | None = None) -> None:
+        """Queue the map's weights now (or ``state``) as checkpoint ``step``."""
+        self.waiting.append((step, copy.deepcopy(self.fmap.state_dict()) if state is None else state))
         if len(self.waiting) >= SELECT_BATCH:
             self.flush()
 
@@ -222,18 +234,21 @@ def fit_map(
     candidate: int = 0,
     progress: bool = False,
     label: str | None = None,
-) -> tuple[ParametricMap, dict]:
+    delay: tuple[int, int] | None = None,
+) -> tuple[ParametricMap | DelayMap, dict]:
     """Train F on standardised latent segments ``latents`` (each (n_i, d)) with control ``c_norm[i]``.
 
     ``decode`` maps (N, d) standardised states to the observable in data units; ``refs`` are the data's
     spike statistics per segment at step ``dt`` (spikes: crossings of ``threshold`` with
     ``hysteresis``, see :func:`~dynamap.analysis.spikes.spike_times`); ``candidate`` picks an
     independent random stream (initialisation and batches) for the same seed; ``label`` names the
-    progress bar (default "map candidate <candidate>"). Returns the selected map and a JSON-able
-    history.
+    progress bar (default "map candidate <candidate>"). With ``delay`` = (taps, lag) the states are
+    delay vectors and the map is a :class:`~dynamap.models.delay_map.DelayMap` whose readouts are fitted
+    by ridge regression (one per ``cfg.ridge_noise`` x ``cfg.ridge``), each scored as a checkpoint, instead
+    of the rollout training. Returns the selected map and a JSON-able history.
     """
     gen, rng = generators(seed, 200 + candidate)
-    fmap = _new_map(latents, cfg, gen)
+    fmap = _new_map(latents, cfg, gen, delay)
     u = torch.from_numpy(np.concatenate(latents).astype(np.float32))
     seg = np.concatenate([np.full(x.shape[0], i) for i, x in enumerate(latents)])
     cvec = torch.tensor(np.asarray(c_norm, dtype=np.float32)[seg])[:, None]
@@ -253,9 +268,16 @@ def fit_map(
 
     hist = {"loss": [], "select": [], "stage_of_step": [], "final_run": [final_steps, final_transient]}
     checkpoints = _Checkpoints(fmap, scorer, cfg, hist)  # the final_top best of the short runs
+    if delay is not None:  # closed-form readouts, one checkpoint per (noise, penalty)
+        hist["ridge"] = []
+        for noise in cfg.ridge_noise:
+            for lam, state in zip(cfg.ridge, ridge_readouts(fmap, latents, c_norm, noise, cfg.ridge, rng)):
+                hist["ridge"].append({"step": len(hist["ridge"]), "noise": noise, "penalty": lam})
+                checkpoints.add(len(hist["ridge"]) - 1, state)
+        total_steps = 0
     step = 0
     bar = tqdm(total=total_steps, desc=label or f"map candidate {candidate}", disable=not progress, leave=False)
-    for stage, (horizon, n_steps) in enumerate(zip(cfg.horizons, cfg.stage_steps)):
+    for stage, (horizon, n_steps) in enumerate(zip(cfg.horizons, cfg.stage_steps) if total_steps else ()):
         valid = np.flatnonzero(same_segment_ahead(seg, horizon))
         offs = torch.arange(horizon + 1)
         bs = max(cfg.batch_size, cfg.states_per_batch // horizon) if cfg.stage_batch is None \

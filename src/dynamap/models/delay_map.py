@@ -1,0 +1,121 @@
+"""The map on delay coordinates (``FitConfig.state`` "delay"): the state is the last ``span`` samples of
+the standardised series, newest first, and one step predicts the next sample and shifts the rest.
+
+    u(n+1) = [u_0 + f(x, c), u_0, u_1, ..., u_{span-2}],   x = (u_0, u_lag, ..., u_{(taps-1) lag})
+    f(x, c) = a . phi(x) + c b . phi(x),                   phi(x) = [1, x, tanh(W x + w)]
+
+``W`` (``width`` x ``taps``, Gaussian of standard deviation 1 / sqrt(taps)) and ``w`` (uniform in [-1,
+1]) are fixed random features; the readouts a and b are fitted by ridge regression
+(:mod:`dynamap.training._ridge`). The increment is affine in c with the same features for every value,
+so all training values fit one field and one control pathway: this is the parameter-aware
+next-generation reservoir computer (Gauthier et al., Nat. Commun. 2021; the parameter as an input and
+the training noise as in Cestnik & Martens, arXiv 2509.11338, 2025). The newest sample is clamped into
+the box ``[lo, hi]`` (as a :class:`~dynamap.models.map.ParametricMap`'s states), so a free run cannot
+run away.
+
+:func:`tap_coordinates` is the matching "VAE": an exact linear encoder that keeps the newest ``span``
+entries of a delay window and a decoder that returns the newest sample, so the fit, sweeps, spectra
+and bundles treat a delay model like any other.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from .vae import VAE
+
+__all__ = ["DelayMap", "tap_coordinates"]
+
+
+class DelayMap(nn.Module):
+    """Batched delay map: (B, span) states and (B, 1) control inputs -> (B, span)."""
+
+    def __init__(self, taps: int, lag: int, width: int):
+        super().__init__()
+        self.taps, self.lag, self.width = int(taps), int(lag), int(width)
+        #: the state: the newest (taps - 1) lag + 1 samples
+        self.dim = (self.taps - 1) * self.lag + 1
+        self.register_buffer("tap_index", torch.arange(self.taps) * self.lag)
+        self.register_buffer("w_in", torch.zeros(self.width, self.taps))
+        self.register_buffer("b_in", torch.zeros(self.width))
+        #: readouts for 1 and for c, over phi = [1, x, tanh(W x + w)]
+        self.readout = nn.Parameter(torch.zeros(2, 1 + self.taps + self.width))
+        self.register_buffer("lo", torch.full((self.dim,), -torch.inf))
+        self.register_buffer("hi", torch.full((self.dim,), torch.inf))
+
+    def init_features(self, gen: torch.Generator) -> None:
+        """Draw the fixed random features from ``gen``."""
+        with torch.no_grad():
+            self.w_in.normal_(0.0, 1.0 / np.sqrt(self.taps), generator=gen)
+            self.b_in.uniform_(-1.0, 1.0, generator=gen)
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """phi(x) = [1, x, tanh(W x + w)] of tap vectors x (..., taps)."""
+        one = torch.ones(x.shape[:-1] + (1,), dtype=x.dtype)
+        return torch.cat([one, x, torch.tanh(x @ self.w_in.to(x.dtype).T + self.b_in.to(x.dtype))], -1)
+
+    def forward(self, u: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+        phi = self.features(u[..., self.tap_index])
+        r = self.readout.to(u.dtype)
+        inc = phi @ r[0] + c[..., 0] * (phi @ r[1])
+        new = torch.clamp(u[..., 0] + inc, self.lo[0].to(u.dtype), self.hi[0].to(u.dtype))
+        return torch.cat([new[..., None], u[..., :-1]], -1)
+
+    def stepper(self, c: torch.Tensor):
+        """A step function ``step(z_t, out) -> out`` for states kept TRANSPOSED, (span, B), with the
+        per-column controls ``c`` (B, 1), as :func:`dynamap.models.map.fast_stepper` for this map: the
+        same result as :meth:`forward` up to float32 round-off, with preallocated buffers and numpy's
+        in-place tanh; ``out`` must not be ``z_t``."""
+        n_b = c.shape[0]
+        c_row = c.detach().to(torch.float32).T.contiguous()[0]
+        with torch.no_grad():
+            r = self.readout.detach().to(torch.float32)
+            r0 = r[:, :1].contiguous()
+            r_lin = r[:, 1 : 1 + self.taps].contiguous()
+            r_feat = r[:, 1 + self.taps :].contiguous()
+            w = self.w_in.to(torch.float32).contiguous()
+            b = self.b_in.to(torch.float32)[:, None].contiguous()
+        idx = self.tap_index
+        x = torch.empty(self.taps, n_b)
+        h = torch.empty(self.width, n_b)
+        hv = h.numpy()
+        v = torch.empty(2, n_b)
+        lo, hi = float(self.lo[0]), float(self.hi[0])
+
+        def step(z_t: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+            torch.index_select(z_t, 0, idx, out=x)
+            torch.addmm(b, w, x, out=h)
+            np.tanh(hv, out=hv)
+            torch.addmm(r0, r_feat, h, out=v)
+            v.addmm_(r_lin, x)
+            new = out[0]
+            torch.mul(v[1], c_row, out=new)
+            new.add_(v[0]).add_(z_t[0]).clamp_(lo, hi)
+            out[1:].copy_(z_t[:-1])
+            return out
+
+        return step
+
+
+def tap_coordinates(window: int, span: int) -> VAE:
+    """A :class:`~dynamap.models.vae.VAE` whose encoder means are the newest ``span`` entries of a
+    window (log-variances 0) and whose decoder's first output is the newest state entry: exact linear
+    layers, no training."""
+    if span > window:
+        raise ValueError(f"the delay state ({span} samples) is longer than the window ({window})")
+    with torch.random.fork_rng(devices=[]):
+        vae = VAE(window, span, span, 1, "tanh")
+    vae.encoder[1] = nn.Identity()
+    vae.decoder[1] = nn.Identity()
+    eye = torch.eye(span)
+    with torch.no_grad():
+        for lin in (*vae.encoder[0::2], *vae.decoder[0::2]):
+            lin.weight.zero_()
+            lin.bias.zero_()
+        vae.encoder[0].weight[:, :span] = eye
+        vae.encoder[2].weight[:span] = eye
+        vae.decoder[0].weight.copy_(eye)
+        vae.decoder[2].weight[:span] = eye
+    return vae.eval()

@@ -1,0 +1,56 @@
+"""Ridge readouts of the delay map (:class:`~dynamap.models.delay_map.DelayMap`, ``FitConfig.state``
+"delay").
+
+The readouts a, b of f(x, c) = a . phi(x) + c b . phi(x) are the ridge regression of the increments
+u_0(n+1) - u~_0(n) of the newest sample on [phi(x~), c phi(x~)], where x~ are the taps with Gaussian
+noise of standard deviation ``noise`` (the target is the clean next sample, so the readout learns to
+pull perturbed histories back and free runs stay on the data; Cestnik & Martens 2025). All segments
+are fitted at once. The penalty is relative to the mean diagonal of the Gram matrix.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from ..models.delay_map import DelayMap
+
+__all__ = ["ridge_readouts"]
+
+#: rows of the design matrix accumulated at a time (bounds the memory of the Gram matrix pass)
+CHUNK = 65536
+
+
+def ridge_readouts(fmap: DelayMap, states: list[np.ndarray], c_norm: list[float], noise: float,
+                   penalties, rng: np.random.Generator) -> list[dict]:
+    """The readout of ``fmap`` fitted to the one-step pairs of each segment of delay ``states`` ((n_i,
+    span) each, standardised) with its control ``c_norm[i]``, once per penalty in ``penalties``: a state
+    dict of ``fmap`` for each."""
+    idx = fmap.tap_index.numpy()
+    w = fmap.w_in.numpy().astype(np.float64)
+    bias = fmap.b_in.numpy().astype(np.float64)
+    n_phi = 1 + fmap.taps + fmap.width
+    gram = np.zeros((2 * n_phi, 2 * n_phi))
+    rhs = np.zeros(2 * n_phi)
+    for x, cv in zip(states, c_norm):
+        for a in range(0, x.shape[0] - 1, CHUNK):
+            rows = slice(a, min(a + CHUNK, x.shape[0] - 1))
+            taps = x[rows][:, idx].astype(np.float64)
+            if noise > 0:
+                taps = taps + noise * rng.standard_normal(taps.shape)
+            phi = np.empty((taps.shape[0], n_phi))
+            phi[:, 0] = 1.0
+            phi[:, 1 : 1 + fmap.taps] = taps
+            np.tanh(taps @ w.T + bias, out=phi[:, 1 + fmap.taps :])
+            design = np.concatenate([phi, float(cv) * phi], axis=1)
+            target = x[rows.start + 1 : rows.stop + 1, 0].astype(np.float64) - taps[:, 0]
+            gram += design.T @ design
+            rhs += design.T @ target
+    scale = float(np.mean(np.diag(gram)))
+    out = []
+    for lam in penalties:
+        beta = np.linalg.solve(gram + float(lam) * scale * np.eye(gram.shape[0]), rhs)
+        state = {k: v.clone() for k, v in fmap.state_dict().items()}
+        state["readout"] = torch.from_numpy(beta.reshape(2, n_phi).astype(np.float32))
+        out.append(state)
+    return out

@@ -1,0 +1,157 @@
+"""The delay map (FitConfig.state "delay"): shift structure, fast step, ridge readouts, the fit."""
+
+import numpy as np
+import pytest
+import torch
+
+import dynamap
+from dynamap._core.errors import ConfigError, InputError
+from dynamap.embedding import DelayWindows
+from dynamap.models import DelayMap, tap_coordinates
+from dynamap.models.map import fast_stepper
+from dynamap.models.vae import decode_newest
+from dynamap.training import MapConfig
+from dynamap.training._ridge import ridge_readouts
+from dynamap.training.vae import encode_windows
+
+
+def _random_map(taps=4, lag=2, width=30, seed=0, scale=0.05):
+    m = DelayMap(taps, lag, width)
+    gen = torch.Generator().manual_seed(seed)
+    m.init_features(gen)
+    with torch.no_grad():
+        m.readout.normal_(0.0, scale, generator=gen)
+    return m
+
+
+def test_tap_coordinates_keep_the_newest_samples_and_decode_the_newest():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(200).astype(np.float32)
+    w = DelayWindows([x], 12)
+    vae = tap_coordinates(12, 7)
+    states = encode_windows(vae, w)
+    windows = w.gather(np.arange(len(w)))
+    np.testing.assert_array_equal(states, windows[:, :7])
+    z = torch.from_numpy(states)
+    out = decode_newest(vae, z, np.zeros(7), np.ones(7), 2.0, 3.0).numpy()
+    np.testing.assert_allclose(out, 2.0 + 3.0 * windows[:, 0], rtol=1e-6, atol=1e-5)
+    with pytest.raises(ValueError):
+        tap_coordinates(5, 7)
+
+
+def test_delay_map_shifts_the_history_and_is_affine_in_c():
+    m = _random_map()
+    assert m.dim == 7
+    u = torch.randn(9, 7)
+    c = torch.randn(9, 1)
+    with torch.no_grad():
+        out = m(u, c)
+        assert torch.equal(out[:, 1:], u[:, :-1])
+        # the newest sample: u_0 + a.phi + c b.phi, with phi of the taps u_0, u_2, u_4, u_6
+        x = u[:, [0, 2, 4, 6]]
+        phi = torch.cat([torch.ones(9, 1), x, torch.tanh(x @ m.w_in.T + m.b_in)], 1)
+        np.testing.assert_allclose(out[:, 0], u[:, 0] + phi @ m.readout[0] + c[:, 0] * (phi @ m.readout[1]),
+                                   rtol=1e-5, atol=1e-6)
+        second = m(u, c + 2.0)[:, 0] - 2 * m(u, c + 1.0)[:, 0] + m(u, c)[:, 0]
+    assert float(second.abs().max()) < 1e-5
+
+
+def test_the_fast_step_equals_the_module():
+    m = _random_map(taps=6, lag=3, width=40)
+    with torch.no_grad():
+        m.lo.fill_(-0.5)
+        m.hi.fill_(0.5)  # some outputs clamped
+    z = torch.randn(33, m.dim)
+    c = torch.randn(33, 1)
+    step = fast_stepper(m, c)
+    out = torch.empty(m.dim, 33)
+    step(z.T.contiguous(), out)
+    with torch.no_grad():
+        ref = m(z, c)
+    np.testing.assert_allclose(out.T.numpy(), ref.numpy(), atol=1e-6)
+    assert float((ref[:, 0].abs() == 0.5).float().sum()) > 0
+
+
+def test_ridge_recovers_a_readout_of_its_own_features():
+    """Next samples made by a delay map with a known readout (same features) are fitted exactly with
+    a vanishing penalty and no noise: the readout is the least-squares solution."""
+    true = _random_map(seed=3)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((300, true.dim)).astype(np.float32)
+    c = rng.uniform(-1, 1, 300)
+    with torch.no_grad():
+        nxt = true(torch.from_numpy(x), torch.from_numpy(c.astype(np.float32))[:, None]).numpy()
+    segments = [np.stack([a, b]) for a, b in zip(x, nxt)]  # one pair per segment, each with its control
+    fitted = _random_map(seed=3)
+    with torch.no_grad():
+        fitted.readout.zero_()
+    (state,) = ridge_readouts(fitted, segments, list(c), 0.0, [1e-14], rng)
+    np.testing.assert_allclose(state["readout"].numpy(), true.readout.detach().numpy(), atol=1e-4)
+    # a larger penalty shrinks the readout
+    small, large = ridge_readouts(fitted, segments, list(c), 0.0, [1e-8, 1e-1], rng)
+    assert float(large["readout"].norm()) < float(small["readout"].norm())
+
+
+def test_delay_settings_are_checked():
+    with pytest.raises(ConfigError):
+        dynamap.FitConfig(state="pca")
+    with pytest.raises(ConfigError):
+        dynamap.FitConfig(delay_taps=0)
+    with pytest.raises(ConfigError):
+        MapConfig(ridge=())
+    with pytest.raises(ConfigError):
+        MapConfig(ridge_noise=(-1.0,))
+
+
+def _hh_segments(values, seconds):
+    hh = dynamap.get_system("hh-burster")
+    return [dynamap.simulate(hh, {"V_S": v}, t_end=100.0 + seconds, transient=100.0, dt=0.005).series("V")
+            for v in values]
+
+
+def test_a_tagged_delay_fit_bursts_at_its_tags_and_round_trips(tmp_path):
+    """A small real fit: two HH tags (3- and 4-spike bursts), 120 s each; the fitted model's free runs at
+    the tags burst with the data's spike counts, and a saved model iterates the same orbits."""
+    tags = [-42.5, -40.5]
+    segs = _hh_segments(tags, 120.0)
+    cfg = dynamap.FitConfig(spike_threshold=-30.0, state="delay", n_candidates=1,
+                            map=MapConfig(c_shifts=(), ridge=(1e-8,), ridge_noise=(1e-3,)))
+    model = dynamap.DynamapModel(cfg, seed=0).fit(segs, param_values=tags, progress=False)
+    assert model.latent_dim_ == 16 and model.history_["latent_dim"]["state"] == "delay"
+    sw = dynamap.sweep(model.as_system(), "c", tags, dynamap.SweepSettings(t_end=60.0, transient=10.0)).to_dict()
+    assert [p["spikes_per_burst"] for p in sw["points"]] == [[3], [4]]
+    model.save(tmp_path / "m")
+    again = dynamap.load_model(tmp_path / "m")
+    np.testing.assert_array_equal(model.simulate_batch(tags, 300), again.simulate_batch(tags, 300))
+
+
+def test_a_delay_state_longer_than_the_window_is_an_input_error():
+    segs = _hh_segments([-40.0], 60.0)
+    cfg = dynamap.FitConfig(spike_threshold=-30.0, state="delay", delay_taps=40, delay_lag=4)
+    with pytest.raises(InputError, match="delay window"):
+        dynamap.DynamapModel(cfg, seed=0).fit(segs, progress=False)
+
+
+def test_auto_state_is_the_delay_map_in_tagged_mode_only():
+    cfg = dynamap.FitConfig()
+    assert cfg.state == "auto"
+    assert cfg.state_for("tagged") == "delay" and cfg.state_for("single") == "vae"
+    assert dynamap.FitConfig(state="vae").state_for("tagged") == "vae"
+    assert dynamap.FitConfig(state="delay").state_for("single") == "delay"
+
+
+def test_a_bundle_from_before_the_state_field_loads_as_a_vae_model(tmp_path, tiny_config):
+    import json
+
+    segs = _hh_segments([-40.0, -37.0], 60.0)
+    m = dynamap.DynamapModel(tiny_config, seed=1).fit(segs, param_values=[-40.0, -37.0], progress=False)
+    m.save(tmp_path / "b")
+    path = tmp_path / "b" / "config.json"
+    doc = json.loads(path.read_text())
+    assert doc["fitted"]["state"] == "vae"
+    del doc["fitted"]["state"]
+    doc["fit_config"]["state"] = "auto"  # as an old bundle reads with today's defaults
+    path.write_text(json.dumps(doc))
+    back = dynamap.load_model(tmp_path / "b")
+    assert back._state() == "vae"
+    np.testing.assert_array_equal(back.simulate_batch([-39.0], 200), m.simulate_batch([-39.0], 200))
