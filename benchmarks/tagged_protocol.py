@@ -5,11 +5,21 @@ slow-direction ratios at the tags and the held-out one-step errors (:mod:`dynama
 
     python benchmarks/tagged_protocol.py --seeds 0 1 2 [--map K=V ...] [--fit K=V ...] [--truth DIR] [--out DIR]
 
+Another built-in system (the same scores beside the same lookup):
+
+    python benchmarks/tagged_protocol.py --system hindmarsh-rose --tags 1.6 2.2 2.8 3.1 --grid 1.4 3.4 41 \
+        --segment 20000 --transient 2000 --dt 0.05 --true-t-end 12000 --true-transient 2000 \
+        --model-t-end 5000 --model-transient 1000
+
+(``--grid FROM TO NUM``: the held-out values, the tags left out; times in the system's units; the
+spike threshold is the system's unless ``--threshold``.)
+
 ``--map K=V``: a ``MapConfig`` field (V in JSON); ``--fit K=V``: a ``FitConfig`` field (for example
 ``--fit state='"delay"'``); ``--truth DIR``: reuse the true sweeps written by an
 earlier run (``sweep_true_heldout.json``, ``sweep_true_tags.json``; ``benchmarks/ensemble_demo.py
 --out`` writes the same files) instead of sweeping the system again. One fit after the other, each
-with the fit's default processes (both cores); a fit takes 10-15 minutes on 2 cores.
+with the fit's default processes (both cores); a fit takes 2-3 minutes on 2 cores (the delay map, the
+tagged default; ``--fit state='"vae"'``: 10-15 minutes).
 """
 
 from __future__ import annotations
@@ -49,37 +59,61 @@ def main(argv=None) -> int:
     ap.add_argument("--truth", help="a folder with sweep_true_heldout.json and sweep_true_tags.json")
     ap.add_argument("--no-spectra", action="store_true", help="skip the spectra at the tags")
     ap.add_argument("--out", help="write each seed's model, sweep and scores here (seed-N/)")
+    s = FULL
+    ap.add_argument("--system", default="hh-burster")
+    ap.add_argument("--tags", type=float, nargs="+", default=[float(v) for v in s.tagged_values])
+    ap.add_argument("--grid", type=float, nargs=3, metavar=("FROM", "TO", "NUM"),
+                    help="held-out values (default: the demo's)")
+    ap.add_argument("--segment", type=float, default=s.tagged_segment, help="recorded time per tag")
+    ap.add_argument("--transient", type=float, default=s.single_transient, help="dropped before each recording")
+    ap.add_argument("--dt", type=float, default=s.dt)
+    ap.add_argument("--true-t-end", type=float, default=s.true_t_end)
+    ap.add_argument("--true-transient", type=float, default=s.true_transient)
+    ap.add_argument("--model-t-end", type=float, default=s.model_t_end)
+    ap.add_argument("--model-transient", type=float, default=s.model_transient)
+    ap.add_argument("--threshold", type=float, help="spike threshold (default: the system's; HH: the demo's -30)")
     args = ap.parse_args(argv)
 
-    s = FULL
-    base = dynamap.FitConfig(spike_threshold=-30.0, restarts=DEMO_RESTARTS)
+    system = dynamap.get_system(args.system)
+    param, obs = system.control, system.observable
+    threshold = args.threshold if args.threshold is not None else (
+        -30.0 if args.system == "hh-burster" else system.spike_threshold)
+    base = dynamap.FitConfig(spike_threshold=threshold, restarts=DEMO_RESTARTS)
     cfg = dataclasses.replace(base, map=dataclasses.replace(base.map, **dict(args.map)), **dict(args.fit))
-    hh = dynamap.get_system("hh-burster")
-    tags = [float(v) for v in s.tagged_values]
-    grid = [float(v) for v in _heldout_grid(s)]
-    true_settings = dynamap.SweepSettings(t_end=s.true_t_end, transient=s.true_transient, dt=s.dt)
+    tags = list(args.tags)
+    if args.grid is None:
+        grid = [float(v) for v in _heldout_grid(s)]
+    else:
+        grid = [round(float(v), 9) for v in np.linspace(args.grid[0], args.grid[1], int(args.grid[2]))
+                if min(abs(v - t) for t in tags) > 1e-9 * (1 + abs(v))]
+    true_settings = dynamap.SweepSettings(t_end=args.true_t_end, transient=args.true_transient, dt=args.dt)
     if args.truth:
         truth = json.load(open(Path(args.truth) / "sweep_true_heldout.json"))
         at_tags = json.load(open(Path(args.truth) / "sweep_true_tags.json"))
     else:
-        truth = dynamap.sweep(hh, "V_S", grid, true_settings).to_dict()
-        at_tags = dynamap.sweep(hh, "V_S", tags, true_settings).to_dict()
+        truth = dynamap.sweep(system, param, grid, true_settings).to_dict()
+        at_tags = dynamap.sweep(system, param, tags, true_settings).to_dict()
 
-    def rec(v: float, seconds: float):
-        return dynamap.simulate(hh, {"V_S": v}, t_end=s.single_transient + seconds,
-                                transient=s.single_transient, dt=s.dt).series("V")
+    def rec(v: float, length: float):
+        return dynamap.simulate(system, {param: v}, t_end=args.transient + length,
+                                transient=args.transient, dt=args.dt).series(obs)
 
-    segs = [rec(v, s.tagged_segment) for v in tags]
-    err_values = [round(float(v), 6) for v in np.arange(-44.0, -34.0 + 1e-9, ERR_STEP)]
-    err_recs = {v: rec(v, 400.0) for v in err_values if min(abs(v - t) for t in tags) > 1e-6}
-    print(f"map settings changed: {dict(args.map) or 'none'}; fit settings changed: {dict(args.fit) or 'none'}; tags {tags}; seeds {args.seeds}", flush=True)
+    segs = [rec(v, args.segment) for v in tags]
+    lo, hi = min(grid), max(grid)
+    if args.grid is None:  # the demo's: every ERR_STEP mV of [-44, -34]
+        err_values = [round(float(v), 6) for v in np.arange(lo, hi + 1e-9, ERR_STEP)]
+    else:
+        err_values = [round(float(v), 9) for v in np.linspace(lo, hi, 21)]
+    err_recs = {v: rec(v, args.segment / 3) for v in err_values if min(abs(v - t) for t in tags) > 1e-9}
+    print(f"{args.system}: map settings changed: {dict(args.map) or 'none'}; fit settings changed: "
+          f"{dict(args.fit) or 'none'}; tags {tags}; {len(grid)} held-out values; seeds {args.seeds}", flush=True)
     rows = []
     for seed in args.seeds:
         t0 = time.perf_counter()
         model = dynamap.DynamapModel(cfg, seed=seed).fit(segs, param_values=tags, progress=False)
         t_fit = time.perf_counter() - t0
         sw = dynamap.sweep(model.as_system(), "c", grid,
-                           dynamap.SweepSettings(t_end=s.model_t_end, transient=s.model_transient)).to_dict()
+                           dynamap.SweepSettings(t_end=args.model_t_end, transient=args.model_transient)).to_dict()
         res = dynamap.compare(truth, sw, mode="tagged", tag_points=points_at(at_tags["points"], tags))
         held = heldout_report(model, err_recs, dict(zip(tags, segs)))
         e1 = float(np.mean([p["err"][1] for p in held["points"]]))
@@ -90,7 +124,7 @@ def main(argv=None) -> int:
             write_json(sw, d / "sweep.json")
         # a tag where the map's spectrum cannot be computed has slow_ratio None and its "error"
         spectra = None if args.no_spectra else spectra_at_tags(
-            hh, "V_S", model.as_system(), tags, t_end=s.true_t_end, transient=s.true_transient)
+            system, param, model.as_system(), tags, t_end=args.true_t_end, transient=args.true_transient)
         row = {"seed": seed, "fit_s": t_fit, "latent_dim": int(model.latent_dim_),
                "selected_score": float(model.history_["map"]["selected_score"]),
                "heldout_accuracy": res["heldout_accuracy"], "n_match": res["n_match"],
