@@ -136,3 +136,29 @@ def test_check_summary_lines():
     silent = {"series": [{"param_value": -40.0, "data": {"regime": "tonic", "spikes_per_burst": [1]},
                           "map": {"regime": "diverged", "spikes_per_burst": []}, "match": False}]}
     assert check_summary(silent) == ["check at -40: data tonic, map diverged (NO match)"]
+
+
+def test_free_running_check_matches_irregular_segments_by_the_point_rule(monkeypatch):
+    """An irregular segment matches an irregular map whatever spike counts each shows (the point rule,
+    docs/metrics.md section 2); a bursting one needs the same counts."""
+    import types
+
+    import dynamap.pipeline.check as check
+    from dynamap import Series
+    from dynamap.analysis.regimes import classify
+
+    m, data = _stub_model(1.0)
+    labels = iter([])
+
+    def fake(x, dt, th, hysteresis=0.0):
+        r = classify(x, dt, th, hysteresis=hysteresis)
+        regime, spb = next(labels)
+        return types.SimpleNamespace(regime=regime, spikes_per_burst=spb, spb_counts={}, isi_mean=r.isi_mean)
+
+    monkeypatch.setattr(check, "classify", fake)
+    for data_label, map_label, match in [(("irregular", [3, 4, 5, 20]), ("irregular", [3, 4, 5, 6, 15]), True),
+                                         (("bursting", [3]), ("bursting", [4]), False),
+                                         (("irregular", [3, 4]), ("bursting", [3, 4]), False)]:
+        labels = iter([data_label, map_label])
+        e = check.free_running_check(m, [Series(data, 0.01, 0.0, "V", 1.0)])["series"][0]
+        assert e["match"] is match, (data_label, map_label)
