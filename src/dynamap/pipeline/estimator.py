@@ -196,7 +196,8 @@ class DynamapModel:
         t1 = time.perf_counter()
         delay = self._state() == "delay"
         if delay:  # the delay vectors themselves, standardised like the series
-            d, vae = self._delay_span(), tap_coordinates(windows.window, self._delay_span())
+            d = self._delay_span()
+            vae = tap_coordinates(windows.window, d)
             evidence = {"state": "delay", "taps": cfg.delay_taps, "lag": cfg.delay_lag, "chosen": d}
         else:
             d, vae, evidence = search_latent_dim(windows, cfg.vae, seed=seed, progress=progress, n_jobs=n_jobs)
@@ -253,8 +254,9 @@ class DynamapModel:
         return span
 
     def _state(self) -> str:
-        """The state space of this model: "vae" or "delay" (``FitConfig.state`` in its mode)."""
-        return getattr(self, "state_", None) or self.config.state_for(self.mode_)
+        """The state space of this model: "vae" or "delay" (``FitConfig.state`` in its mode, set by
+        :meth:`fit` and kept in the bundle)."""
+        return self.state_
 
     def _map_config(self):
         """The map settings of this model's mode: ``config.map``, in tagged mode with the stage steps

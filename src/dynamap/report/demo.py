@@ -103,7 +103,7 @@ def write_demo_report(path: Path, s, metrics: dict, true_sweep: dict, sw1: dict,
     if ld2.get("state") == "delay":  # no VAE and no training curves: say what the map is
         mh = f2["history"].get("map", {})
         cand = mh.get("candidates", [{}])[mh.get("selected_candidate", 0)]
-        pick = (cand.get("ridge") or [{}])[cand.get("selected_step", 0)] if cand.get("ridge") else {}
+        pick = cand["ridge"][cand.get("selected_step", 0)] if cand.get("ridge") else {}
         r.paragraph(f"The tagged map is a delay map (FitConfig.state \"delay\"): its state is the newest "
                     f"{f2['latent_dim']} samples of V ({ld2.get('taps')} taps, lag {ld2.get('lag')}), its "
                     f"increment a ridge regression affine in c over random features of the taps; the fit "

@@ -274,10 +274,11 @@ def fit_map(
             for lam, state in zip(cfg.ridge, ridge_readouts(fmap, latents, c_norm, noise, cfg.ridge, rng)):
                 hist["ridge"].append({"step": len(hist["ridge"]), "noise": noise, "penalty": lam})
                 checkpoints.add(len(hist["ridge"]) - 1, state)
-        total_steps = 0
+    stages = [] if delay is not None else list(zip(cfg.horizons, cfg.stage_steps))  # the rollout curriculum
     step = 0
-    bar = tqdm(total=total_steps, desc=label or f"map candidate {candidate}", disable=not progress, leave=False)
-    for stage, (horizon, n_steps) in enumerate(zip(cfg.horizons, cfg.stage_steps) if total_steps else ()):
+    bar = tqdm(total=sum(n for _, n in stages), desc=label or f"map candidate {candidate}", disable=not progress,
+               leave=False)
+    for stage, (horizon, n_steps) in enumerate(stages):
         valid = np.flatnonzero(same_segment_ahead(seg, horizon))
         offs = torch.arange(horizon + 1)
         bs = max(cfg.batch_size, cfg.states_per_batch // horizon) if cfg.stage_batch is None \
