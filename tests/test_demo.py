@@ -6,9 +6,9 @@ import re
 
 from dynamap.cli.main import main
 
-#: figures of the report: single (sweeps, portraits, time series, training curves, latent evidence) and
-#: tagged (sweeps; its delay map has no training curves or latent evidence, a paragraph says what it is)
-N_FIGURES = 6
+#: figures of the report: single (sweeps, portraits, time series) and tagged (sweeps); their delay maps
+#: have no training curves or latent evidence, a paragraph says what each is
+N_FIGURES = 4
 
 
 def _lcs(a, b):
@@ -25,7 +25,7 @@ def test_demo_quick_writes_report_and_metrics(tmp_path):
     html = (out / "report.html").read_text()
     imgs = re.findall(r'<img alt="[^"]*" src="data:image/png;base64,([A-Za-z0-9+/=]+)"', html)
     assert len(imgs) == N_FIGURES == html.count("<img")
-    assert "The tagged map is a delay map" in html
+    assert "The tagged map is a delay map" in html and "The single-series map is a delay map" in html
     for data in imgs:
         assert base64.b64decode(data)[:8] == b"\x89PNG\r\n\x1a\n"
     m = json.loads((out / "metrics.json").read_text())

@@ -63,6 +63,18 @@ def test_classify_bursting_patterns(pattern, lyap, label, spb):
     assert info.spikes_per_burst == spb
 
 
+def test_the_zero_band_of_the_exponent_is_per_mean_isi():
+    """The same alternating 3-4 train in seconds and in a time unit 100x longer: an exponent of 0.01
+    per unit time is inside the band (0.02 per mean ISI) when the mean ISI is about 0.8 units, and
+    outside it when the mean ISI is about 80 (0.8 per mean ISI); the rule scales with time."""
+    train = _train([3, 4], ibi=3.0, isi=0.4, n_bursts=25)
+    fast = classify(_signal_from_train(train), 0.005, -30.0, lyapunov_max=0.01)
+    assert fast.regime == "mixed" and 0.5 < fast.isi_mean < 1.2
+    slow = classify(_signal_from_train(train), 0.5, -30.0, lyapunov_max=0.01)  # the same samples, dt 100x
+    assert slow.regime == "irregular" and slow.isi_mean == pytest.approx(100 * fast.isi_mean)
+    assert classify(_signal_from_train(train), 0.5, -30.0, lyapunov_max=0.01 / 100).regime == "mixed"
+
+
 def test_classify_silent_and_tonic():
     assert classify(np.full(1000, -60.0) + 1e-3 * np.arange(1000), 0.01, -30.0).regime == "silent"
     tonic = classify(_signal_from_train(np.arange(1, 60) * 0.5), 0.005, -30.0)

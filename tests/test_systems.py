@@ -139,3 +139,28 @@ def test_kernel_loads_once_when_threads_race(tmp_path, monkeypatch):
     assert len(executed) == 1  # one module executed, the other threads reused it
     assert len(results) == 4 and all(r is results[0] for r in results)
     assert callable(results[0])
+
+
+def test_an_edited_system_module_gets_a_kernel_of_its_own(tmp_path, monkeypatch):
+    """numba's disk cache does not see edits of the rhs a cached kernel imports; the kernel's name and
+    source carry the digest of the system's module, so an edited module compiles anew and integrates
+    its new equations (dy/dt = -y, then -2y)."""
+    import importlib
+    import sys
+
+    from dynamap.systems import _integrate
+
+    monkeypatch.setenv("DYNAMAP_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    src = ("from numba import njit\n\n@njit(cache=True)\ndef rhs(t, y, p, out):\n    out[0] = -K * y[0]\n\n"
+           "@njit(cache=True)\ndef jac(t, y, p, out):\n    out[0, 0] = -K\n\nK = {k}\n")
+    path = tmp_path / "dynamap_test_decay.py"
+    ends = []
+    for k in (1.0, 2.0):
+        path.write_text(src.format(k=k))
+        monkeypatch.delitem(sys.modules, "dynamap_test_decay", raising=False)
+        mod = importlib.import_module("dynamap_test_decay")
+        kernel = _integrate.make_flow_kernel(mod.rhs, mod.jac, 1)
+        out = kernel(np.array([1.0]), np.zeros(1), 0.0, 0.0, 1.0, 1.0, 0, 1.0, 1e-10, 1e-12, 100000)
+        ends.append(float(out[4][0]))
+    np.testing.assert_allclose(ends, [np.exp(-1.0), np.exp(-2.0)], rtol=1e-6)

@@ -65,8 +65,9 @@ def _source(args):
 def cmd_systems(args) -> int:
     from ..systems import SYSTEMS
 
+    width = max(map(len, SYSTEMS))
     for name, s in sorted(SYSTEMS.items()):
-        print(f"{name:16s} {s.kind:4s} observable {s.observable}, control {s.control}: {s.description}")
+        print(f"{name:{width}s} {s.kind:4s} observable {s.observable}, control {s.control}: {s.description}")
     return 0
 
 

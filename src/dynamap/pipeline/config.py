@@ -46,12 +46,13 @@ class FitConfig(ConfigBase):
 
     State space:
 
-    * ``state`` ("auto"): "vae" maps the recovered states of the VAE (Kuptsov & Stankevich 2025);
-      "delay" maps delay vectors of the series itself (the newest (``delay_taps`` - 1) ``delay_lag`` + 1
-      samples; :class:`dynamap.models.DelayMap`, a parameter-aware next-generation reservoir computer
-      with ridge readouts, ``map.features``, ``map.ridge``, ``map.ridge_noise``; no VAE, no rollout
-      training); "auto": "delay" in tagged mode, where it interpolates between the tags and the VAE
-      maps do not, "vae" in single-series mode.
+    * ``state`` ("delay"): "delay" maps delay vectors of the series itself (the newest
+      (``delay_taps`` - 1) ``delay_lag`` + 1 samples; :class:`dynamap.models.DelayMap`, a
+      parameter-aware next-generation reservoir computer with ridge readouts, ``map.features``,
+      ``map.ridge``, ``map.ridge_noise``, ``map.drive``; no VAE, no rollout training); "vae" maps the
+      recovered states of the VAE (the method of Kuptsov & Stankevich 2025), whose maps neither
+      interpolate between tags nor order the regimes along c better than chance (docs/experiments.md);
+      "auto" is "delay" (the name configs saved on 2026-12-03 hold).
     * ``delay_taps`` (6), ``delay_lag`` (3): the delay map's inputs, every ``delay_lag``-th sample of
       the history (in map steps).
     * ``delay_candidates`` (2): map candidates (random features) per round in the delay state, in
@@ -87,7 +88,7 @@ class FitConfig(ConfigBase):
 
     vae: VAEConfig = dataclasses.field(default_factory=VAEConfig)
     map: MapConfig = dataclasses.field(default_factory=MapConfig)
-    state: str = "auto"
+    state: str = "delay"
     delay_taps: int = 6
     delay_lag: int = 3
     delay_candidates: int = 2
@@ -115,11 +116,10 @@ class FitConfig(ConfigBase):
     #: options measured and not adopted, with their old defaults (the record: docs/experiments.md)
     REMOVED = {"tagged_c_degree": None}
 
-    def state_for(self, mode: str) -> str:
-        """The state space ("vae" or "delay") of a fit in ``mode`` ("single" or "tagged")."""
-        if self.state == "auto":
-            return "delay" if mode == "tagged" else "vae"
-        return self.state
+    @property
+    def state_space(self) -> str:
+        """The state space of a fit: "vae" or "delay"."""
+        return "vae" if self.state == "vae" else "delay"
 
     def __post_init__(self):
         if not isinstance(self.vae, VAEConfig):

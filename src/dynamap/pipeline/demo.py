@@ -2,11 +2,11 @@
 
 Stages (each timed in ``metrics.json``):
 
-a. the true sweep of V_S over [-44, -34] mV (ground truth);
+a. the true sweep of V_S over [-50, -30] mV (ground truth);
 b. single-series mode (the paper's experiment): V at V_S = -40 mV, one model, a sweep of its control
-   input c over :attr:`DemoSettings.single_c_range` (c is the model's normalised control: the training
-   value is c = 1, see :class:`dynamap.pipeline.config.FitConfig` ``single_c_value``), scored by the
-   regime-sequence agreement (:func:`dynamap.analysis.compare.evaluate_single`);
+   input c over :attr:`DemoSettings.single_c_range` (in mV: the series is tagged -40 mV, and the
+   range is its +-25 %), scored by the regime-sequence agreement beside its chance level
+   (:func:`dynamap.analysis.compare.evaluate_single`);
 c. tagged mode: segments at :attr:`DemoSettings.tagged_values`, a held-out grid over [-44, -34] mV
    without the training values, scored by :func:`dynamap.analysis.compare.evaluate_tagged`;
 d. fixed points of both maps vs the ODE equilibrium (:func:`~dynamap.analysis.compare.evaluate_fixed_points`);
@@ -43,12 +43,11 @@ __all__ = ["DemoSettings", "FULL", "QUICK", "run_demo"]
 class DemoSettings:
     """Everything the demo does, in one place (times in s, voltages in mV).
 
-    * ``true_*``: the ground-truth sweep (101 points over [-44, -34], 1200 s after a 400 s transient,
-      the README's reference settings).
+    * ``true_*``: the ground-truth sweep (201 points over [-50, -30], the single-series value +-25 %,
+      1200 s after a 400 s transient, the README's reference settings).
     * ``single_*``: the training series (V at -40 mV, ``single_t_end`` - ``single_transient`` = 1200 s
-      recorded) and the c sweep: ``single_c_num`` values over ``single_c_range`` of the normalised
-      control (training value 1; the range [-1, 3] spans +-2 training values, our choice: wide enough
-      for the map to leave its training regime in both directions).
+      recorded, its tag known, so c is in mV) and the c sweep: ``single_c_num`` values over
+      ``single_c_range``, the training value +-25 % (the true sweep's range, fixed before any fit).
     * ``tagged_values``: the training tags: 3 and 4 spikes per burst, the chaotic window's edge and
       tonic spiking (our choice, one segment per regime family); ``tagged_segment``: seconds recorded
       per tag (1200 s, like the single series: the fit's cost hardly depends on it; with seed 0 the
@@ -63,29 +62,33 @@ class DemoSettings:
       0.28-0.57), transition 3.6 mV off: between neighbouring tags the map still went irregular in
       most of the bursting range, and silent or mixed at 4 of the 6 held-out values between its
       tonic tags -35.8 and -34.5 mV, although it spiked tonically at both. Held-out grid:
-      ``heldout_num`` values over [-44, -34] minus those within ``heldout_exclude`` mV of a tag.
+      ``heldout_num`` values over ``heldout_range`` minus those within ``heldout_exclude`` mV of a tag.
     * ``model_t_end``/``model_transient``: record and transient of each model orbit (series time).
+    * ``spectra_t_end``: the map's record for its Lyapunov spectra at the tags (None: the default of
+      :func:`~dynamap.analysis.lyapunov.lyapunov_spectrum`).
     * ``fit``: None means :class:`FitConfig` defaults with the spike threshold at -30 mV and
       ``restarts`` = :data:`DEMO_RESTARTS`.
     """
 
-    true_range: tuple = (-44.0, -34.0)
-    true_num: int = 101
+    true_range: tuple = (-50.0, -30.0)
+    true_num: int = 201
     true_t_end: float = 1200.0
     true_transient: float = 400.0
     dt: float = 0.005
     single_value: float = -40.0
     single_t_end: float = 1600.0
     single_transient: float = 400.0
-    single_c_range: tuple = (-1.0, 3.0)
-    single_c_num: int = 200
+    single_c_range: tuple = (-50.0, -30.0)
+    single_c_num: int = 201
     tagged_values: tuple = (-42.5, -40.5, -38.0, -36.0)
     tagged_segment: float = 1200.0
+    heldout_range: tuple = (-44.0, -34.0)
     heldout_num: int = 51
     heldout_exclude: float = 0.1
     model_t_end: float = 250.0
     model_transient: float = 50.0
     portrait_span: float = 60.0
+    spectra_t_end: float | None = None
     fit: FitConfig | None = None
 
 
@@ -107,22 +110,25 @@ def _quick_fit() -> FitConfig:
     return FitConfig(
         spike_threshold=-30.0,
         n_candidates=1,
+        delay_candidates=1,
+        delay_calibrate=False,
         restarts=0,
         vae=VAEConfig(hidden=16, latent_min=1, latent_max=3, steps_per_dim=60, refine_steps=20, eval_windows=256),
         map=MapConfig(hidden=16, horizons=(1, 3), stage_steps=(60, 20), batch_size=32, states_per_batch=32,
-                      select_every=20, select_starts=2, select_steps=300, select_transient=50, final_steps=600, final_transient=100),
+                      select_every=20, select_starts=2, select_steps=300, select_transient=50, final_steps=600, final_transient=100,
+                      ridge=(1e-8,), ridge_noise=(1e-3,)),
     )
 
 
 QUICK = DemoSettings(
     true_num=11, true_t_end=300.0, true_transient=100.0, single_t_end=300.0, single_transient=100.0,
     single_c_num=20, tagged_segment=120.0, heldout_num=11, model_t_end=60.0, model_transient=20.0,
-    portrait_span=30.0, fit=None,
+    portrait_span=30.0, spectra_t_end=20.0, fit=None,
 )
 
 
 def _heldout_grid(s: DemoSettings) -> np.ndarray:
-    g = np.linspace(*s.true_range, s.heldout_num)
+    g = np.linspace(*s.heldout_range, s.heldout_num)
     tags = np.asarray(s.tagged_values)
     keep = np.min(np.abs(g[:, None] - tags[None, :]), axis=1) > s.heldout_exclude
     return np.round(g[keep], 10)
@@ -216,7 +222,7 @@ def run_demo(out, seed: int = 0, quick: bool = False, progress: bool = True) -> 
             traj = st.run("single: simulate", lambda: simulate(
                 hh, {"V_S": s.single_value}, t_end=s.single_t_end, transient=s.single_transient, dt=s.dt))
             v = traj.series("V")
-            m1 = st.run("single: fit", lambda: _fit([v], None, cfg, seed, progress))
+            m1 = st.run("single: fit", lambda: _fit([v], [s.single_value], cfg, seed, progress))
             c_values = np.linspace(*s.single_c_range, s.single_c_num)
             sw1 = st.run("single: sweep", lambda: _sweep_model(m1, c_values, s, progress))
             train_spb = [int(k) for k in m1.history_["data_stats"][0].get("spb", {})]
@@ -236,7 +242,8 @@ def run_demo(out, seed: int = 0, quick: bool = False, progress: bool = True) -> 
             ev2 = evaluate_tagged(true_held, sw2, tag_points=_tag_points(true_sweep, hh, s, progress))
             # the slow direction: the map's spectrum beside the system's at each training tag
             spectra = st.run("tagged: spectra at the tags", lambda: spectra_at_tags(
-                hh, "V_S", m2.as_system(), s.tagged_values, t_end=s.true_t_end, transient=s.true_transient))
+                hh, "V_S", m2.as_system(), s.tagged_values, t_end=s.true_t_end, transient=s.true_transient,
+                model_t_end=s.spectra_t_end))
             # the tagged map over the whole true grid as well, for the side-by-side diagram
             sw2_full = _sweep_model(m2, true_values, s, progress)
 

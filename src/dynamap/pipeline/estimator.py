@@ -87,7 +87,7 @@ class DynamapModel:
         timings["embedding_s"] = time.perf_counter() - t0
 
         self._set_control(tags, series_list)
-        self.state_ = cfg.state_for(self.mode_)
+        self.state_ = cfg.state_space
         refs = [train_stats(r[samp.window - 1 :], self.dt_, self.spike_threshold_, keep_trace=True,
                             hysteresis=self.spike_hysteresis_)
                 for r in res]
@@ -222,7 +222,8 @@ class DynamapModel:
                            dt=self.dt_, threshold=self.spike_threshold_,
                            hysteresis=self.spike_hysteresis_, candidate=k,
                            progress=progress and label is not None, label=label,
-                           delay=(cfg.delay_taps, cfg.delay_lag) if delay else None)
+                           delay=(cfg.delay_taps, cfg.delay_lag) if delay else None,
+                           single=self.mode_ == "single")
 
         best, cand_hist = None, []
         n_cand = cfg.delay_candidates if delay else cfg.n_candidates

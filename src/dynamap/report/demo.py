@@ -20,6 +20,27 @@ def _fmt(x, nd=3):
     return str(x)
 
 
+def _fit_figures(r: Report, f: dict, mode: str) -> None:
+    """A fit's training curves and latent-dimension evidence, or for a delay map (no VAE, no training
+    curves) a paragraph that says what the map is and which readout the fit picked."""
+    ld = f["history"].get("latent_dim", {})
+    if ld.get("state") != "delay":
+        r.figures_row([(dfig.training_curves_figure(f["history"], f"{mode} fit"), "Training curves."),
+                       (latent_evidence_figure(f["history"], f"{mode} fit"),
+                        "Latent-dimension evidence: final loss per D_r and KL per latent unit.")])
+        return
+    mh = f["history"].get("map", {})
+    cand = mh.get("candidates", [{}])[mh.get("selected_candidate", 0)]
+    pick = cand["ridge"][cand.get("selected_step", 0)] if cand.get("ridge") else {}
+    control = ("affine in c" if mode == "tagged" else
+               "with c as an additive drive (MapConfig.drive; one training value cannot tell how c acts)")
+    r.paragraph(f"The {mode} map is a delay map (FitConfig.state \"delay\"): its state is the newest "
+                f"{f['latent_dim']} samples of V ({ld.get('taps')} taps, lag {ld.get('lag')}), its "
+                f"increment a ridge regression over random features of the taps {control}; the fit "
+                f"picked noise {pick.get('noise')} and penalty {pick.get('penalty')} by its free runs "
+                f"(selection score {_fmt(mh.get('selected_score'))}).")
+
+
 def write_demo_report(path: Path, s, metrics: dict, true_sweep: dict, sw1: dict, sw2_full: dict, traj, v,
                       fits: dict) -> None:
     """Compose the demo's self-contained HTML report: settings ``s`` (a ``DemoSettings``), its
@@ -30,13 +51,16 @@ def write_demo_report(path: Path, s, metrics: dict, true_sweep: dict, sw1: dict,
     ev1 = metrics["single"]["regime_sequence"]
     ev2 = metrics["tagged"]["scores"]
     r = Report("dynamap demo: the HH burster from one scalar series",
-               "Kuptsov & Stankevich (2025) method; true system vs learned map. All settings: metrics.json.")
+               "After Kuptsov & Stankevich (2025); true system vs learned map. All settings: metrics.json.")
     r.heading("1. Single-series mode (the paper's experiment)")
+    delay1 = f1["history"].get("latent_dim", {}).get("state") == "delay"
+    state1 = (f"state: the newest {f1['latent_dim']} samples" if delay1 else f"latent dimension {f1['latent_dim']}")
     r.paragraph(
         f"One series of V at V_S = {s.single_value} mV ({s.single_t_end - s.single_transient:g} s, dt "
-        f"{s.dt} s); latent dimension {f1['latent_dim']}, map step {f1['dt']:g} s. The map's control c is "
+        f"{s.dt} s); {state1}, map step {f1['dt']:g} s. The map's control c, in the tag's units, is "
         f"swept over {list(s.single_c_range)} ({s.single_c_num} values; training value c = "
-        f"{f1['c']:g}); c and V_S correspond only qualitatively.")
+        f"{f1['c']:g}) beside the true sweep over the same range: with one training value c and V_S "
+        f"correspond only qualitatively, and the score is the order of the regimes.")
     r.figure(dfig.sweeps_side_by_side(true_sweep, sw1, marks=[f1['c']]),
              "Left: true sweep of V_S. Right: the single-series map's sweep of c (dashed: training value). "
              "Rows: spikes per burst (colour = regime), ISIs, local maxima of V, largest Lyapunov exponent.")
@@ -60,17 +84,16 @@ def write_demo_report(path: Path, s, metrics: dict, true_sweep: dict, sw1: dict,
     rec = f1["recovered"]
     n_r = int(s.portrait_span / f1["dt"])
     r.figure(dfig.portraits_figure(traj.states[-n_p:], rec[-n_r:]),
-             f"Top: the true state (V, n, S), last {s.portrait_span:g} s. Bottom: recovered states u (VAE means).")
+             f"Top: the true state (V, n, S), last {s.portrait_span:g} s. Bottom: the map's states u "
+             + ("(delay coordinates: the newest samples, standardised)." if delay1 else "(VAE means)."))
     r.figure(dfig.series_figure([(v.values[-n_p:], s.dt, "true V at V_S = -40 mV (training data)"),
                                  (f1["free_run"], f1["dt"], "free-running map at the training c, decoded")]),
              "Time series: data vs the free-running learned map.")
-    r.figures_row([(dfig.training_curves_figure(f1["history"], "single-series fit"), "Training curves."),
-                   (latent_evidence_figure(f1["history"], "single-series fit"),
-                    "Latent-dimension evidence: final loss per D_r and KL per latent unit.")])
+    _fit_figures(r, f1, "single-series")
 
     r.heading("2. Tagged mode (c calibrated in mV)")
     r.paragraph(f"Segments of {s.tagged_segment:g} s at V_S = {list(s.tagged_values)} mV; held-out grid of "
-                f"{len(metrics['tagged']['heldout_values'])} values over {list(s.true_range)} mV without the tags.")
+                f"{len(metrics['tagged']['heldout_values'])} values over {list(s.heldout_range)} mV without the tags.")
     r.figure(dfig.sweeps_side_by_side(true_sweep, sw2_full, model_xlabel="c = V_S (mV)",
                                       titles=("true system", "tagged map"), marks=s.tagged_values),
              "Left: true sweep. Right: the tagged map's sweep over the same V_S grid (dashed: training tags).")
@@ -99,19 +122,7 @@ def write_demo_report(path: Path, s, metrics: dict, true_sweep: dict, sw1: dict,
                       else "not computed (orbit diverged or on the state box)"),
               "second: map / system": _fmt(p["slow_ratio"])}
              for p in sp["points"]])
-    ld2 = f2["history"].get("latent_dim", {})
-    if ld2.get("state") == "delay":  # no VAE and no training curves: say what the map is
-        mh = f2["history"].get("map", {})
-        cand = mh.get("candidates", [{}])[mh.get("selected_candidate", 0)]
-        pick = cand["ridge"][cand.get("selected_step", 0)] if cand.get("ridge") else {}
-        r.paragraph(f"The tagged map is a delay map (FitConfig.state \"delay\"): its state is the newest "
-                    f"{f2['latent_dim']} samples of V ({ld2.get('taps')} taps, lag {ld2.get('lag')}), its "
-                    f"increment a ridge regression affine in c over random features of the taps; the fit "
-                    f"picked noise {pick.get('noise')} and penalty {pick.get('penalty')} by the free runs at "
-                    f"the tags (selection score {_fmt(mh.get('selected_score'))}).")
-    else:
-        r.figures_row([(dfig.training_curves_figure(f2["history"], "tagged fit"), "Training curves."),
-                       (latent_evidence_figure(f2["history"], "tagged fit"), "Latent-dimension evidence.")])
+    _fit_figures(r, f2, "tagged")
 
     r.heading("3. Fixed points")
     rows = []

@@ -96,15 +96,21 @@ def make_flow_kernel(rhs, jac, dim):
     grid ``t_record + i*dt_out``; ``lyap_sum / lyap_time`` are the first ``k`` Lyapunov exponents
     accumulated after ``t_record``.
 
-    The kernel source is :mod:`._kernel_template` with the system bound in; it is written to
+    The kernel source is :mod:`._kernel_template` with the system bound in (and the digest of the
+    system's module, so an edited rhs or jac compiles anew); it is written to
     ``$DYNAMAP_CACHE_DIR/kernels`` (default ``~/.cache/dynamap/kernels``) so numba caches the machine
     code across processes. Where that folder is not writable the kernel is compiled in memory.
     """
     template = (Path(__file__).parent / "_kernel_template.py").read_text()
     start, end = template.index("# BINDING-START"), template.index("# BINDING-END")
+    # the system module's own digest is part of the source: numba does not see edits of functions
+    # imported from another module, so a changed rhs or jac must get a kernel of its own
+    mod_file = getattr(sys.modules.get(rhs.__module__), "__file__", None)
+    mod_digest = hashlib.sha1(Path(mod_file).read_bytes()).hexdigest()[:16] if mod_file else "none"
     binding = (
         f"from {rhs.__module__} import {rhs.__name__} as RHS, {jac.__name__} as JAC  # noqa: E402\n"
         f"DIM = {int(dim)}\n"
+        f"SYSTEM_SOURCE = {mod_digest!r}\n"
     )
     source = template[:start] + binding + template[end:]
     digest = hashlib.sha1(source.encode()).hexdigest()[:16]

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from .._core.errors import InputError
 from .base import DiscreteMap, Flow
+from .bursters import MORRIS_LECAR_BURSTER, PLANT_BURSTER
 from .classic import HENON, HINDMARSH_ROSE, LOGISTIC, LORENZ, ROSSLER
 from .hh import HH_BURSTER
 
 __all__ = ["SYSTEMS", "get_system", "list_systems"]
 
 SYSTEMS: dict[str, Flow | DiscreteMap] = {
-    s.name: s for s in (HH_BURSTER, HINDMARSH_ROSE, LORENZ, ROSSLER, HENON, LOGISTIC)
+    s.name: s
+    for s in (HH_BURSTER, HINDMARSH_ROSE, MORRIS_LECAR_BURSTER, PLANT_BURSTER, LORENZ, ROSSLER, HENON,
+              LOGISTIC)
 }
 
 

@@ -6,6 +6,11 @@ u_0(n+1) - u~_0(n) of the newest sample on [phi(x~), c phi(x~)], where x~ are th
 noise of standard deviation ``noise`` (the target is the clean next sample, so the readout learns to
 pull perturbed histories back and free runs stay on the data; Cestnik & Martens 2025). All segments
 are fitted at once. The penalty is relative to the mean diagonal of the Gram matrix.
+
+With one training value (single-series mode, ``drive`` given) the data cannot tell a from b: the
+readout a is fitted on phi alone and c enters as an additive drive, b = (g, 0, ..., 0) with a's
+constant lowered by g c_0, so that f(x, c) = a . phi(x) + g (c - c_0); g is ``drive`` times the median
+|u_0(n+1) - u_0(n)| of the series (``MapConfig.drive``).
 """
 
 from __future__ import annotations
@@ -22,16 +27,19 @@ CHUNK = 65536
 
 
 def ridge_readouts(fmap: DelayMap, states: list[np.ndarray], c_norm: list[float], noise: float,
-                   penalties, rng: np.random.Generator) -> list[dict]:
+                   penalties, rng: np.random.Generator, drive: float | None = None) -> list[dict]:
     """The readout of ``fmap`` fitted to the one-step pairs of each segment of delay ``states`` ((n_i,
     span) each, standardised) with its control ``c_norm[i]``, once per penalty in ``penalties``: a state
-    dict of ``fmap`` for each."""
+    dict of ``fmap`` for each. ``drive``: the single-series drive (one segment; see the module)."""
+    if drive is not None and len(states) != 1:
+        raise ValueError(f"the single-series drive needs one segment, got {len(states)}")
     idx = fmap.tap_index.numpy()
     w = fmap.w_in.numpy().astype(np.float64)
     bias = fmap.b_in.numpy().astype(np.float64)
     n_phi = 1 + fmap.taps + fmap.width
-    gram = np.zeros((2 * n_phi, 2 * n_phi))
-    rhs = np.zeros(2 * n_phi)
+    n_col = n_phi if drive is not None else 2 * n_phi
+    gram = np.zeros((n_col, n_col))
+    rhs = np.zeros(n_col)
     for x, cv in zip(states, c_norm):
         for a in range(0, x.shape[0] - 1, CHUNK):
             rows = slice(a, min(a + CHUNK, x.shape[0] - 1))
@@ -42,14 +50,20 @@ def ridge_readouts(fmap: DelayMap, states: list[np.ndarray], c_norm: list[float]
             phi[:, 0] = 1.0
             phi[:, 1 : 1 + fmap.taps] = taps
             np.tanh(taps @ w.T + bias, out=phi[:, 1 + fmap.taps :])
-            design = np.concatenate([phi, float(cv) * phi], axis=1)
+            design = phi if drive is not None else np.concatenate([phi, float(cv) * phi], axis=1)
             target = x[rows.start + 1 : rows.stop + 1, 0].astype(np.float64) - taps[:, 0]
             gram += design.T @ design
             rhs += design.T @ target
     scale = float(np.mean(np.diag(gram)))
+    if drive is not None:
+        g = float(drive) * float(np.median(np.abs(np.diff(states[0][:, 0].astype(np.float64)))))
     out = []
     for lam in penalties:
         beta = np.linalg.solve(gram + float(lam) * scale * np.eye(gram.shape[0]), rhs)
+        if drive is not None:  # b = (g, 0, ...), a's constant lowered by g c_0
+            beta = np.concatenate([beta, np.zeros(n_phi)])
+            beta[0] -= g * float(c_norm[0])
+            beta[n_phi] = g
         state = {k: v.clone() for k, v in fmap.state_dict().items()}
         state["readout"] = torch.from_numpy(beta.reshape(2, n_phi).astype(np.float32))
         out.append(state)

@@ -150,6 +150,10 @@ class MapConfig(ConfigBase):
     * ``ridge`` ((1e-9, 1e-8, 1e-7, 1e-6)), ``ridge_noise`` ((3e-4, 1e-3, 3e-3)): ridge penalties
       (relative to the mean diagonal of the Gram matrix) and noise levels on the taps (standardised
       units, clean targets); each pair gives one readout, scored by its free runs like a checkpoint.
+    * ``drive`` (1.0): single-series mode only, where one training value leaves the readout's c part
+      undetermined: c acts as an additive drive on the newest sample, (c_norm - c_train) x ``drive`` x
+      the series' median one-step change (standardised) added to each increment, so a relative change
+      eps of the parameter adds eps x ``drive`` median steps per step (0: c has no effect).
     """
 
     hidden: int = 64
@@ -182,6 +186,7 @@ class MapConfig(ConfigBase):
     features: int = 300
     ridge: tuple = (1e-9, 1e-8, 1e-7, 1e-6)
     ridge_noise: tuple = (3e-4, 1e-3, 3e-3)
+    drive: float = 1.0
 
     #: options measured and not adopted, with their old defaults (the record: docs/experiments.md)
     REMOVED = {"rollout_noise": 0.0, "wide_noise": 0.0, "wide_fraction": 0.25, "tf_alpha": 0.0,
@@ -194,6 +199,7 @@ class MapConfig(ConfigBase):
         check_choice("activation", self.activation, ACTIVATIONS)
         check_int_range("c_degree", self.c_degree, 0, MAX_C_DEGREE)
         check_int_range("features", self.features, 1)
+        check_range("drive", self.drive, -1e6, 1e6)
         for name in ("ridge", "ridge_noise"):
             v = getattr(self, name)
             if not isinstance(v, tuple) or not v or not all(

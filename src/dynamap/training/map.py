@@ -235,6 +235,7 @@ def fit_map(
     progress: bool = False,
     label: str | None = None,
     delay: tuple[int, int] | None = None,
+    single: bool = False,
 ) -> tuple[ParametricMap | DelayMap, dict]:
     """Train F on standardised latent segments ``latents`` (each (n_i, d)) with control ``c_norm[i]``.
 
@@ -245,7 +246,8 @@ def fit_map(
     progress bar (default "map candidate <candidate>"). With ``delay`` = (taps, lag) the states are
     delay vectors and the map is a :class:`~dynamap.models.delay_map.DelayMap` whose readouts are fitted
     by ridge regression (one per ``cfg.ridge_noise`` x ``cfg.ridge``), each scored as a checkpoint, instead
-    of the rollout training. Returns the selected map and a JSON-able history.
+    of the rollout training; ``single`` (single-series mode, one segment) makes its c an additive drive
+    (``cfg.drive``, :mod:`dynamap.training._ridge`). Returns the selected map and a JSON-able history.
     """
     gen, rng = generators(seed, 200 + candidate)
     fmap = _new_map(latents, cfg, gen, delay)
@@ -271,7 +273,9 @@ def fit_map(
     if delay is not None:  # closed-form readouts, one checkpoint per (noise, penalty)
         hist["ridge"] = []
         for noise in cfg.ridge_noise:
-            for lam, state in zip(cfg.ridge, ridge_readouts(fmap, latents, c_norm, noise, cfg.ridge, rng)):
+            readouts = ridge_readouts(fmap, latents, c_norm, noise, cfg.ridge, rng,
+                                      drive=cfg.drive if single else None)
+            for lam, state in zip(cfg.ridge, readouts):
                 hist["ridge"].append({"step": len(hist["ridge"]), "noise": noise, "penalty": lam})
                 checkpoints.add(len(hist["ridge"]) - 1, state)
     stages = [] if delay is not None else list(zip(cfg.horizons, cfg.stage_steps))  # the rollout curriculum
