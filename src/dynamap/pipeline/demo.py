@@ -123,7 +123,7 @@ def _quick_fit() -> FitConfig:
 QUICK = DemoSettings(
     true_num=11, true_t_end=300.0, true_transient=100.0, single_t_end=300.0, single_transient=100.0,
     single_c_num=20, tagged_segment=120.0, heldout_num=11, model_t_end=60.0, model_transient=20.0,
-    portrait_span=30.0, spectra_t_end=20.0, fit=None,
+    portrait_span=30.0, spectra_t_end=80.0, fit=None,
 )
 
 
