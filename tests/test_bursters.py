@@ -114,39 +114,35 @@ def _bursts(v, dt, threshold):
     return info, float(np.diff(starts).mean())
 
 
+def _check_against_lsoda(s, params, oracle, t_end, transient, dt, spb, period_ref):
+    """The compiled system at ``params`` and LSODA on ``oracle(t, y)`` (rtol 1e-8) burst alike: the
+    same regime and spikes per burst ``spb``, burst periods within 1 % of each other and of
+    ``period_ref``."""
+    traj = dynamap.simulate(s, params, t_end=t_end, transient=transient, dt=dt)
+    ours, period = _bursts(traj.variable("V"), dt, s.spike_threshold)
+    t = np.arange(0.0, t_end, dt)
+    sol = solve_ivp(oracle, (0.0, t_end), s.initial_state, t_eval=t, method="LSODA", rtol=1e-8, atol=1e-10)
+    ref, ref_period = _bursts(sol.y[0][t >= transient], dt, s.spike_threshold)
+    assert ours.regime == ref.regime == "bursting"
+    assert ours.spikes_per_burst == ref.spikes_per_burst == spb
+    assert abs(period - ref_period) < 0.01 * ref_period
+    assert abs(period - period_ref) < 0.01 * period_ref
+
+
 def test_morris_lecar_default_bursts_like_the_example_under_lsoda():
     """At I = 45: 4 spikes per burst, period 931.8 ms. Provenance: the example's docstring (4 spikes,
     932 ms); our LSODA run of the example's rhs (rtol 1e-8, 250 s) gives 931.82 ms, sd 0.004 ms."""
-    s = get_system("morris-lecar-burster")
-    t_end, transient, dt = 25_000.0, 5_000.0, 0.5
-    traj = dynamap.simulate(s, {"I": 45.0}, t_end=t_end, transient=transient, dt=dt)
-    ours, period = _bursts(traj.variable("V"), dt, s.spike_threshold)
-    t = np.arange(0.0, t_end, dt)
-    sol = solve_ivp(_example().rhs, (0.0, t_end), s.initial_state, t_eval=t, args=(45.0,),
-                    method="LSODA", rtol=1e-8, atol=1e-10)
-    ref, ref_period = _bursts(sol.y[0][t >= transient], dt, s.spike_threshold)
-    assert ours.regime == ref.regime == "bursting"
-    assert ours.spikes_per_burst == ref.spikes_per_burst == [4]
-    assert abs(period - ref_period) < 0.01 * ref_period
-    assert abs(period - 931.8) < 0.01 * 931.8
+    rhs = _example().rhs
+    _check_against_lsoda(get_system("morris-lecar-burster"), {"I": 45.0}, lambda t, y: rhs(t, y, 45.0),
+                         25_000.0, 5_000.0, 0.5, [4], 931.8)
 
 
 def test_plant_default_bursts_like_the_oracle_under_lsoda():
     """At g_KCa = 0.03: 6 spikes per burst, period 10.48 s. Provenance: our LSODA run of
     :func:`_plant_oracle` (rtol 1e-8, 240 s, transient 60 s) gives 10479.2 ms, sd 0.1 ms; no published
     spike count for these exact settings was found."""
-    s = get_system("plant-burster")
-    t_end, transient, dt = 120_000.0, 30_000.0, 1.0
-    traj = dynamap.simulate(s, t_end=t_end, transient=transient, dt=dt)
-    ours, period = _bursts(traj.variable("V"), dt, s.spike_threshold)
-    t = np.arange(0.0, t_end, dt)
-    sol = solve_ivp(lambda _, y: _plant_oracle(y), (0.0, t_end), s.initial_state, t_eval=t,
-                    method="LSODA", rtol=1e-8, atol=1e-10)
-    ref, ref_period = _bursts(sol.y[0][t >= transient], dt, s.spike_threshold)
-    assert ours.regime == ref.regime == "bursting"
-    assert ours.spikes_per_burst == ref.spikes_per_burst == [6]
-    assert abs(period - ref_period) < 0.01 * ref_period
-    assert abs(period - 10_479.2) < 0.01 * 10_479.2
+    _check_against_lsoda(get_system("plant-burster"), {}, lambda t, y: _plant_oracle(y),
+                         120_000.0, 30_000.0, 1.0, [6], 10_479.2)
 
 
 @pytest.mark.parametrize(
