@@ -126,7 +126,7 @@ def test_a_tagged_delay_fit_bursts_at_its_tags_and_round_trips(tmp_path):
     assert [p["spikes_per_burst"] for p in sw["points"]] == [[3], [4]]
     model.save(tmp_path / "m")
     again = dynamap.load_model(tmp_path / "m")
-    assert again._state() == "delay"
+    assert again.state_ == "delay"
     np.testing.assert_array_equal(model.simulate_batch(tags, 300), again.simulate_batch(tags, 300))
 
 
@@ -182,7 +182,7 @@ def test_a_bundle_from_before_the_state_field_loads_as_a_vae_model(tmp_path, tin
     doc["fit_config"]["state"] = "auto"  # as an old bundle reads with today's defaults
     path.write_text(json.dumps(doc))
     back = dynamap.load_model(tmp_path / "b")
-    assert back._state() == "vae"
+    assert back.state_ == "vae"
     np.testing.assert_array_equal(back.simulate_batch([-39.0], 200), m.simulate_batch([-39.0], 200))
 
 

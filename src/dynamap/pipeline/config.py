@@ -50,9 +50,8 @@ class FitConfig(ConfigBase):
       (``delay_taps`` - 1) ``delay_lag`` + 1 samples; :class:`dynamap.models.DelayMap`, a
       parameter-aware next-generation reservoir computer with ridge readouts, ``map.features``,
       ``map.ridge``, ``map.ridge_noise``, ``map.drive``; no VAE, no rollout training); "vae" maps the
-      recovered states of the VAE (the method of Kuptsov & Stankevich 2025), whose maps neither
-      interpolate between tags nor order the regimes along c better than chance (docs/experiments.md);
-      "auto" is "delay" (the name configs saved on 2026-12-03 hold).
+      recovered states of the VAE (the method of Kuptsov & Stankevich 2025; the two compared in
+      docs/experiments.md); "auto" is "delay" (the name configs saved on 2026-12-03 hold).
     * ``delay_taps`` (6), ``delay_lag`` (3): the delay map's inputs, every ``delay_lag``-th sample of
       the history (in map steps).
     * ``delay_candidates`` (2): map candidates (random features) per round in the delay state, in

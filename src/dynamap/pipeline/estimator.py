@@ -194,7 +194,7 @@ class DynamapModel:
         cfg = self.config
         n_jobs = default_jobs(cfg.num_threads) if cfg.n_jobs is None else cfg.n_jobs
         t1 = time.perf_counter()
-        delay = self._state() == "delay"
+        delay = self.state_ == "delay"
         if delay:  # the delay vectors themselves, standardised like the series
             d = self._delay_span()
             vae = tap_coordinates(windows.window, d)
@@ -254,18 +254,13 @@ class DynamapModel:
                              f"{self.sampling_.window}; use fewer taps, a shorter lag or a longer window")
         return span
 
-    def _state(self) -> str:
-        """The state space of this model: "vae" or "delay" (``FitConfig.state`` in its mode, set by
-        :meth:`fit` and kept in the bundle)."""
-        return self.state_
-
     def _map_config(self):
         """The map settings of this model's mode: ``config.map``, in tagged mode with the stage steps
         multiplied by ``tagged_steps_factor``; in the delay state without calibration unless
         ``delay_calibrate``."""
         cfg = self.config
         mcfg = cfg.map
-        if self._state() == "delay" and not cfg.delay_calibrate:
+        if self.state_ == "delay" and not cfg.delay_calibrate:
             mcfg = dataclasses.replace(mcfg, c_shifts=(), c_refine=())
         if self.mode_ == "tagged":
             steps = tuple(max(1, round(n * cfg.tagged_steps_factor)) for n in mcfg.stage_steps)
@@ -395,7 +390,7 @@ class DynamapModel:
                              f"{len(model.param_values_)} training values")
         v, m = model.config.vae, model._map_config()
         with torch.random.fork_rng(devices=[]):  # empty modules of the fitted shapes, then the weights
-            if model._state() == "delay":
+            if model.state_ == "delay":
                 model.vae_ = tap_coordinates(model.sampling_.window, model.latent_dim_)
                 model.map_ = DelayMap(model.config.delay_taps, model.config.delay_lag, m.features)
             else:

@@ -123,7 +123,7 @@ def backend_words(backend: str, jobs: int | None) -> str:
 
 def report_fit(model: DynamapModel, metrics: dict, out, prefix: str = "") -> None:
     """The fit's summary on stderr: the bundle, its rounds, the control's calibration, the check."""
-    state = (f"delay map on the newest {model.latent_dim_} samples" if model._state() == "delay"
+    state = (f"delay map on the newest {model.latent_dim_} samples" if model.state_ == "delay"
              else f"latent dimension {model.latent_dim_}")
     print(f"{prefix}wrote model bundle to {out} ({state}, map step {model.dt_:g}, "
           f"spike threshold {model.spike_threshold_:.4g} with hysteresis {model.spike_hysteresis_:.3g})",
