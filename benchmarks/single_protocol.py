@@ -67,7 +67,9 @@ def main(argv=None) -> int:
     ap.add_argument("--num", type=int, default=101, help="values of c in the map's sweep")
     ap.add_argument("--model-t-end", type=float, default=250.0)
     ap.add_argument("--model-transient", type=float, default=50.0)
-    ap.add_argument("--threshold", type=float, help="spike threshold (default: the system's; HH: -30)")
+    ap.add_argument("--threshold", type=float,
+                    help="spike threshold of the fit and both sweeps (default: HH -30; other systems: the "
+                         "fit picks its own, the true sweep uses the system's)")
     ap.add_argument("--out", help="write each seed's model, sweep and scores here (seed-N/)")
     a = ap.parse_args(argv)
 
