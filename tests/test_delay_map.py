@@ -9,7 +9,7 @@ from dynamap._core.errors import ConfigError, InputError
 from dynamap.embedding import DelayWindows
 from dynamap.models import DelayMap, tap_coordinates
 from dynamap.models.map import fast_stepper
-from dynamap.models.vae import decode_newest
+from dynamap.models.vae import NewestSample, decode_newest
 from dynamap.training import MapConfig
 from dynamap.training._ridge import ridge_readouts
 from dynamap.training.vae import encode_windows
@@ -37,6 +37,13 @@ def test_tap_coordinates_keep_the_newest_samples_and_decode_the_newest():
     np.testing.assert_allclose(out, 2.0 + 3.0 * windows[:, 0], rtol=1e-6, atol=1e-5)
     with pytest.raises(ValueError):
         tap_coordinates(5, 7)
+    # the delay decoder reads the newest coordinate alone, as decode_newest of the tap coordinates does
+    zm, zs = rng.normal(size=7), 0.5 + rng.random(7)
+    fast = NewestSample(zm, zs, 2.0, 3.0)
+    ref = decode_newest(vae, z, zm, zs, 2.0, 3.0).numpy()
+    np.testing.assert_allclose(fast(z).numpy(), ref, rtol=1e-6, atol=1e-5)
+    np.testing.assert_allclose(fast(z[:, :1]).numpy(), ref, rtol=1e-6, atol=1e-5)
+    np.testing.assert_allclose(ref, 2.0 + 3.0 * (zm[0] + zs[0] * windows[:, 0]), rtol=1e-5, atol=1e-5)
 
 
 def test_delay_map_shifts_the_history_and_is_affine_in_c():
@@ -202,3 +209,56 @@ def test_a_single_series_delay_fit_orders_the_regimes_along_c():
                        dynamap.SweepSettings(t_end=100.0, transient=20.0)).to_dict()
     got = [(p["regime"], p["spikes_per_burst"]) for p in sw["points"]]
     assert got == [("silent", []), ("silent", []), ("bursting", [4]), ("tonic", [1]), ("tonic", [1])]
+
+
+def test_ridge_equals_the_explicit_design_solve():
+    """The per-segment Gram blocks give the ridge solution of the full design [phi, c phi] with its
+    relative penalty, on noisy taps of several segments of several rows (the same noise draws)."""
+    fm = _random_map(seed=5)
+    gen = np.random.default_rng(1)
+    segs = [gen.standard_normal((50 + 7 * i, fm.dim)).astype(np.float32) for i in range(3)]
+    c, noise, lam = [-0.7, 0.2, 1.3], 0.05, 1e-3
+    (state,) = ridge_readouts(fm, segs, c, noise, [lam], np.random.default_rng(2))
+    rng = np.random.default_rng(2)
+    idx, w, b = fm.tap_index.numpy(), fm.w_in.numpy().astype(np.float64), fm.b_in.numpy().astype(np.float64)
+    rows, ys = [], []
+    for x, cv in zip(segs, c):
+        taps = x[:-1][:, idx].astype(np.float64) + noise * rng.standard_normal((x.shape[0] - 1, idx.size))
+        phi = np.concatenate([np.ones((taps.shape[0], 1)), taps, np.tanh(taps @ w.T + b)], 1)
+        rows.append(np.concatenate([phi, cv * phi], 1))
+        ys.append(x[1:, 0] - taps[:, 0])
+    a, y = np.concatenate(rows), np.concatenate(ys)
+    gram = a.T @ a
+    beta = np.linalg.solve(gram + lam * np.mean(np.diag(gram)) * np.eye(gram.shape[0]), a.T @ y)
+    np.testing.assert_allclose(state["readout"].numpy().ravel(), beta, rtol=1e-4, atol=1e-5)
+
+
+def test_compiled_tanh_is_within_a_few_float32_ulps():
+    """The compiled loop's rational tanh against float64 tanh over [-9, 9] (the bound of the module
+    docstring), odd, within the bound of +-1 beyond the clamp (infinities too), and NaN stays NaN (diverged runs are marked by it)."""
+    from dynamap.models._delay_kernel import tanh32
+
+    x = np.linspace(-9.0, 9.0, 200_001).astype(np.float32)
+    got = tanh32(x)
+    assert float(np.abs(got - np.tanh(x.astype(np.float64))).max()) < 4e-7
+    np.testing.assert_array_equal(got, -tanh32(-x))
+    edge = tanh32(np.array([np.inf, -np.inf, 50.0, np.nan], dtype=np.float32))
+    np.testing.assert_allclose(edge[:3], [1.0, -1.0, 1.0], rtol=0, atol=4e-7)
+    assert np.isnan(edge[3])
+
+
+def test_delay_step_is_the_same_alone_or_in_a_batch():
+    """A run's orbit depends on its own column only: bit for bit the same alone or in a batch."""
+    from dynamap.models.map import iterate_into
+
+    m = _random_map(taps=6, lag=3, width=40)
+    with torch.no_grad():
+        m.lo.fill_(-2.0)
+        m.hi.fill_(2.0)
+    z = torch.randn(m.dim, 37) * 0.3
+    c = torch.randn(37, 1) * 0.2
+    both = torch.empty(500, m.dim, 37)
+    iterate_into(m.stepper(c), z.contiguous(), both, block=128)
+    alone = torch.empty(500, m.dim, 1)
+    iterate_into(m.stepper(c[11:12]), z[:, 11:12].contiguous(), alone)
+    assert torch.equal(alone[:, :, 0], both[:, :, 11])

@@ -37,7 +37,7 @@ def _model(activation="tanh", residual=True, d=3, hidden=16, window=8, out_scale
         m.map_.lo.fill_(-box)
         m.map_.hi.fill_(box)
     rng = np.random.default_rng(0)
-    m.latent_dim_, m.name_, m.mode_ = d, "V", "single"
+    m.latent_dim_, m.name_, m.mode_, m.state_ = d, "V", "single", "vae"
     m.sampling_ = types.SimpleNamespace(dt_map=0.01, spike_threshold=-30.0, spike_hysteresis=0.0, stride=1)
     m.z_mean_, m.z_std_ = rng.normal(size=d) * 0.1, 0.5 + rng.random(d)
     m.x_mean_, m.x_std_ = -50.0, 10.0

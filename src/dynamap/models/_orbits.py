@@ -2,7 +2,7 @@
 Lyapunov exponent by forward-mode tangents (float64).
 
 ``model`` is a fitted :class:`dynamap.DynamapModel` (duck-typed: ``map_``, ``latent_dim_``,
-``normalise_c``, ``_decode_torch``, ``anchors_``, ``anchor_c_``, ``config.num_threads``).
+``normalise_c``, ``_decoder``, ``anchors_``, ``anchor_c_``, ``config.num_threads``).
 :class:`~dynamap.models.learned_map.LearnedMap` exposes these through the system protocol.
 """
 
@@ -19,7 +19,7 @@ import torch
 from .._core.forking import default_jobs, run_forked, usable_cores
 from .map import fast_stepper, iterate_into
 
-__all__ = ["anchor_states", "iterate_model", "largest_lyapunov", "model_threads", "sweep_processes",
+__all__ = ["anchor_states", "decode_block", "iterate_model", "largest_lyapunov", "model_threads", "sweep_processes",
            "torch_threads"]
 
 
@@ -73,6 +73,17 @@ SPLIT_MIN_VALUES = 48
 CHILD_WAIT_FACTOR, CHILD_WAIT_S = 3.0, 30.0
 
 
+def decode_block(decode, states: torch.Tensor) -> torch.Tensor:
+    """Decoded observable (T, B) of a time-major block of states (T, d, B) (non-finite entries read as
+    0, the rest clamped to [-1e3, 1e3]: rows that diverge are the caller's to mark). ``decode`` maps
+    rows (N, k) to (N,); one with a ``columns`` attribute reads only the first ``columns`` coordinates,
+    and only those are gathered into rows (:class:`~dynamap.models.vae.NewestSample`: one of d)."""
+    t, d, b = states.shape
+    k = min(int(getattr(decode, "columns", d) or d), d)
+    rows = torch.nan_to_num(states[:, :k].transpose(1, 2).reshape(t * b, k), 0.0, 0.0, 0.0)
+    return decode(rows.clamp_(-1e3, 1e3)).reshape(t, b)
+
+
 def sweep_processes(model, n_values: int) -> int:
     """The default number of processes :func:`iterate_model` splits ``n_values`` values over."""
     threads = getattr(getattr(model, "config", None), "num_threads", None)
@@ -97,12 +108,13 @@ def _iterate_part(model, x0: np.ndarray, c_values: np.ndarray, n_steps: int, n_t
     states = torch.empty(n_steps, d, n_cols)  # time-major: each step writes one contiguous block
     bad = torch.empty(n_steps, n_b, dtype=torch.bool)
 
+    decoder = model._decoder()
+
     def decode(k0: int, k1: int) -> None:
         with torch.inference_mode():
             s = states[k0:k1, :, :n_b]
-            bad[k0:k1] = ~torch.isfinite(s).all(1) | (s.abs().amax(1) > 1e3)
-            rows = torch.nan_to_num(s.transpose(1, 2).reshape(-1, d), 0.0, 0.0, 0.0)
-            xs[:, k0:k1] = model._decode_torch(rows).reshape(k1 - k0, n_b).numpy().T
+            bad[k0:k1] = ~((s.amax(1) <= 1e3) & (s.amin(1) >= -1e3))  # NaN fails both
+            xs[:, k0:k1] = decode_block(decoder, s).numpy().T
 
     block = max(1, DECODE_BLOCK_STATES // n_b)
     pool = ThreadPoolExecutor(1, thread_name_prefix="dynamap-decode") if overlap else None
@@ -110,12 +122,18 @@ def _iterate_part(model, x0: np.ndarray, c_values: np.ndarray, n_steps: int, n_t
     try:
         with torch.inference_mode():
             step = fast_stepper(model.map_, c, int(model.latent_dim_))
-            spare = torch.empty_like(z)
-            for k in range(n_transient):
-                z, spare = step(z, spare), z
-                if k % 1000 == 999:
-                    bar.update(1000)
-            bar.update(n_transient % 1000)
+            if hasattr(step, "run"):  # the transient a block at a time, in a scratch buffer
+                scratch = torch.empty(min(n_transient, 1000), d, n_cols)
+                for k0 in range(0, n_transient, 1000):
+                    z = iterate_into(step, z, scratch[: min(1000, n_transient - k0)]).clone()
+                    bar.update(min(1000, n_transient - k0))
+            else:
+                spare = torch.empty_like(z)
+                for k in range(n_transient):
+                    z, spare = step(z, spare), z
+                    if k % 1000 == 999:
+                        bar.update(1000)
+                bar.update(n_transient % 1000)
 
             def done(k0: int, k: int) -> None:
                 if pool is None:

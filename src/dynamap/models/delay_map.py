@@ -66,36 +66,28 @@ class DelayMap(nn.Module):
     def stepper(self, c: torch.Tensor):
         """A step function ``step(z_t, out) -> out`` for states kept TRANSPOSED, (span, B), with the
         per-column controls ``c`` (B, 1), as :func:`dynamap.models.map.fast_stepper` for this map: the
-        same result as :meth:`forward` up to float32 round-off, with preallocated buffers and numpy's
-        in-place tanh; ``out`` must not be ``z_t``."""
-        n_b = c.shape[0]
-        c_row = c.detach().to(torch.float32).T.contiguous()[0]
+        compiled float32 loop of :mod:`dynamap.models._delay_kernel`, equal to :meth:`forward` up to
+        float32 round-off; ``out`` must not be ``z_t``. ``step.run(z_t, out)`` fills a time-major block
+        ``out`` (n, span, B) in one call (what :func:`~dynamap.models.map.iterate_into` uses)."""
+        from . import _delay_kernel
+
         with torch.no_grad():
-            r = self.readout.detach().to(torch.float32)
-            r0 = r[:, :1].contiguous()
-            r_lin = r[:, 1 : 1 + self.taps].contiguous()
-            r_feat = r[:, 1 + self.taps :].contiguous()
-            w = self.w_in.to(torch.float32).contiguous()
-            b = self.b_in.to(torch.float32)[:, None].contiguous()
-        idx = self.tap_index
-        x = torch.empty(self.taps, n_b)
-        h = torch.empty(self.width, n_b)
-        hv = h.numpy()
-        v = torch.empty(2, n_b)
-        lo, hi = float(self.lo[0]), float(self.hi[0])
+            args = (self.tap_index.numpy().astype(np.int64),
+                    self.w_in.to(torch.float32).T.contiguous().numpy(),
+                    self.b_in.to(torch.float32).contiguous().numpy(),
+                    self.readout.detach().to(torch.float32).contiguous().numpy(),
+                    np.ascontiguousarray(c.detach().to(torch.float32).numpy()[:, 0]),
+                    np.float32(self.lo[0]), np.float32(self.hi[0]))
+
+        def run(z_t: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+            _delay_kernel.run(z_t.numpy(), out.numpy(), *args)
+            return out[-1]
 
         def step(z_t: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
-            torch.index_select(z_t, 0, idx, out=x)
-            torch.addmm(b, w, x, out=h)
-            np.tanh(hv, out=hv)
-            torch.addmm(r0, r_feat, h, out=v)
-            v.addmm_(r_lin, x)
-            new = out[0]
-            torch.mul(v[1], c_row, out=new)
-            new.add_(v[0]).add_(z_t[0]).clamp_(lo, hi)
-            out[1:].copy_(z_t[:-1])
+            _delay_kernel.run(z_t.numpy(), out.numpy()[None], *args)
             return out
 
+        step.run = run
         return step
 
 

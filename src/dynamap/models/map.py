@@ -191,6 +191,14 @@ def stacked_stepper(nets: list[ParametricMap], c: torch.Tensor):
                 st(z_t[k], out[k])
             return out
 
+        if all(hasattr(st, "run") for st in steps):  # blocks of steps, map by map
+
+            def run_each(z_t: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+                for k, st in enumerate(steps):
+                    st.run(z_t[k], out[:, k])
+                return out[-1]
+
+            each.run = run_each
         return each
     d, n_b, n_k = first.dim, c.shape[0], len(nets)
     c64 = c.detach().to(torch.float64)
@@ -233,6 +241,16 @@ def iterate_into(step, z_t: torch.Tensor, out: torch.Tensor, *, block: int = 0, 
     ``z_t`` (d, B) into the time-major buffer ``out`` (n, d, B); with ``block`` > 0, ``on_block(k0, k)``
     is called after every ``block`` steps and after the last. Returns the last state."""
     n, k0 = out.shape[0], 0
+    run = getattr(step, "run", None)  # a step that fills a whole block in one call
+    if run is not None:
+        size = block if block > 0 else n
+        while k0 < n:
+            k = min(n, k0 + size)
+            z_t = run(z_t, out[k0:k])
+            if on_block is not None:
+                on_block(k0, k)
+            k0 = k
+        return z_t
     for k, dest in enumerate(out.unbind(0), 1):
         z_t = step(z_t, dest)
         if on_block is not None and (k - k0 == block or k == n):

@@ -33,7 +33,7 @@ from ..models._orbits import torch_threads
 from ..models.delay_map import DelayMap, tap_coordinates
 from ..models.learned_map import LearnedMap
 from ..models.map import ParametricMap
-from ..models.vae import VAE, decode_newest
+from ..models.vae import VAE, NewestSample, decode_newest
 from ..training.freerun import train_stats
 from ..training.latent_dim import search_latent_dim
 from ..training.map import fit_map
@@ -218,7 +218,7 @@ class DynamapModel:
 
         def candidate(job: tuple[int, str | None]):
             k, label = job  # label: the round's progress bar, shown by its first candidate only
-            return fit_map(latents, c_norm, mcfg, seed=seed, decode=self._decode_torch, refs=refs,
+            return fit_map(latents, c_norm, mcfg, seed=seed, decode=self._decoder(), refs=refs,
                            dt=self.dt_, threshold=self.spike_threshold_,
                            hysteresis=self.spike_hysteresis_, candidate=k,
                            progress=progress and label is not None, label=label,
@@ -288,10 +288,18 @@ class DynamapModel:
         order = np.argsort(tags)
         return base + np.interp(c, tags[order], shift[order])
 
+    def _decoder(self):
+        """The decoder of standardised states (N, d) -> observable (N,) in data units, float32: for
+        delay states :class:`~dynamap.models.vae.NewestSample` (reads column 0 only), otherwise
+        :func:`~dynamap.models.vae.decode_newest` of the VAE."""
+        if self.state_ == "delay":
+            return NewestSample(self.z_mean_, self.z_std_, self.x_mean_, self.x_std_)
+        vae, z_mean, z_std, x_mean, x_std = self.vae_, self.z_mean_, self.z_std_, self.x_mean_, self.x_std_
+        return lambda z: decode_newest(vae, z, z_mean, z_std, x_mean, x_std)
+
     def _decode_torch(self, z: torch.Tensor) -> torch.Tensor:
-        """Standardised states (N, d) -> observable (N,) in data units, float32
-        (:func:`dynamap.models.vae.decode_newest`)."""
-        return decode_newest(self.vae_, z, self.z_mean_, self.z_std_, self.x_mean_, self.x_std_)
+        """Standardised states (N, d) -> observable (N,) in data units, float32 (:meth:`_decoder`)."""
+        return self._decoder()(z)
 
     def _check_fitted(self):
         if not hasattr(self, "map_"):

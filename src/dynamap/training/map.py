@@ -11,6 +11,7 @@ import torch
 from tqdm.auto import tqdm
 
 from ..embedding.delay import same_segment_ahead
+from ..models._orbits import DECODE_BLOCK_STATES, decode_block
 from ..models.delay_map import DelayMap
 from ..models.map import ParametricMap, fast_stepper, iterate_into, stacked_stepper
 from . import _bptt
@@ -27,27 +28,39 @@ MAX_COLUMNS = 256
 SELECT_BATCH = 8
 
 
-def iterate(fmap: ParametricMap, z0: torch.Tensor, c: torch.Tensor, n_steps: int) -> torch.Tensor:
-    """Free orbit (B, n_steps, d) from z0 (B, d), no grad (the step loop of :func:`fast_stepper`)."""
+def _orbit_tm(fmap: ParametricMap, z0: torch.Tensor, c: torch.Tensor, n_steps: int) -> torch.Tensor:
+    """Free orbit, time-major (n_steps, d, B), from z0 (B, d), no grad."""
     b, d = z0.shape
     out = torch.empty(n_steps, d, b)
     step = fast_stepper(fmap, c, d)
     with torch.no_grad():
         iterate_into(step, z0.detach().to(torch.float32).T.contiguous(), out)
-    return out.permute(2, 0, 1)
+    return out
 
 
-def iterate_stacked(nets: list[ParametricMap], z0: torch.Tensor, c: torch.Tensor, n_steps: int) -> torch.Tensor:
-    """Free orbits (K * B, n_steps, d) of K maps side by side from the same z0 (B, d) and controls
-    c (B, 1), map by map (rows k * B ... (k + 1) * B - 1 are map k's), no grad
-    (:func:`~dynamap.models.map.stacked_stepper`)."""
+def _stacked_tm(nets: list[ParametricMap], z0: torch.Tensor, c: torch.Tensor, n_steps: int) -> torch.Tensor:
+    """Free orbits of K maps side by side, time-major (n_steps, K, d, B), from the same z0 (B, d)."""
     b, d = z0.shape
     out = torch.empty(n_steps, len(nets), d, b)
     step = stacked_stepper(nets, c)
     with torch.no_grad():
         start = z0.detach().to(torch.float32).T.contiguous()[None].repeat(len(nets), 1, 1)
         iterate_into(step, start, out)
-    return out.permute(1, 3, 0, 2).reshape(len(nets) * b, n_steps, d)
+    return out
+
+
+def iterate(fmap: ParametricMap, z0: torch.Tensor, c: torch.Tensor, n_steps: int) -> torch.Tensor:
+    """Free orbit (B, n_steps, d) from z0 (B, d), no grad (the step loop of :func:`fast_stepper`)."""
+    return _orbit_tm(fmap, z0, c, n_steps).permute(2, 0, 1)
+
+
+def iterate_stacked(nets: list[ParametricMap], z0: torch.Tensor, c: torch.Tensor, n_steps: int) -> torch.Tensor:
+    """Free orbits (K * B, n_steps, d) of K maps side by side from the same z0 (B, d) and controls
+    c (B, 1), map by map (rows k * B ... (k + 1) * B - 1 are map k's), no grad
+    (:func:`~dynamap.models.map.stacked_stepper`)."""
+    out = _stacked_tm(nets, z0, c, n_steps)
+    t, k, d, b = out.shape
+    return out.permute(1, 3, 0, 2).reshape(k * b, t, d)
 
 
 class FreeRunScorer:
@@ -84,7 +97,7 @@ class FreeRunScorer:
             z0 = self.z_eval.repeat(part.shape[0], 1)
             c0 = (self.c_eval.to(torch.float64).repeat(part.shape[0], 1)
                   + torch.from_numpy(np.repeat(part.ravel(), self.n_start))[:, None]).to(torch.float32)
-            out.append(self._score(iterate(fmap, z0, c0, n_steps)[:, n_transient:], part.shape[0]))
+            out.append(self._score([_orbit_tm(fmap, z0, c0, n_steps)[n_transient:]], part.shape[0]))
         return np.concatenate([o[0] for o in out]), [row for o in out for row in o[1]]
 
     def maps(self, nets: list[ParametricMap], n_steps: int, n_transient: int
@@ -94,19 +107,27 @@ class FreeRunScorer:
         out = []
         for first in range(0, len(nets), per_chunk):
             part = nets[first : first + per_chunk]
-            orbit = iterate_stacked(part, self.z_eval, self.c_eval, n_steps)[:, n_transient:]
-            out.append(self._score(orbit, len(part)))
+            orbits = _stacked_tm(part, self.z_eval, self.c_eval, n_steps)[n_transient:]
+            out.append(self._score(list(orbits.unbind(1)), len(part)))
         return np.concatenate([o[0] for o in out]), [row for o in out for row in o[1]]
 
-    def _score(self, orbit: torch.Tensor, n_groups: int) -> tuple[np.ndarray, list[list[dict]]]:
-        """Scores (n_groups, n_seg) of runs ``orbit`` (n_groups * n_seg * n_start, T, d), in that order."""
-        b, t, d = orbit.shape
+    def _score(self, orbits: list[torch.Tensor], n_groups: int) -> tuple[np.ndarray, list[list[dict]]]:
+        """Scores (n_groups, n_seg) of runs given as time-major blocks ``orbits`` (T, d, B_k) whose
+        columns, concatenated, are the n_groups * n_seg * n_start runs in that order. Checked and
+        decoded in place, a cache-sized block of steps at a time (no copy of the whole orbits)."""
+        xs, bads = [], []
         with torch.no_grad():
-            bad = ~torch.isfinite(orbit).all(-1).all(-1) | (orbit.abs().amax((1, 2)) > 1e3)
-            x = self.decode(torch.nan_to_num(orbit.reshape(b * t, d), 0.0, 0.0, 0.0).clamp(-1e3, 1e3))
-        del orbit
-        x = x.reshape(b, -1).numpy().astype(np.float64)  # decode may return several samples per state
-        x[bad.numpy()] = np.nan
+            for tm in orbits:
+                t, _, b = tm.shape
+                bads.append(~((tm.amax((0, 1)) <= 1e3) & (tm.amin((0, 1)) >= -1e3)))  # NaN fails both
+                x = torch.empty(b, t)
+                block = max(1, DECODE_BLOCK_STATES // b)
+                for k0 in range(0, t, block):
+                    x[:, k0 : k0 + block] = decode_block(self.decode, tm[k0 : k0 + block]).T
+                xs.append(x)
+        del orbits
+        x = torch.cat(xs).numpy().astype(np.float64)
+        x[torch.cat(bads).numpy()] = np.nan
         scores = np.empty((n_groups, self.n_seg))
         details: list[list[dict]] = []
         for j in range(n_groups):

@@ -1,0 +1,92 @@
+"""The compiled step loop of the delay map (:class:`~dynamap.models.delay_map.DelayMap`): float32,
+one column (one run) at a time, the feature loop vectorised.
+
+A run's orbit depends on its own column only (no matrix kernel whose rounding depends on the batch
+around it), so a value's orbit is the same alone, inside a batch, or in any part of a split batch.
+
+tanh is the rational function x P(x^2) / Q(x^2) below, with x clamped to [-XC, XC] (the same form
+as the fast float32 tanh of common vector libraries; the coefficients are our own weighted
+least-squares fit of tanh on [0, XC], Loeb's iteration): its largest error in float32 over [-9, 9] is
+3.3e-7 (numpy's float32 tanh: 6e-8), a few units in the last place of float32, and
+``tests/test_delay_map.py`` checks it. numba's own tanh is a scalar library call, 14x slower.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+__all__ = ["run", "tanh32"]
+
+#: the float flags of the loop: contraction, reciprocal and reassociated reductions, but no
+#: assumption of finite values (a NaN state must stay NaN: the callers mark diverged runs by it)
+FLAGS = {"contract", "arcp", "reassoc", "nsz", "afn"}
+#: the clamp of tanh's argument: tanh(XC) rounds to 1 in float32 (the rational gives 1 - 2.4e-7 there)
+XC = np.float32(7.90531110763549805)
+_P = np.array([9.9999999549160934e-01, 1.3459641276187892e-01, 3.5898837656195728e-03,
+               2.2212513178113905e-05, 1.5718309635563163e-08], dtype=np.float32)
+_Q = np.array([1.0, 4.6792970280872259e-01, 2.6233187398829537e-02, 3.4418501426751799e-04,
+               8.7110635913533882e-07], dtype=np.float32)
+P0, P1, P2, P3, P4 = (np.float32(v) for v in _P)
+Q0, Q1, Q2, Q3, Q4 = (np.float32(v) for v in _Q)
+
+
+@numba.njit(fastmath=FLAGS, error_model="numpy", cache=True, inline="always")
+def _tanh(x):
+    if x > XC:
+        x = XC
+    if x < -XC:
+        x = -XC
+    y = x * x
+    return x * ((((P4 * y + P3) * y + P2) * y + P1) * y + P0) / ((((Q4 * y + Q3) * y + Q2) * y + Q1) * y + Q0)
+
+
+@numba.njit(fastmath=FLAGS, error_model="numpy", cache=True)
+def tanh32(x):
+    """The loop's tanh of a float32 array (for tests and checks)."""
+    out = np.empty_like(x)
+    for i in range(x.size):
+        out.flat[i] = _tanh(x.flat[i])
+    return out
+
+
+@numba.njit(fastmath=FLAGS, error_model="numpy", cache=True)
+def run(z, out, idx, w, b, r, c, lo, hi):
+    """``out[k]`` = F(``out[k - 1]``) for k = 0 .. n - 1 from ``out[-1]`` := ``z``: states TRANSPOSED,
+    ``z`` (span, B), ``out`` (n, span, B), all float32. ``idx`` (taps,) the tap rows, ``w`` (taps,
+    width) and ``b`` (width,) the random features, ``r`` (2, 1 + taps + width) the readouts for 1 and
+    for c, ``c`` (B,) the per-column controls; the newest sample is clamped into [lo, hi]."""
+    n, span, nb = out.shape
+    taps, width = idx.size, b.size
+    s = np.empty(width, np.float32)
+    f0, f1 = r[0, 1 + taps :].copy(), r[1, 1 + taps :].copy()  # contiguous: the reductions vectorise
+    prev = z
+    for k in range(n):
+        cur = out[k]
+        for j in range(nb):
+            a0 = r[0, 0]
+            a1 = r[1, 0]
+            for i in range(width):
+                s[i] = b[i]
+            for q in range(taps):
+                xq = prev[idx[q], j]
+                a0 += r[0, 1 + q] * xq
+                a1 += r[1, 1 + q] * xq
+                for i in range(width):
+                    s[i] += w[q, i] * xq
+            for i in range(width):
+                s[i] = _tanh(s[i])
+            for i in range(width):
+                a0 += f0[i] * s[i]
+            for i in range(width):
+                a1 += f1[i] * s[i]
+            v = prev[0, j] + (a0 + c[j] * a1)
+            if v > hi:
+                v = hi
+            if v < lo:
+                v = lo
+            cur[0, j] = v
+        for q in range(1, span):
+            for j in range(nb):
+                cur[q, j] = prev[q - 1, j]
+        prev = cur
