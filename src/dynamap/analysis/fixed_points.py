@@ -17,7 +17,6 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-from scipy import optimize
 
 from .._core.errors import InputError
 from .._core.protocols import MapLike
@@ -255,6 +254,8 @@ def flow_equilibria(
         raise InputError(
             f"system must be a Flow (an ODE), got {type(system).__name__}; use map_fixed_points for maps"
         )
+    from scipy import optimize  # here, not at import (0.3 s): a sweep's command line never needs it
+
     d = system.dim
     pv = system.param_vector(params)
     if guesses is None:
@@ -324,6 +325,8 @@ def compare_fixed_points(eq_eigs: Any, map_multipliers: Any, dt: float) -> dict:
         raise InputError("eq_eigs and map_multipliers must be finite")
     pred = np.exp(lam * dt)
     cost = np.abs(pred[:, None] - mu[None, :])
+    from scipy import optimize
+
     rows, cols = optimize.linear_sum_assignment(cost)
     n_true = int(np.sum(lam.real > 0))
     n_map = int(np.sum(np.abs(mu) > 1.0))

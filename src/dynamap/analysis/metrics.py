@@ -25,8 +25,6 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
-from scipy import signal, stats
-from scipy.ndimage import gaussian_filter1d
 
 from .._core.errors import InputError
 from ..embedding.delay import delay_view
@@ -97,6 +95,8 @@ def isi_wasserstein(isi_a: Any, isi_b: Any) -> float:
     """
     a = _series("isi_a", isi_a)
     b = _series("isi_b", isi_b)
+    from scipy import stats  # here, not at import: scipy.signal and scipy.stats take 0.4 s to load
+
     return float(stats.wasserstein_distance(a, b))
 
 
@@ -104,6 +104,9 @@ def isi_wasserstein(isi_a: Any, isi_b: Any) -> float:
 
 
 def _spectrum(x: np.ndarray, dt: float, nperseg: int, smoothing: float, fmax: float | None) -> np.ndarray:
+    from scipy import signal
+    from scipy.ndimage import gaussian_filter1d
+
     f, pxx = signal.welch(x, fs=1.0 / dt, window="hann", nperseg=nperseg, detrend="constant")
     keep = f > 0  # the mean is removed: the DC bin carries no information
     if fmax is not None:

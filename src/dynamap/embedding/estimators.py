@@ -9,7 +9,6 @@ enough of the dynamics.
 from __future__ import annotations
 
 import numpy as np
-from scipy.spatial import cKDTree
 
 from .._core.errors import InputError
 
@@ -54,6 +53,8 @@ def mi_lag(x: np.ndarray, max_lag: int, bins: int = 32) -> int:
 
 def false_nearest_neighbours(x: np.ndarray, max_dim: int, lag: int = 1, rtol: float = 15.0) -> np.ndarray:
     """Fraction of false nearest neighbours for dimensions 1..max_dim (Kennel's distance criterion)."""
+    from scipy.spatial import cKDTree  # here, not at import (0.2 s)
+
     x = np.asarray(x, dtype=np.float64)
     out = np.empty(max_dim)
     for d in range(1, max_dim + 1):
@@ -75,6 +76,8 @@ def fnn_dimension(x: np.ndarray, max_dim: int = 10, lag: int = 1, fraction: floa
 
 def cao_e1(x: np.ndarray, max_dim: int, lag: int = 1) -> np.ndarray:
     """Cao's E1(d) = E(d+1)/E(d) for d = 1..max_dim; it saturates near 1 at the embedding dimension."""
+    from scipy.spatial import cKDTree
+
     x = np.asarray(x, dtype=np.float64)
     e = np.empty(max_dim + 1)
     for d in range(1, max_dim + 2):
