@@ -20,7 +20,7 @@ quality does not matter for the timing, the cost of one map step does).
 
     python benchmarks/map_sweep_vs_ode.py [--model DIR] [--num 200] [--steps 20000]
 
-Targets (issue 4): map >= 100x faster than LSODA, and no slower than the ODE sweep.
+Targets: map >= 100x faster than LSODA, and >= 2x faster than the ODE sweep.
 """
 
 from __future__ import annotations
@@ -128,7 +128,7 @@ def main():
     print(f"scipy LSODA, EXTRAPOLATED from {len(idx)} points ({lsoda_per:.2f} s per point x {a.num}): "
           f"{lsoda_s:8.1f} s   -> map is {lsoda_s / map_s:6.1f}x faster")
     print(f"targets: >= 100x vs LSODA: {'met' if lsoda_s / map_s >= 100 else 'NOT met'}; "
-          f"no slower than the ODE sweep: {'met' if map_s <= ode_s else 'NOT met'}")
+          f">= 2x the ODE sweep: {'met' if 2 * map_s <= ode_s else 'NOT met'}")
 
 
 if __name__ == "__main__":
