@@ -16,7 +16,7 @@ spike threshold is the system's unless ``--threshold``.)
 
 ``--map K=V``: a ``MapConfig`` field (V in JSON); ``--fit K=V``: a ``FitConfig`` field (for example
 ``--fit state='"delay"'``); ``--truth DIR``: reuse the true sweeps written by an
-earlier run (``sweep_true_heldout.json``, ``sweep_true_tags.json``; ``benchmarks/ensemble_demo.py
+earlier run's ``--out`` (``sweep_true_heldout.json``, ``sweep_true_tags.json``; ``benchmarks/ensemble_demo.py
 --out`` writes the same files) instead of sweeping the system again. One fit after the other, each
 with the fit's default processes (both cores); a fit takes 2-3 minutes on 2 cores (the delay map, the
 tagged default; ``--fit state='"vae"'``: 10-15 minutes).
@@ -93,6 +93,10 @@ def main(argv=None) -> int:
     else:
         truth = dynamap.sweep(system, param, grid, true_settings).to_dict()
         at_tags = dynamap.sweep(system, param, tags, true_settings).to_dict()
+        if args.out:  # for --truth in later runs
+            Path(args.out).mkdir(parents=True, exist_ok=True)
+            write_json(truth, Path(args.out) / "sweep_true_heldout.json")
+            write_json(at_tags, Path(args.out) / "sweep_true_tags.json")
 
     def rec(v: float, length: float):
         return dynamap.simulate(system, {param: v}, t_end=args.transient + length,

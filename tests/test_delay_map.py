@@ -11,7 +11,8 @@ from dynamap.models import DelayMap, tap_coordinates
 from dynamap.models.map import fast_stepper
 from dynamap.models.vae import NewestSample, decode_newest
 from dynamap.training import MapConfig
-from dynamap.training._ridge import ridge_readouts
+from dynamap.training._ridge import noisy_taps, ridge_readout_sets, ridge_readouts
+from dynamap.training.map import interior_tags
 from dynamap.training.vae import encode_windows
 
 
@@ -137,6 +138,27 @@ def test_a_tagged_delay_fit_bursts_at_its_tags_and_round_trips(tmp_path):
     np.testing.assert_array_equal(model.simulate_batch(tags, 300), again.simulate_batch(tags, 300))
 
 
+def test_cross_tag_validation_scores_each_readout_without_the_interior_tag():
+    """Three tags, short segments, one candidate (mechanics, not quality): every readout is also fitted
+    without the middle tag and run there; its selection score is its in-sample score plus
+    ``xval_weight`` times that; the model's history says how the selected map does between the tags."""
+    tags = [-42.0, -40.0, -38.5]
+    segs = _hh_segments(tags, 150.0)
+    w = 0.5
+    cfg = dynamap.FitConfig(spike_threshold=-30.0, delay_candidates=1, delay_calibrate=False,
+                            map=MapConfig(xval_weight=w, ridge=(1e-8, 1e-6), ridge_noise=(1e-3,)))
+    model = dynamap.DynamapModel(cfg, seed=0).fit(segs, param_values=tags, progress=False)
+    (cand,) = model.history_["map"]["candidates"]
+    assert [sorted(r["xval"]["segments"]) for r in cand["ridge"]] == [["1"], ["1"]]
+    for sel in cand["select"]:
+        rec = cand["ridge"][sel["step"]]
+        inside = np.mean([seg["score"] for seg in sel["segments"]])
+        assert sel["score"] == pytest.approx(inside + w * rec["xval"]["score"], rel=1e-12)
+    (row,) = model.history_["between_tags"]
+    assert row["value"] == -40.0 and row["starts"] == cfg.map.select_starts
+    assert row["score"] == cand["ridge"][cand["selected_step"]]["xval"]["score"]
+
+
 def test_a_delay_state_longer_than_the_window_is_an_input_error():
     segs = _hh_segments([-40.0], 60.0)
     cfg = dynamap.FitConfig(spike_threshold=-30.0, state="delay", delay_taps=40, delay_lag=4)
@@ -231,6 +253,49 @@ def test_ridge_equals_the_explicit_design_solve():
     gram = a.T @ a
     beta = np.linalg.solve(gram + lam * np.mean(np.diag(gram)) * np.eye(gram.shape[0]), a.T @ y)
     np.testing.assert_allclose(state["readout"].numpy().ravel(), beta, rtol=1e-4, atol=1e-5)
+
+
+def test_leave_one_tag_out_readouts_equal_fits_without_that_tag():
+    """The cross-tag validation's readouts without segment k (noise-free taps) are the ridge solution of
+    the other segments alone, and the all-segment readout is the plain one."""
+    fm = _random_map(seed=6)
+    gen = np.random.default_rng(3)
+    segs = [gen.standard_normal((60 + 5 * i, fm.dim)).astype(np.float32) for i in range(4)]
+    c = [-1.0, -0.2, 0.5, 1.0]
+    sets = ridge_readout_sets(fm, segs, c, 0.0, [1e-6, 1e-3], np.random.default_rng(0), without=[1, 2])
+    assert sorted(sets, key=str) == [1, 2, None]
+    for k in (1, 2):
+        keep = [i for i in range(4) if i != k]
+        ref = ridge_readouts(fm, [segs[i] for i in keep], [c[i] for i in keep], 0.0, [1e-6, 1e-3],
+                             np.random.default_rng(0))
+        for got, want in zip(sets[k], ref):
+            np.testing.assert_allclose(got["readout"].numpy(), want["readout"].numpy(), rtol=1e-5, atol=1e-6)
+    for got, want in zip(sets[None], ridge_readouts(fm, segs, c, 0.0, [1e-6, 1e-3], np.random.default_rng(0))):
+        np.testing.assert_array_equal(got["readout"].numpy(), want["readout"].numpy())
+
+
+def test_the_common_part_of_the_tap_noise():
+    """"pull": plain Gaussian draws and clean targets; "free": the draws less their mean over each row's
+    taps; "keep": the plain draws, the target moved by their mean."""
+    taps = np.arange(12.0).reshape(3, 4)
+    draw = np.random.default_rng(7).standard_normal((3, 4))
+    pull, t_pull = noisy_taps(taps, 0.1, np.random.default_rng(7), "pull")
+    free, t_free = noisy_taps(taps, 0.1, np.random.default_rng(7), "free")
+    keep, t_keep = noisy_taps(taps, 0.1, np.random.default_rng(7), "keep")
+    np.testing.assert_allclose(pull - taps, 0.1 * draw)
+    np.testing.assert_allclose(free - taps, 0.1 * (draw - draw.mean(1, keepdims=True)))
+    np.testing.assert_allclose((free - taps).mean(1), 0.0, atol=1e-15)
+    np.testing.assert_allclose(keep, pull)
+    np.testing.assert_allclose(t_keep, 0.1 * draw.mean(1))
+    assert t_pull == 0.0 and t_free == 0.0
+    assert noisy_taps(taps, 0.0, np.random.default_rng(7), "keep") == (taps, 0.0)
+
+
+def test_interior_tags_are_strictly_inside_the_control_range():
+    assert interior_tags([-1.0, -0.2, 0.5, 1.0]) == [1, 2]
+    assert interior_tags([0.5, -1.0, 1.0]) == [0]
+    assert interior_tags([-1.0, 1.0]) == []
+    assert interior_tags([-1.0, -1.0, 1.0]) == []
 
 
 def test_compiled_tanh_is_within_a_few_float32_ulps():

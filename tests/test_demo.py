@@ -57,4 +57,22 @@ def test_demo_quick_writes_report_and_metrics(tmp_path):
     assert {"single", "tagged"} == set(m["fixed_points"])
     assert (out / "model_single" / "config.json").exists() and (out / "model_tagged" / "config.json").exists()
     assert m["timings_s"]["total"] > 0
+    from dynamap.pipeline.demo import STAGE_SECONDS
+
+    assert set(m["timings_s"]) == set(STAGE_SECONDS) | {"total"}  # every stage timed, none unweighted
     assert not [p for p in out.parent.iterdir() if p.name.startswith(".dynamap-")]  # nothing staged left
+
+
+def test_the_demo_bar_advances_by_each_stage_s_share_of_the_work():
+    """The progress bar's position (``done``) after each stage is the sum of the stages' weights so far, so its
+    estimate of the time left (tqdm: the work left over the rate so far) is in proportion to the work."""
+    from dynamap.pipeline.demo import _Stages
+
+    st = _Stages(["a", "b", "c"], progress=False, seconds={"a": 10.0, "b": 30.0, "c": 60.0})
+    assert st.bar.total == 100.0
+    got = []
+    for name in ("a", "b", "c"):
+        assert st.run(name, lambda: name) == name
+        got.append(st.done)
+    st.close()
+    assert got == [10.0, 40.0, 100.0] and set(st.times) == {"a", "b", "c"}

@@ -134,22 +134,37 @@ def _heldout_grid(s: DemoSettings) -> np.ndarray:
     return np.round(g[keep], 10)
 
 
-class _Stages:
-    """Timing of stages and a tqdm bar over them (stderr)."""
+#: the demo's stages, in order, with their seconds in the full demo on 2 cores (measured 2026-12-07,
+#: seed 0): the progress bar advances by these, so that its estimate of the time left is in proportion
+#: to the work left
+STAGE_SECONDS = {"true sweep": 14.0, "single: simulate": 1.0, "single: fit": 18.0, "single: sweep": 8.0,
+                 "tagged: simulate": 3.0, "tagged: fit": 50.0, "tagged: true held-out sweep": 4.0,
+                 "tagged: sweep": 3.0, "tagged: spectra at the tags": 18.0,
+                 "tagged: sweep over the true grid": 8.0, "fixed points": 3.0, "report": 5.0}
 
-    def __init__(self, names: list[str], progress: bool):
+
+class _Stages:
+    """Timing of stages and a tqdm bar over them (stderr): the stage, the share done and the estimated
+    time left, each stage weighted by its share of the work (``seconds``; :data:`STAGE_SECONDS`)."""
+
+    def __init__(self, names: list[str], progress: bool, seconds: dict | None = None):
         from tqdm.auto import tqdm
 
-        self.bar = tqdm(total=len(names), desc="demo", disable=not progress, file=sys.stderr, leave=True)
+        seconds = STAGE_SECONDS if seconds is None else seconds
+        self.weight = {n: float(seconds.get(n, 1.0)) for n in names}
+        self.bar = tqdm(total=sum(self.weight.values()), desc="demo", disable=not progress, file=sys.stderr,
+                        leave=True, bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed} elapsed, ~{remaining} left")
         self.times: dict[str, float] = {}
         self.progress = progress
+        self.done = 0.0  # the weight of the stages done (the bar's position)
 
     def run(self, name: str, fn):
         self.bar.set_description(f"demo: {name}")
         t0 = time.perf_counter()
         out = fn()
         self.times[name] = time.perf_counter() - t0
-        self.bar.update(1)
+        self.done += self.weight[name]
+        self.bar.update(self.weight[name])
         return out
 
     def close(self):
@@ -209,10 +224,7 @@ def run_demo(out, seed: int = 0, quick: bool = False, progress: bool = True) -> 
                                                                               restarts=DEMO_RESTARTS))
     hh = get_system("hh-burster")
     t_start = time.perf_counter()
-    names = ["true sweep", "single: simulate", "single: fit", "single: sweep", "tagged: simulate",
-             "tagged: fit", "tagged: true held-out sweep", "tagged: sweep", "tagged: spectra at the tags",
-             "fixed points", "report"]
-    st = _Stages(names, progress)
+    st = _Stages(list(STAGE_SECONDS), progress)
     with staged_dir(out) as tmp:
         try:
             true_values = np.linspace(*s.true_range, s.true_num)
@@ -245,7 +257,7 @@ def run_demo(out, seed: int = 0, quick: bool = False, progress: bool = True) -> 
                 hh, "V_S", m2.as_system(), s.tagged_values, t_end=s.true_t_end, transient=s.true_transient,
                 model_t_end=s.spectra_t_end))
             # the tagged map over the whole true grid as well, for the side-by-side diagram
-            sw2_full = _sweep_model(m2, true_values, s, progress)
+            sw2_full = st.run("tagged: sweep over the true grid", lambda: _sweep_model(m2, true_values, s, progress))
 
             # (d) fixed points
             def fps():

@@ -115,6 +115,7 @@ class DynamapModel:
         self._keep_anchors(latents)
         timings["total_s"] = time.perf_counter() - t0
         self.history_ = {
+            "between_tags": self._between_tags(map_hist),
             "sampling": samp.to_dict(),
             "latent_dim": best["evidence"],
             "map": map_hist,
@@ -242,6 +243,23 @@ class DynamapModel:
                    map_hist={"candidates": cand_hist, "selected_candidate": best[2],
                              "selected_score": best[0], "c_shift": c_shift},
                    vae_s=vae_s, map_s=time.perf_counter() - t2)
+        return out
+
+    def _between_tags(self, map_hist: dict) -> list[dict] | None:
+        """The cross-tag validation of the selected map (tagged delay fits with an interior tag): per
+        interior tag, the free-run score at it of the readout fitted without it (0: the data's
+        statistics; ``freerun.SILENT`` when silent), with the per-start details; None otherwise."""
+        cands = map_hist.get("candidates") or []
+        x = cands[map_hist["selected_candidate"]].get("xval") if cands else None
+        if not x:
+            return None
+        out = []
+        for k in x["held_out"]:
+            seg = x["segments"][str(k)]
+            ok = [st for st in seg["starts"] if st.get("status") == "ok"]
+            out.append({"value": float(self.param_values_[k]), "score": float(seg["score"]),
+                        "isi_ratio": seg.get("isi_ratio"), "starts_ok": len(ok), "starts": len(seg["starts"]),
+                        "spb_tv": float(np.mean([st["spb_tv"] for st in ok])) if ok else None})
         return out
 
     def _delay_span(self) -> int:

@@ -17,7 +17,7 @@ from .check import check_summary
 from .config import FitConfig
 from .estimator import DynamapModel
 
-__all__ = ["fit_from_files", "load_fit_config", "report_fit"]
+__all__ = ["fit_from_files", "load_fit_config", "report_fit", "between_tags_summary"]
 
 
 def fit_from_files(
@@ -138,3 +138,21 @@ def report_fit(model: DynamapModel, metrics: dict, out, prefix: str = "") -> Non
         print(f"{prefix}control input calibrated (normalised shift per training value): {shifts}", file=sys.stderr)
     for line in check_summary(metrics):
         print(prefix + line, file=sys.stderr)
+    for line in between_tags_summary(model.history_.get("between_tags")):
+        print(prefix + line, file=sys.stderr)
+
+
+def between_tags_summary(rows: list[dict] | None) -> list[str]:
+    """Terminal lines of the fit's cross-tag validation (``history_["between_tags"]``): how the map
+    fitted without each interior tag runs at it, the measure of how far the map can be trusted between
+    its tags."""
+    lines = []
+    for r in rows or []:
+        if r["starts_ok"] == 0:
+            how = "silent or diverged from every start"
+        else:
+            how = (f"spikes-per-burst distance {r['spb_tv']:.2f}, mean ISI map/data {r['isi_ratio']:.3f}"
+                   if r["isi_ratio"] is not None else f"spikes-per-burst distance {r['spb_tv']:.2f}")
+        lines.append(f"between the tags: fitted without {r['value']:g}, the map scores {r['score']:.3g} there "
+                     f"(0: as the data; 10: silent) with {r['starts_ok']} of {r['starts']} starts spiking; {how}")
+    return lines

@@ -20,42 +20,92 @@ import torch
 
 from ..models.delay_map import DelayMap
 
-__all__ = ["ridge_readouts"]
+__all__ = ["ridge_readouts", "ridge_readout_sets", "noisy_taps"]
 
 #: rows of the design matrix accumulated at a time (bounds the memory of the Gram matrix pass)
 CHUNK = 65536
 
 
 def ridge_readouts(fmap: DelayMap, states: list[np.ndarray], c_norm: list[float], noise: float,
-                   penalties, rng: np.random.Generator, drive: float | None = None) -> list[dict]:
+                   penalties, rng: np.random.Generator, drive: float | None = None,
+                   common: str = "pull") -> list[dict]:
     """The readout of ``fmap`` fitted to the one-step pairs of each segment of delay ``states`` ((n_i,
     span) each, standardised) with its control ``c_norm[i]``, once per penalty in ``penalties``: a state
-    dict of ``fmap`` for each. ``drive``: the single-series drive (one segment; see the module)."""
+    dict of ``fmap`` for each. ``drive``: the single-series drive (one segment; see the module).
+    ``common``: what the readout learns of the noise's mean over the taps, a shift of the whole history
+    (``MapConfig.ridge_common``): "pull" (clean targets: pulled back), "free" (the mean removed from the
+    noise: the data alone decide), "keep" (the target shifted with it: a shift persists)."""
+    return ridge_readout_sets(fmap, states, c_norm, noise, penalties, rng, drive, common)[None]
+
+
+def ridge_readout_sets(fmap: DelayMap, states: list[np.ndarray], c_norm: list[float], noise: float,
+                       penalties, rng: np.random.Generator, drive: float | None = None,
+                       common: str = "pull", without=()) -> dict:
+    """:func:`ridge_readouts` on all segments (key None) and, for each segment k in ``without``, on all
+    segments but k (key k; the cross-tag validation of ``MapConfig.xval_weight``): the same noise draws
+    and features, one pass over the data."""
     if drive is not None and len(states) != 1:
         raise ValueError(f"the single-series drive needs one segment, got {len(states)}")
+    blocks = _segment_blocks(fmap, states, noise, rng, common)
+    g = None
+    if drive is not None:
+        g = float(drive) * float(np.median(np.abs(np.diff(states[0][:, 0].astype(np.float64)))))
+    out = {}
+    for key in (None, *without):
+        keep = [i for i in range(len(states)) if i != key]
+        out[key] = _solve(fmap, [blocks[i] for i in keep], [c_norm[i] for i in keep], penalties, g)
+    return out
+
+
+def _segment_blocks(fmap: DelayMap, states: list[np.ndarray], noise: float, rng: np.random.Generator,
+                    common: str) -> list[tuple[np.ndarray, np.ndarray]]:
+    """phi' phi and phi' target of each segment (noisy taps, see :func:`ridge_readouts`)."""
     idx = fmap.tap_index.numpy()
     w = fmap.w_in.numpy().astype(np.float64)
     bias = fmap.b_in.numpy().astype(np.float64)
     n_phi = 1 + fmap.taps + fmap.width
-    gram = np.zeros((n_phi, n_phi) if drive is not None else (2 * n_phi, 2 * n_phi))
-    rhs = np.zeros(gram.shape[0])
     w_t, b_t = torch.from_numpy(w), torch.from_numpy(bias)
-    for x, cv in zip(states, c_norm):
+    blocks = []
+    for x in states:
         g_seg, r_seg = np.zeros((n_phi, n_phi)), np.zeros(n_phi)  # phi' phi, phi' target of the segment
         for a in range(0, x.shape[0] - 1, CHUNK):
             rows = slice(a, min(a + CHUNK, x.shape[0] - 1))
             taps = x[rows][:, idx].astype(np.float64)
-            if noise > 0:
-                taps = taps + noise * rng.standard_normal(taps.shape)
+            taps, moved = noisy_taps(taps, noise, rng, common)
             # the features and products in torch (float64): one thread pool for all of it (numpy's BLAS
             # and torch's threads in turn contended for the cores), and torch's tanh is 6-10x faster
             taps_t = torch.from_numpy(taps)
             phi = torch.cat([torch.ones(taps.shape[0], 1, dtype=torch.float64), taps_t,
                              torch.tanh_(torch.addmm(b_t, taps_t, w_t.T))], 1)
-            target = torch.from_numpy(x[rows.start + 1 : rows.stop + 1, 0].astype(np.float64) - taps[:, 0])
+            target = torch.from_numpy(x[rows.start + 1 : rows.stop + 1, 0].astype(np.float64) + moved - taps[:, 0])
             g_seg += (phi.T @ phi).numpy()
             r_seg += (phi.T @ target).numpy()
-        if drive is not None:
+        blocks.append((g_seg, r_seg))
+    return blocks
+
+
+def noisy_taps(taps: np.ndarray, noise: float, rng: np.random.Generator, common: str = "pull"
+               ) -> tuple[np.ndarray, np.ndarray | float]:
+    """``taps`` (n, taps) with Gaussian noise of standard deviation ``noise``, and the shift of each
+    row's target: 0, except for ``common`` "keep" (the noise's mean over the row's taps); "free"
+    removes that mean from the noise (see :func:`ridge_readouts`)."""
+    if noise <= 0:
+        return taps, 0.0
+    draw = rng.standard_normal(taps.shape)
+    mean = draw.mean(axis=1)
+    if common == "free":
+        draw -= mean[:, None]
+    return taps + noise * draw, noise * mean if common == "keep" else 0.0
+
+
+def _solve(fmap: DelayMap, blocks: list, c_norm: list[float], penalties, g: float | None) -> list[dict]:
+    """The readouts from the segments' ``blocks`` with controls ``c_norm``, one per penalty; ``g``: the
+    single-series drive's gain (None in tagged mode)."""
+    n_phi = 1 + fmap.taps + fmap.width
+    gram = np.zeros((n_phi, n_phi) if g is not None else (2 * n_phi, 2 * n_phi))
+    rhs = np.zeros(gram.shape[0])
+    for (g_seg, r_seg), cv in zip(blocks, c_norm):
+        if g is not None:
             gram += g_seg
             rhs += r_seg
         else:  # the design [phi, c phi] of a segment: its Gram matrix is [[1, c], [c, c^2]] (x) phi' phi
@@ -63,12 +113,10 @@ def ridge_readouts(fmap: DelayMap, states: list[np.ndarray], c_norm: list[float]
             gram += np.kron(np.array([[1.0, cv], [cv, cv * cv]]), g_seg)
             rhs += np.concatenate([r_seg, cv * r_seg])
     scale = float(np.mean(np.diag(gram)))
-    if drive is not None:
-        g = float(drive) * float(np.median(np.abs(np.diff(states[0][:, 0].astype(np.float64)))))
     out = []
     for lam in penalties:
         beta = np.linalg.solve(gram + float(lam) * scale * np.eye(gram.shape[0]), rhs)
-        if drive is not None:  # b = (g, 0, ...), a's constant lowered by g c_0
+        if g is not None:  # b = (g, 0, ...), a's constant lowered by g c_0
             beta = np.concatenate([beta, np.zeros(n_phi)])
             beta[0] -= g * float(c_norm[0])
             beta[n_phi] = g
