@@ -105,10 +105,14 @@ def _iterate_part(model, x0: np.ndarray, c_values: np.ndarray, n_steps: int, n_t
     pad = np.r_[np.arange(n_b), np.full(n_cols - n_b, n_b - 1)]  # padding: copies of the last value
     z = torch.as_tensor(x0[pad].T, dtype=torch.float32).contiguous()  # (d, columns)
     c = torch.as_tensor(model.normalise_c(c_values)[pad], dtype=torch.float32)[:, None]
+    decoder = model._decoder()
+    with torch.inference_mode():
+        step = fast_stepper(model.map_, c, int(model.latent_dim_))
+    if hasattr(step, "run_newest") and getattr(decoder, "columns", None) == 1:  # a delay map
+        _iterate_newest(step, decoder, z, n_b, n_steps, n_transient, xs, final, bar)
+        return
     states = torch.empty(n_steps, d, n_cols)  # time-major: each step writes one contiguous block
     bad = torch.empty(n_steps, n_b, dtype=torch.bool)
-
-    decoder = model._decoder()
 
     def decode(k0: int, k1: int) -> None:
         with torch.inference_mode():
@@ -121,7 +125,6 @@ def _iterate_part(model, x0: np.ndarray, c_values: np.ndarray, n_steps: int, n_t
     jobs = []
     try:
         with torch.inference_mode():
-            step = fast_stepper(model.map_, c, int(model.latent_dim_))
             if hasattr(step, "run"):  # the transient a block at a time, in a scratch buffer
                 scratch = torch.empty(min(n_transient, 1000), d, n_cols)
                 for k0 in range(0, n_transient, 1000):
@@ -153,6 +156,40 @@ def _iterate_part(model, x0: np.ndarray, c_values: np.ndarray, n_steps: int, n_t
         bad_np = bad.numpy().T
         xs[bad_np] = np.nan
         final[bad_np.any(axis=1)] = np.nan
+
+
+def _iterate_newest(step, decoder, z: torch.Tensor, n_b: int, n_steps: int, n_transient: int, xs: np.ndarray,
+                    final: np.ndarray, bar) -> None:
+    """:func:`_iterate_part` for a map whose state is the newest samples of the series (a delay map,
+    ``step.run_newest``): only the newest sample of each step is kept, so no whole states are written.
+    The same orbits, divergence marks and final states as the general path: a step's state is marked
+    where any of its entries is non-finite or beyond 1e3, here from the newest samples of that step and
+    the span - 1 before it (the start state's entries before the first steps)."""
+    span, n_cols = z.shape
+    z = z.clone()
+    scratch = torch.empty(min(max(n_transient, 1), 1000), n_cols)
+    for k0 in range(0, n_transient, 1000):
+        k = min(1000, n_transient - k0)
+        step.run_newest(z, scratch[:k])
+        bar.update(k)
+    hist = z[:, :n_b].flip(0).T.numpy().copy()  # (B, span), oldest first: the entries before step 0
+    newest = torch.empty(n_steps, n_cols)
+    block = max(1, DECODE_BLOCK_STATES // n_b)
+    for k0 in range(0, n_steps, block):
+        k = min(n_steps, k0 + block)
+        step.run_newest(z, newest[k0:k])
+        xs[:, k0:k] = decode_block(decoder, newest[k0:k, None, :n_b]).numpy().T
+        bar.update(k - k0)
+    vals = np.concatenate([hist[:, 1:], newest[:, :n_b].numpy().T], axis=1)  # (B, span - 1 + n_steps)
+    bad_entry = ~((vals <= 1e3) & (vals >= -1e3))  # NaN fails both
+    if bad_entry.any():  # step k's state holds entries k .. k + span - 1 of vals
+        run = np.cumsum(np.concatenate([np.zeros((n_b, 1)), bad_entry], axis=1), axis=1)
+        bad = (run[:, span:] - run[:, :-span]) > 0
+        xs[bad] = np.nan
+        final[:] = z[:, :n_b].T.numpy()
+        final[bad.any(axis=1)] = np.nan
+    else:
+        final[:] = z[:, :n_b].T.numpy()
 
 
 def _shared(shape: tuple[int, ...]) -> np.ndarray:

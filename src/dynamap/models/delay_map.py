@@ -68,7 +68,9 @@ class DelayMap(nn.Module):
         per-column controls ``c`` (B, 1), as :func:`dynamap.models.map.fast_stepper` for this map: the
         compiled float32 loop of :mod:`dynamap.models._delay_kernel`, equal to :meth:`forward` up to
         float32 round-off; ``out`` must not be ``z_t``. ``step.run(z_t, out)`` fills a time-major block
-        ``out`` (n, span, B) in one call (what :func:`~dynamap.models.map.iterate_into` uses)."""
+        ``out`` (n, span, B) in one call (what :func:`~dynamap.models.map.iterate_into` uses);
+        ``step.run_newest(z_t, out)`` fills ``out`` (n, B) with the newest samples alone (the same
+        values) and advances ``z_t`` in place to the last state."""
         from . import _delay_kernel
 
         with torch.no_grad():
@@ -87,7 +89,12 @@ class DelayMap(nn.Module):
             _delay_kernel.run(z_t.numpy(), out.numpy()[None], *args)
             return out
 
+        def run_newest(z_t: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+            _delay_kernel.run_newest(z_t.numpy(), out.numpy(), *args)
+            return z_t
+
         step.run = run
+        step.run_newest = run_newest
         return step
 
 

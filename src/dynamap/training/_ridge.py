@@ -20,33 +20,29 @@ import torch
 
 from ..models.delay_map import DelayMap
 
-__all__ = ["ridge_readouts", "ridge_readout_sets", "noisy_taps"]
+__all__ = ["ridge_readouts", "ridge_readout_sets"]
 
 #: rows of the design matrix accumulated at a time (bounds the memory of the Gram matrix pass)
 CHUNK = 65536
 
 
 def ridge_readouts(fmap: DelayMap, states: list[np.ndarray], c_norm: list[float], noise: float,
-                   penalties, rng: np.random.Generator, drive: float | None = None,
-                   common: str = "pull") -> list[dict]:
+                   penalties, rng: np.random.Generator, drive: float | None = None) -> list[dict]:
     """The readout of ``fmap`` fitted to the one-step pairs of each segment of delay ``states`` ((n_i,
     span) each, standardised) with its control ``c_norm[i]``, once per penalty in ``penalties``: a state
-    dict of ``fmap`` for each. ``drive``: the single-series drive (one segment; see the module).
-    ``common``: what the readout learns of the noise's mean over the taps, a shift of the whole history
-    (``MapConfig.ridge_common``): "pull" (clean targets: pulled back), "free" (the mean removed from the
-    noise: the data alone decide), "keep" (the target shifted with it: a shift persists)."""
-    return ridge_readout_sets(fmap, states, c_norm, noise, penalties, rng, drive, common)[None]
+    dict of ``fmap`` for each. ``drive``: the single-series drive (one segment; see the module)."""
+    return ridge_readout_sets(fmap, states, c_norm, noise, penalties, rng, drive)[None]
 
 
 def ridge_readout_sets(fmap: DelayMap, states: list[np.ndarray], c_norm: list[float], noise: float,
                        penalties, rng: np.random.Generator, drive: float | None = None,
-                       common: str = "pull", without=()) -> dict:
+                       without=(), draws: int = 1) -> dict:
     """:func:`ridge_readouts` on all segments (key None) and, for each segment k in ``without``, on all
-    segments but k (key k; the cross-tag validation of ``MapConfig.xval_weight``): the same noise draws
-    and features, one pass over the data."""
+    segments but k (key k; the fit's cross-tag validation): the same noise draws and features, one
+    pass over the data; ``draws``: independent draws of the tap noise per row (``MapConfig.ridge_draws``)."""
     if drive is not None and len(states) != 1:
         raise ValueError(f"the single-series drive needs one segment, got {len(states)}")
-    blocks = _segment_blocks(fmap, states, noise, rng, common)
+    blocks = _segment_blocks(fmap, states, noise, rng, draws)
     g = None
     if drive is not None:
         g = float(drive) * float(np.median(np.abs(np.diff(states[0][:, 0].astype(np.float64)))))
@@ -58,44 +54,33 @@ def ridge_readout_sets(fmap: DelayMap, states: list[np.ndarray], c_norm: list[fl
 
 
 def _segment_blocks(fmap: DelayMap, states: list[np.ndarray], noise: float, rng: np.random.Generator,
-                    common: str) -> list[tuple[np.ndarray, np.ndarray]]:
-    """phi' phi and phi' target of each segment (noisy taps, see :func:`ridge_readouts`)."""
+                    draws: int = 1) -> list[tuple[np.ndarray, np.ndarray]]:
+    """phi' phi and phi' target of each segment (noisy taps, see :func:`ridge_readouts`), averaged over
+    ``draws`` independent draws of the noise."""
     idx = fmap.tap_index.numpy()
     w = fmap.w_in.numpy().astype(np.float64)
     bias = fmap.b_in.numpy().astype(np.float64)
     n_phi = 1 + fmap.taps + fmap.width
     w_t, b_t = torch.from_numpy(w), torch.from_numpy(bias)
     blocks = []
+    n_draws = max(1, int(draws)) if noise > 0 else 1
     for x in states:
         g_seg, r_seg = np.zeros((n_phi, n_phi)), np.zeros(n_phi)  # phi' phi, phi' target of the segment
         for a in range(0, x.shape[0] - 1, CHUNK):
             rows = slice(a, min(a + CHUNK, x.shape[0] - 1))
-            taps = x[rows][:, idx].astype(np.float64)
-            taps, moved = noisy_taps(taps, noise, rng, common)
-            # the features and products in torch (float64): one thread pool for all of it (numpy's BLAS
-            # and torch's threads in turn contended for the cores), and torch's tanh is 6-10x faster
-            taps_t = torch.from_numpy(taps)
-            phi = torch.cat([torch.ones(taps.shape[0], 1, dtype=torch.float64), taps_t,
-                             torch.tanh_(torch.addmm(b_t, taps_t, w_t.T))], 1)
-            target = torch.from_numpy(x[rows.start + 1 : rows.stop + 1, 0].astype(np.float64) + moved - taps[:, 0])
-            g_seg += (phi.T @ phi).numpy()
-            r_seg += (phi.T @ target).numpy()
-        blocks.append((g_seg, r_seg))
+            clean = x[rows][:, idx].astype(np.float64)
+            for _ in range(n_draws):
+                taps = clean + noise * rng.standard_normal(clean.shape) if noise > 0 else clean
+                # the features and products in torch (float64): one thread pool for all of it (numpy's
+                # BLAS and torch's threads in turn contended for the cores), and torch's tanh is 6-10x faster
+                taps_t = torch.from_numpy(taps)
+                phi = torch.cat([torch.ones(taps.shape[0], 1, dtype=torch.float64), taps_t,
+                                 torch.tanh_(torch.addmm(b_t, taps_t, w_t.T))], 1)
+                target = torch.from_numpy(x[rows.start + 1 : rows.stop + 1, 0].astype(np.float64) - taps[:, 0])
+                g_seg += (phi.T @ phi).numpy()
+                r_seg += (phi.T @ target).numpy()
+        blocks.append((g_seg / n_draws, r_seg / n_draws))
     return blocks
-
-
-def noisy_taps(taps: np.ndarray, noise: float, rng: np.random.Generator, common: str = "pull"
-               ) -> tuple[np.ndarray, np.ndarray | float]:
-    """``taps`` (n, taps) with Gaussian noise of standard deviation ``noise``, and the shift of each
-    row's target: 0, except for ``common`` "keep" (the noise's mean over the row's taps); "free"
-    removes that mean from the noise (see :func:`ridge_readouts`)."""
-    if noise <= 0:
-        return taps, 0.0
-    draw = rng.standard_normal(taps.shape)
-    mean = draw.mean(axis=1)
-    if common == "free":
-        draw -= mean[:, None]
-    return taps + noise * draw, noise * mean if common == "keep" else 0.0
 
 
 def _solve(fmap: DelayMap, blocks: list, c_norm: list[float], penalties, g: float | None) -> list[dict]:

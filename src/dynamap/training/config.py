@@ -150,12 +150,8 @@ class MapConfig(ConfigBase):
     * ``ridge`` ((1e-9, 1e-8, 1e-7, 1e-6)), ``ridge_noise`` ((3e-4, 1e-3, 3e-3)): ridge penalties
       (relative to the mean diagonal of the Gram matrix) and noise levels on the taps (standardised
       units, clean targets); each pair gives one readout, scored by its free runs like a checkpoint.
-    * ``ridge_common`` ("pull"): what the readout learns of the tap noise's mean over the taps (a shift
-      of the whole history, the slow direction of a slowly drifting series): "pull" back (clean
-      targets), "free" (the mean removed from the noise), "keep" (the target shifted with it).
-    * ``xval_weight`` (0.0): tagged mode, 3 tags or more: each readout is also fitted without each
-      interior tag in turn and run freely at it; the mean of those scores times this weight is added
-      to the readout's selection score, and the fit's history reports them (0: off).
+    * ``ridge_draws`` (1): independent draws of the tap noise per one-step pair; the readout is fitted
+      to all of them (more draws: a readout nearer the noise's expectation, less dependent on the draw).
     * ``drive`` (1.0): single-series mode only, where one training value leaves the readout's c part
       undetermined: c acts as an additive drive on the newest sample, (c_norm - c_train) x ``drive`` x
       the series' median one-step change (standardised) added to each increment, so a relative change
@@ -192,14 +188,14 @@ class MapConfig(ConfigBase):
     features: int = 300
     ridge: tuple = (1e-9, 1e-8, 1e-7, 1e-6)
     ridge_noise: tuple = (3e-4, 1e-3, 3e-3)
-    ridge_common: str = "pull"
-    xval_weight: float = 0.0
+    ridge_draws: int = 1
     drive: float = 1.0
 
     #: options measured and not adopted, with their old defaults (the record: docs/experiments.md)
     REMOVED = {"rollout_noise": 0.0, "wide_noise": 0.0, "wide_fraction": 0.25, "tf_alpha": 0.0,
                "weighting": "none", "rel_floor": 0.1, "noise_mode": "isotropic",
-               "output_scaling": False, "c_secant": 0, "bridge": 0.0}
+               "output_scaling": False, "c_secant": 0, "bridge": 0.0,
+               "ridge_common": "pull", "xval_weight": 0.0}
 
     def __post_init__(self):
         check_int_range("hidden", self.hidden, 2)
@@ -208,8 +204,7 @@ class MapConfig(ConfigBase):
         check_int_range("c_degree", self.c_degree, 0, MAX_C_DEGREE)
         check_int_range("features", self.features, 1)
         check_range("drive", self.drive, -1e6, 1e6)
-        check_choice("ridge_common", self.ridge_common, ("pull", "free", "keep"))
-        check_range("xval_weight", self.xval_weight, 0.0, 1e6)
+        check_int_range("ridge_draws", self.ridge_draws, 1, 1000)
         for name in ("ridge", "ridge_noise"):
             v = getattr(self, name)
             if not isinstance(v, tuple) or not v or not all(

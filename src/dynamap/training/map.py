@@ -197,23 +197,22 @@ class _Checkpoints:
         self.waiting: list[tuple[int, dict]] = []
         self.top: list[tuple[float, int, dict]] = []
 
-    def add(self, step: int, state: dict | None = None, extra: float = 0.0) -> None:
-        """Queue the map's weights now (or ``state``) as checkpoint ``step``; ``extra`` is added to its
-        free-run score (the cross-tag validation of the delay map)."""
-        self.waiting.append((step, copy.deepcopy(self.fmap.state_dict()) if state is None else state, extra))
+    def add(self, step: int, state: dict | None = None) -> None:
+        """Queue the map's weights now (or ``state``) as checkpoint ``step``."""
+        self.waiting.append((step, copy.deepcopy(self.fmap.state_dict()) if state is None else state))
         if len(self.waiting) >= SELECT_BATCH:
             self.flush()
 
     def flush(self) -> None:
         if not self.waiting:
             return
-        nets = [_holding(self.fmap, sd) for _, sd, _ in self.waiting]
+        nets = [_holding(self.fmap, sd) for _, sd in self.waiting]
         scores, details = self.scorer.maps(nets, self.cfg.select_steps, self.cfg.select_transient)
-        for (step, sd, extra), sc, det in zip(self.waiting, scores, details):
-            s = float(sc.mean()) + extra
+        for (step, sd), sc, det in zip(self.waiting, scores, details):
+            s = float(sc.mean())
             self.hist["select"].append({"step": step, "score": s, "segments": det})
             if len(self.top) < self.cfg.final_top or s < self.top[-1][0]:
-                self.top.append((s, step, sd, extra))
+                self.top.append((s, step, sd))
                 self.top.sort(key=lambda item: item[0])
                 del self.top[self.cfg.final_top :]
         self.waiting = []
@@ -222,25 +221,24 @@ class _Checkpoints:
 def _pick_final(fmap: ParametricMap, top: list, scorer: FreeRunScorer, run: tuple[int, int], hist: dict) -> None:
     """The short runs screen; long runs (as long as the free-running check, side by side) pick the
     winner among the ``top`` checkpoints, which ``fmap`` then holds (in eval mode); ``hist`` records
-    the runs. A checkpoint's ``extra`` score (cross-tag validation) is added to its long runs' too."""
+    the runs."""
     final_steps, final_transient = run
     if final_steps:
-        scores, details = scorer.maps([_holding(fmap, sd) for _, _, sd, _ in top], final_steps, final_transient)
-        longs = [(float(sc.mean()) + extra, det) for sc, det, (_, _, _, extra) in zip(scores, details, top)]
+        scores, details = scorer.maps([_holding(fmap, sd) for _, _, sd in top], final_steps, final_transient)
+        longs = [(float(sc.mean()), det) for sc, det in zip(scores, details)]
     else:
-        longs = [(s_short, None) for s_short, _, _, _ in top]
-    best = (np.inf, None, -1, 0.0)
+        longs = [(s_short, None) for s_short, _, _ in top]
+    best = (np.inf, None, -1)
     hist["final"] = []
-    for (s_short, st, sd, extra), (s_long, det) in zip(top, longs):
+    for (s_short, st, sd), (s_long, det) in zip(top, longs):
         hist["final"].append({"step": st, "short_score": s_short, "long_score": s_long,
                               "isi_ratios": None if det is None else [seg["isi_ratio"] for seg in det]})
         if s_long < best[0]:
-            best = (s_long, sd, st, extra)
+            best = (s_long, sd, st)
     fmap.load_state_dict(best[1])
     fmap.eval()
     hist["selected_step"] = best[2]
     hist["selected_score"] = best[0]
-    hist["selected_extra"] = best[3]
 
 
 def fit_map(
@@ -294,25 +292,16 @@ def fit_map(
     hist = {"loss": [], "select": [], "stage_of_step": [], "final_run": [final_steps, final_transient]}
     checkpoints = _Checkpoints(fmap, scorer, cfg, hist)  # the final_top best of the short runs
     if delay is not None:  # closed-form readouts, one checkpoint per (noise, penalty)
-        # cross-tag validation: each readout also fitted without each interior tag in turn
+        # each also fitted without each interior tag in turn: the cross-tag validation of the selected one
         held = [] if single else interior_tags(c_norm)
-        xval = CrossTagScorer(latents, c_norm, cfg, held, decode=decode, refs=refs, dt=dt, threshold=threshold,
-                              hysteresis=hysteresis)
         hist["ridge"], without = [], {}
         for noise in cfg.ridge_noise:
             sets = ridge_readout_sets(fmap, latents, c_norm, noise, cfg.ridge, rng,
-                                      drive=cfg.drive if single else None, common=cfg.ridge_common,
-                                      without=held)
-            scored = xval.score(fmap, sets) if held and cfg.xval_weight > 0 else None
+                                      drive=cfg.drive if single else None, without=held, draws=cfg.ridge_draws)
             for j, (lam, state) in enumerate(zip(cfg.ridge, sets[None])):
-                rec = {"step": len(hist["ridge"]), "noise": noise, "penalty": lam}
-                without[rec["step"]] = {k: [sets[k][j]] for k in held}
-                extra = 0.0
-                if scored is not None:
-                    rec["xval"] = scored[j]
-                    extra = cfg.xval_weight * scored[j]["score"]
-                hist["ridge"].append(rec)
-                checkpoints.add(rec["step"], state, extra)
+                hist["ridge"].append({"step": len(hist["ridge"]), "noise": noise, "penalty": lam})
+                without[len(hist["ridge"]) - 1] = {k: [sets[k][j]] for k in held}
+                checkpoints.add(len(hist["ridge"]) - 1, state)
     stages = [] if delay is not None else list(zip(cfg.horizons, cfg.stage_steps))  # the rollout curriculum
     step = 0
     bar = tqdm(total=sum(n for _, n in stages), desc=label or f"map candidate {candidate}", disable=not progress,
@@ -361,11 +350,11 @@ def fit_map(
         shift, chosen, hist["calibration"] = calibrate_shifts(
             lambda n, tr, sh: scorer.shifts(fmap, n, tr, sh), c_norm, cfg, (final_steps, final_transient))
         hist["c_shift"] = [float(v) for v in shift]
-        hist["selected_score"] = float(chosen.mean()) + hist["selected_extra"]
+        hist["selected_score"] = float(chosen.mean())
     if delay is not None and held:  # how far the map can be trusted between its tags
-        rec = hist["ridge"][hist["selected_step"]]
-        scored = rec["xval"] if "xval" in rec else xval.score(fmap, without[rec["step"]])[0]
-        hist["xval"] = {"held_out": held, "weight": cfg.xval_weight, **scored}
+        xval = CrossTagScorer(latents, c_norm, cfg, held, decode=decode, refs=refs, dt=dt, threshold=threshold,
+                              hysteresis=hysteresis)
+        hist["xval"] = {"held_out": held, **xval.score(fmap, without[hist["selected_step"]])[0]}
     return fmap, hist
 
 
@@ -377,9 +366,9 @@ def interior_tags(c_norm: list[float]) -> list[int]:
 
 
 class CrossTagScorer:
-    """Cross-tag validation (``MapConfig.xval_weight``): the readouts fitted without segment k, run
-    freely at segment k's control from its states and scored against its data, for each k in ``held``
-    (arguments as in :class:`FreeRunScorer`)."""
+    """Cross-tag validation: the readouts fitted without segment k, run freely at segment k's control
+    from its states and scored against its data, for each k in ``held`` (arguments as in
+    :class:`FreeRunScorer`)."""
 
     def __init__(self, latents: list[np.ndarray], c_norm: list[float], cfg: MapConfig, held: list[int], *,
                  refs: list[TrainStats], **kw):
