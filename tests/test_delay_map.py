@@ -267,6 +267,21 @@ def test_ridge_equals_the_explicit_design_solve():
     gram = a.T @ a
     beta = np.linalg.solve(gram + lam * np.mean(np.diag(gram)) * np.eye(gram.shape[0]), a.T @ y)
     np.testing.assert_allclose(state["readout"].numpy().ravel(), beta, rtol=1e-4, atol=1e-5)
+    # with several noise draws per pair: the ridge solution of the design with every draw's rows
+    draws = 3
+    (state,) = ridge_readout_sets(fm, segs, c, noise, [lam], np.random.default_rng(2), draws=draws)[None]
+    rng = np.random.default_rng(2)
+    rows, ys = [], []
+    for x, cv in zip(segs, c):
+        for _ in range(draws):
+            taps = x[:-1][:, idx].astype(np.float64) + noise * rng.standard_normal((x.shape[0] - 1, idx.size))
+            phi = np.concatenate([np.ones((taps.shape[0], 1)), taps, np.tanh(taps @ w.T + b)], 1)
+            rows.append(np.concatenate([phi, cv * phi], 1))
+            ys.append(x[1:, 0] - taps[:, 0])
+    a, y = np.concatenate(rows), np.concatenate(ys)
+    gram = a.T @ a
+    beta = np.linalg.solve(gram + lam * np.mean(np.diag(gram)) * np.eye(gram.shape[0]), a.T @ y)
+    np.testing.assert_allclose(state["readout"].numpy().ravel(), beta, rtol=1e-4, atol=1e-5)
 
 
 def test_leave_one_tag_out_readouts_equal_fits_without_that_tag():

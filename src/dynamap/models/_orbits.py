@@ -106,11 +106,14 @@ def _iterate_part(model, x0: np.ndarray, c_values: np.ndarray, n_steps: int, n_t
     z = torch.as_tensor(x0[pad].T, dtype=torch.float32).contiguous()  # (d, columns)
     c = torch.as_tensor(model.normalise_c(c_values)[pad], dtype=torch.float32)[:, None]
     decoder = model._decoder()
+    if getattr(decoder, "columns", None) == 1:  # the state holds the newest samples: a delay map?
+        with torch.inference_mode():
+            step = fast_stepper(model.map_, c[:n_b], d)
+        if hasattr(step, "run_newest"):  # its compiled loop computes each column alone: no padding
+            _iterate_newest(step, decoder, z[:, :n_b].contiguous(), n_b, n_steps, n_transient, xs, final, bar)
+            return
     with torch.inference_mode():
-        step = fast_stepper(model.map_, c, int(model.latent_dim_))
-    if hasattr(step, "run_newest") and getattr(decoder, "columns", None) == 1:  # a delay map
-        _iterate_newest(step, decoder, z, n_b, n_steps, n_transient, xs, final, bar)
-        return
+        step = fast_stepper(model.map_, c, d)
     states = torch.empty(n_steps, d, n_cols)  # time-major: each step writes one contiguous block
     bad = torch.empty(n_steps, n_b, dtype=torch.bool)
 

@@ -4,8 +4,9 @@
 The readouts a, b of f(x, c) = a . phi(x) + c b . phi(x) are the ridge regression of the increments
 u_0(n+1) - u~_0(n) of the newest sample on [phi(x~), c phi(x~)], where x~ are the taps with Gaussian
 noise of standard deviation ``noise`` (the target is the clean next sample, so the readout learns to
-pull perturbed histories back and free runs stay on the data; Cestnik & Martens 2025). All segments
-are fitted at once. The penalty is relative to the mean diagonal of the Gram matrix.
+pull perturbed histories back and free runs stay on the data; Cestnik & Martens 2025), each pair with
+``draws`` independent draws of the noise. All segments are fitted at once. The penalty is relative to
+the mean diagonal of the Gram matrix.
 
 With one training value (single-series mode, ``drive`` given) the data cannot tell a from b: the
 readout a is fitted on phi alone and c enters as an additive drive, b = (g, 0, ..., 0) with a's

@@ -150,8 +150,9 @@ class MapConfig(ConfigBase):
     * ``ridge`` ((1e-9, 1e-8, 1e-7, 1e-6)), ``ridge_noise`` ((3e-4, 1e-3, 3e-3)): ridge penalties
       (relative to the mean diagonal of the Gram matrix) and noise levels on the taps (standardised
       units, clean targets); each pair gives one readout, scored by its free runs like a checkpoint.
-    * ``ridge_draws`` (1): independent draws of the tap noise per one-step pair; the readout is fitted
-      to all of them (more draws: a readout nearer the noise's expectation, less dependent on the draw).
+    * ``ridge_draws`` (4): independent draws of the tap noise per one-step pair; the readout is fitted
+      to all of them (a readout nearer the noise's expectation, less dependent on the draw; the ridge's
+      cost grows in proportion).
     * ``drive`` (1.0): single-series mode only, where one training value leaves the readout's c part
       undetermined: c acts as an additive drive on the newest sample, (c_norm - c_train) x ``drive`` x
       the series' median one-step change (standardised) added to each increment, so a relative change
@@ -188,7 +189,7 @@ class MapConfig(ConfigBase):
     features: int = 300
     ridge: tuple = (1e-9, 1e-8, 1e-7, 1e-6)
     ridge_noise: tuple = (3e-4, 1e-3, 3e-3)
-    ridge_draws: int = 1
+    ridge_draws: int = 4
     drive: float = 1.0
 
     #: options measured and not adopted, with their old defaults (the record: docs/experiments.md)
