@@ -255,22 +255,19 @@ def test_ridge_equals_the_explicit_design_solve():
     segs = [gen.standard_normal((50 + 7 * i, fm.dim)).astype(np.float32) for i in range(3)]
     c, noise, lam = [-0.7, 0.2, 1.3], 0.05, 1e-3
     (state,) = ridge_readouts(fm, segs, c, noise, [lam], np.random.default_rng(2))
+    np.testing.assert_allclose(state["readout"].numpy().ravel(), _explicit_ridge(fm, segs, c, noise, lam, 1),
+                               rtol=1e-4, atol=1e-5)
+    # with several noise draws per pair: the ridge solution of the design with every draw's rows
+    (state,) = ridge_readout_sets(fm, segs, c, noise, [lam], np.random.default_rng(2), draws=3)[None]
+    np.testing.assert_allclose(state["readout"].numpy().ravel(), _explicit_ridge(fm, segs, c, noise, lam, 3),
+                               rtol=1e-4, atol=1e-5)
+
+
+def _explicit_ridge(fm, segs, c, noise, lam, draws):
+    """The ridge solution of the full design [phi, c phi] over every segment's rows, ``draws`` noisy
+    copies each (the noise drawn from default_rng(2) in the fit's order), with the relative penalty."""
     rng = np.random.default_rng(2)
     idx, w, b = fm.tap_index.numpy(), fm.w_in.numpy().astype(np.float64), fm.b_in.numpy().astype(np.float64)
-    rows, ys = [], []
-    for x, cv in zip(segs, c):
-        taps = x[:-1][:, idx].astype(np.float64) + noise * rng.standard_normal((x.shape[0] - 1, idx.size))
-        phi = np.concatenate([np.ones((taps.shape[0], 1)), taps, np.tanh(taps @ w.T + b)], 1)
-        rows.append(np.concatenate([phi, cv * phi], 1))
-        ys.append(x[1:, 0] - taps[:, 0])
-    a, y = np.concatenate(rows), np.concatenate(ys)
-    gram = a.T @ a
-    beta = np.linalg.solve(gram + lam * np.mean(np.diag(gram)) * np.eye(gram.shape[0]), a.T @ y)
-    np.testing.assert_allclose(state["readout"].numpy().ravel(), beta, rtol=1e-4, atol=1e-5)
-    # with several noise draws per pair: the ridge solution of the design with every draw's rows
-    draws = 3
-    (state,) = ridge_readout_sets(fm, segs, c, noise, [lam], np.random.default_rng(2), draws=draws)[None]
-    rng = np.random.default_rng(2)
     rows, ys = [], []
     for x, cv in zip(segs, c):
         for _ in range(draws):
@@ -280,8 +277,7 @@ def test_ridge_equals_the_explicit_design_solve():
             ys.append(x[1:, 0] - taps[:, 0])
     a, y = np.concatenate(rows), np.concatenate(ys)
     gram = a.T @ a
-    beta = np.linalg.solve(gram + lam * np.mean(np.diag(gram)) * np.eye(gram.shape[0]), a.T @ y)
-    np.testing.assert_allclose(state["readout"].numpy().ravel(), beta, rtol=1e-4, atol=1e-5)
+    return np.linalg.solve(gram + lam * np.mean(np.diag(gram)) * np.eye(gram.shape[0]), a.T @ y)
 
 
 def test_leave_one_tag_out_readouts_equal_fits_without_that_tag():
@@ -348,7 +344,7 @@ def test_sweeps_keep_only_the_newest_samples_with_the_same_orbits_and_marks():
     readout: beyond 1e3, then inf/NaN) beside columns that stay bounded."""
     import types
 
-    from dynamap.models import _orbits, delay_map
+    from dynamap.models import _orbits
 
     m = _random_map(taps=6, lag=3, width=40, seed=3, scale=0.05)
     with torch.no_grad():
@@ -359,18 +355,7 @@ def test_sweeps_keep_only_the_newest_samples_with_the_same_orbits_and_marks():
     c = np.linspace(-1.0, 1.0, 21)
     x0 = np.random.default_rng(4).standard_normal((21, m.dim)) * 0.3
     fast, fast_final = _orbits.iterate_model(model, c, 700, 300, x0=x0, processes=1)
-    orig = delay_map.DelayMap.stepper
-
-    def general(self, cc):
-        step = orig(self, cc)
-        del step.run_newest
-        return step
-
-    delay_map.DelayMap.stepper = general
-    try:
-        ref, ref_final = _orbits.iterate_model(model, c, 700, 300, x0=x0, processes=1)
-    finally:
-        delay_map.DelayMap.stepper = orig
+    ref, ref_final = _orbits.iterate_model(model, c, 700, 300, x0=x0, processes=1, whole_states=True)
     diverged = np.isnan(ref).any(axis=1)
     assert 0 < diverged.sum() < 21  # both kinds of columns
     assert np.isnan(ref[diverged]).any(axis=1).all() and np.isfinite(ref[~diverged]).all()

@@ -91,7 +91,7 @@ def sweep_processes(model, n_values: int) -> int:
 
 
 def _iterate_part(model, x0: np.ndarray, c_values: np.ndarray, n_steps: int, n_transient: int,
-                  xs: np.ndarray, final: np.ndarray, *, overlap: bool, bar) -> None:
+                  xs: np.ndarray, final: np.ndarray, *, overlap: bool, bar, whole_states: bool = False) -> None:
     """Iterate the values ``c_values`` from ``x0`` (B, d) in one step loop; write the decoded orbits into
     ``xs`` (B, n_steps) and the final states into ``final`` (B, d), NaN where a row diverged; ``bar``
     (a tqdm bar, possibly disabled) counts the steps.
@@ -106,7 +106,7 @@ def _iterate_part(model, x0: np.ndarray, c_values: np.ndarray, n_steps: int, n_t
     z = torch.as_tensor(x0[pad].T, dtype=torch.float32).contiguous()  # (d, columns)
     c = torch.as_tensor(model.normalise_c(c_values)[pad], dtype=torch.float32)[:, None]
     decoder = model._decoder()
-    if getattr(decoder, "columns", None) == 1:  # the state holds the newest samples: a delay map?
+    if getattr(decoder, "columns", None) == 1 and not whole_states:  # the newest samples: a delay map?
         with torch.inference_mode():
             step = fast_stepper(model.map_, c[:n_b], d)
         if hasattr(step, "run_newest"):  # its compiled loop computes each column alone: no padding
@@ -213,6 +213,7 @@ def iterate_model(
     start_index: int = 0,
     progress: bool = False,
     processes: int | None = None,
+    whole_states: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Iterate the map for all ``c_values`` as one batch: decoded orbits (B, n_steps), final states (B, d).
 
@@ -230,6 +231,10 @@ def iterate_model(
     the iteration. A child that fails or does not finish in time (:data:`CHILD_WAIT_FACTOR`,
     :data:`CHILD_WAIT_S`) is stopped and its part is iterated here instead, so a split never changes
     the result.
+
+    A delay map keeps only the newest sample of each step (its compiled ``run_newest``);
+    ``whole_states`` makes it write each step's whole state as other maps do (the same result: for
+    checks and benchmarks of that path).
 
     Costs (measured, D_r = 4, 64 hidden units, one core): a step takes 44 us for 200 values and 30 us
     for 100; decoding takes about 0.22 us per state. Two processes on two cores were 1.10-1.13x
@@ -259,7 +264,7 @@ def iterate_model(
                                          disable=not (progress and here), leave=False, file=sys.stderr,
                                          mininterval=0.5) as bar:
             _iterate_part(model, x0[idx], c_values[idx], n_steps, n_transient, xs[rows], final[rows],
-                          overlap=not shared and cores > 1, bar=bar)
+                          overlap=not shared and cores > 1, bar=bar, whole_states=whole_states)
 
     run_forked(part, [(idx, k == 0) for k, idx in enumerate(parts)], wait_factor=CHILD_WAIT_FACTOR,
                wait_s=CHILD_WAIT_S)

@@ -137,10 +137,10 @@ def _heldout_grid(s: DemoSettings) -> np.ndarray:
 #: the demo's stages, in order, with their seconds in the full demo on 2 cores (measured 2026-12-07,
 #: seed 0): the progress bar advances by these, so that its estimate of the time left is in proportion
 #: to the work left
-STAGE_SECONDS = {"true sweep": 14.0, "single: simulate": 1.0, "single: fit": 18.0, "single: sweep": 8.0,
-                 "tagged: simulate": 3.0, "tagged: fit": 50.0, "tagged: true held-out sweep": 4.0,
-                 "tagged: sweep": 3.0, "tagged: spectra at the tags": 18.0,
-                 "tagged: sweep over the true grid": 8.0, "fixed points": 3.0, "report": 5.0}
+STAGE_SECONDS = {"true sweep": 12.0, "single: simulate": 0.1, "single: fit": 30.0, "single: sweep": 9.0,
+                 "tagged: simulate": 0.3, "tagged: fit": 89.0, "tagged: true held-out sweep": 3.0,
+                 "tagged: sweep": 5.0, "tagged: spectra at the tags": 20.0,
+                 "tagged: sweep over the true grid": 10.0, "fixed points": 1.0, "report": 7.0}
 
 
 class _Stages:
@@ -153,7 +153,7 @@ class _Stages:
         seconds = STAGE_SECONDS if seconds is None else seconds
         self.weight = {n: float(seconds.get(n, 1.0)) for n in names}
         self.bar = tqdm(total=sum(self.weight.values()), desc="demo", disable=not progress, file=sys.stderr,
-                        leave=True, bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed} elapsed, ~{remaining} left")
+                        leave=True, bar_format="{desc}{percentage:3.0f}%|{bar}| {elapsed} elapsed, ~{remaining} left")
         self.times: dict[str, float] = {}
         self.progress = progress
         self.done = 0.0  # the weight of the stages done (the bar's position)
