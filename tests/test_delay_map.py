@@ -120,7 +120,8 @@ def _hh_segments(values, seconds):
 def test_a_tagged_delay_fit_bursts_at_its_tags_and_round_trips(tmp_path):
     """A small real fit: two HH tags inside the 3- and 4-spike ranges, 300 s each, one candidate, the
     control calibrated (about 20 s); the fitted model's free runs at the tags burst with the data's
-    spike counts (measured with seeds 0, 1, 2, 2026-12-03: all three right; without the calibration
+    spike counts (measured with seeds 0, 1, 2, 2026-12-03, and again with four noise draws per pair,
+    2026-12-07: all three right; without the calibration
     seed 0 gave a 2-and-3-spike mixture at -41.8 mV on one machine and 3 spikes on another; with 120 s
     segments or a tag at -42.5 mV, next to the 2-spike range, 2-and-3-spike mixtures), and a saved
     model iterates the same orbits."""
@@ -234,7 +235,8 @@ def test_a_single_series_delay_fit_orders_the_regimes_along_c():
     s): with c as the additive drive the map bursts with the data's 4 spikes at the training value,
     is silent below and spikes tonically above, as the system does at the same values (the true sweep
     of docs/experiments.md over [-50, -30] mV: silent to -44.8 mV, 4 spikes at -40, tonic from -38 mV).
-    Measured with seeds 0, 1, 2 (2026-12-03): all five values right for all three."""
+    Measured with seeds 0, 1, 2 (2026-12-03; with four noise draws per pair 2026-12-07): all five
+    values right for all three."""
     (v,) = _hh_segments([-40.0], 300.0)
     cfg = dynamap.FitConfig(spike_threshold=-30.0, delay_candidates=1, map=MapConfig(c_shifts=()))
     model = dynamap.DynamapModel(cfg, seed=0).fit([v], param_values=[-40.0], progress=False)

@@ -50,35 +50,6 @@ def tanh32(x):
     return out
 
 
-@numba.njit(fastmath=FLAGS, error_model="numpy", cache=True, inline="always")
-def _newest(prev, j, s, idx, w, b, r, f0, f1, cj, lo, hi):
-    """The next newest sample of column ``j`` of the state ``prev`` (span, B) (``s``: scratch of the
-    features; ``f0``, ``f1``: contiguous copies of the readouts' feature parts)."""
-    taps, width = idx.size, b.size
-    a0 = r[0, 0]
-    a1 = r[1, 0]
-    for i in range(width):
-        s[i] = b[i]
-    for q in range(taps):
-        xq = prev[idx[q], j]
-        a0 += r[0, 1 + q] * xq
-        a1 += r[1, 1 + q] * xq
-        for i in range(width):
-            s[i] += w[q, i] * xq
-    for i in range(width):
-        s[i] = _tanh(s[i])
-    for i in range(width):
-        a0 += f0[i] * s[i]
-    for i in range(width):
-        a1 += f1[i] * s[i]
-    v = prev[0, j] + (a0 + cj * a1)
-    if v > hi:
-        v = hi
-    if v < lo:
-        v = lo
-    return v
-
-
 @numba.njit(fastmath=FLAGS, error_model="numpy", cache=True)
 def run(z, out, idx, w, b, r, c, lo, hi):
     """``out[k]`` = F(``out[k - 1]``) for k = 0 .. n - 1 from ``out[-1]`` := ``z``: states TRANSPOSED,
@@ -86,14 +57,35 @@ def run(z, out, idx, w, b, r, c, lo, hi):
     width) and ``b`` (width,) the random features, ``r`` (2, 1 + taps + width) the readouts for 1 and
     for c, ``c`` (B,) the per-column controls; the newest sample is clamped into [lo, hi]."""
     n, span, nb = out.shape
-    taps = idx.size
-    s = np.empty(b.size, np.float32)
+    taps, width = idx.size, b.size
+    s = np.empty(width, np.float32)
     f0, f1 = r[0, 1 + taps :].copy(), r[1, 1 + taps :].copy()  # contiguous: the reductions vectorise
     prev = z
     for k in range(n):
         cur = out[k]
         for j in range(nb):
-            cur[0, j] = _newest(prev, j, s, idx, w, b, r, f0, f1, c[j], lo, hi)
+            a0 = r[0, 0]
+            a1 = r[1, 0]
+            for i in range(width):
+                s[i] = b[i]
+            for q in range(taps):
+                xq = prev[idx[q], j]
+                a0 += r[0, 1 + q] * xq
+                a1 += r[1, 1 + q] * xq
+                for i in range(width):
+                    s[i] += w[q, i] * xq
+            for i in range(width):
+                s[i] = _tanh(s[i])
+            for i in range(width):
+                a0 += f0[i] * s[i]
+            for i in range(width):
+                a1 += f1[i] * s[i]
+            v = prev[0, j] + (a0 + c[j] * a1)
+            if v > hi:
+                v = hi
+            if v < lo:
+                v = lo
+            cur[0, j] = v
         for q in range(1, span):
             for j in range(nb):
                 cur[q, j] = prev[q - 1, j]
@@ -103,19 +95,43 @@ def run(z, out, idx, w, b, r, c, lo, hi):
 @numba.njit(fastmath=FLAGS, error_model="numpy", cache=True)
 def run_newest(z, out, idx, w, b, r, c, lo, hi):
     """As :func:`run`, keeping only the newest sample of each state: ``out[k]`` (B,) is the newest
-    sample of step k (``out`` (n, B)), and ``z`` (span, B) is updated in place to the last state. The
-    same arithmetic as :func:`run`, so the same samples bit for bit, without writing whole states."""
+    sample of step k (``out`` (n, B)), and ``z`` (span, B) is updated in place to the last state. Its
+    column loop is :func:`run`'s, line for line, so the samples are the same bit for bit (a helper
+    inlined into both compiled to other reductions, one unit in the last place apart)."""
     n, nb = out.shape
-    span, taps = z.shape[0], idx.size
-    s = np.empty(b.size, np.float32)
-    f0, f1 = r[0, 1 + taps :].copy(), r[1, 1 + taps :].copy()
+    span = z.shape[0]
+    taps, width = idx.size, b.size
+    s = np.empty(width, np.float32)
+    f0, f1 = r[0, 1 + taps :].copy(), r[1, 1 + taps :].copy()  # contiguous: the reductions vectorise
+    prev = z
     new = np.empty(nb, np.float32)
     for k in range(n):
         for j in range(nb):
-            new[j] = _newest(z, j, s, idx, w, b, r, f0, f1, c[j], lo, hi)
+            a0 = r[0, 0]
+            a1 = r[1, 0]
+            for i in range(width):
+                s[i] = b[i]
+            for q in range(taps):
+                xq = prev[idx[q], j]
+                a0 += r[0, 1 + q] * xq
+                a1 += r[1, 1 + q] * xq
+                for i in range(width):
+                    s[i] += w[q, i] * xq
+            for i in range(width):
+                s[i] = _tanh(s[i])
+            for i in range(width):
+                a0 += f0[i] * s[i]
+            for i in range(width):
+                a1 += f1[i] * s[i]
+            v = prev[0, j] + (a0 + c[j] * a1)
+            if v > hi:
+                v = hi
+            if v < lo:
+                v = lo
+            new[j] = v
         for q in range(span - 1, 0, -1):
             for j in range(nb):
-                z[q, j] = z[q - 1, j]
+                prev[q, j] = prev[q - 1, j]
         for j in range(nb):
-            z[0, j] = new[j]
+            prev[0, j] = new[j]
             out[k, j] = new[j]

@@ -20,7 +20,7 @@ from ._seeding import build, generators
 from .config import MapConfig
 from .freerun import TrainStats, score, train_stats
 
-__all__ = ["fit_map", "iterate", "iterate_stacked", "FreeRunScorer", "calibrate_shifts"]
+__all__ = ["fit_map", "iterate", "iterate_stacked", "FreeRunScorer", "CrossTagScorer", "interior_tags", "calibrate_shifts"]
 
 #: free runs iterated side by side in one batch of the selection (bounds the memory of the orbits)
 MAX_COLUMNS = 256
