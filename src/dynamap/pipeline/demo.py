@@ -137,8 +137,8 @@ def _heldout_grid(s: DemoSettings) -> np.ndarray:
 #: the demo's stages, in order, with their seconds in the full demo on 2 cores (measured 2026-12-07,
 #: seed 0): the progress bar advances by these, so that its estimate of the time left is in proportion
 #: to the work left
-STAGE_SECONDS = {"true sweep": 12.0, "single: simulate": 0.1, "single: fit": 30.0, "single: sweep": 9.0,
-                 "tagged: simulate": 0.3, "tagged: fit": 89.0, "tagged: true held-out sweep": 3.0,
+STAGE_SECONDS = {"true sweep": 12.0, "single: simulate": 0.1, "single: fit": 25.0, "single: sweep": 9.0,
+                 "tagged: simulate": 0.3, "tagged: fit": 84.0, "tagged: true held-out sweep": 3.0,
                  "tagged: sweep": 5.0, "tagged: spectra at the tags": 20.0,
                  "tagged: sweep over the true grid": 10.0, "fixed points": 1.0, "report": 7.0}
 
