@@ -16,7 +16,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-__all__ = ["run", "run_newest", "tanh32"]
+__all__ = ["run", "tanh32"]
 
 #: the float flags of the loop: contraction, reciprocal and reassociated reductions, but no
 #: assumption of finite values (a NaN state must stay NaN: the callers mark diverged runs by it)
@@ -90,48 +90,3 @@ def run(z, out, idx, w, b, r, c, lo, hi):
             for j in range(nb):
                 cur[q, j] = prev[q - 1, j]
         prev = cur
-
-
-@numba.njit(fastmath=FLAGS, error_model="numpy", cache=True)
-def run_newest(z, out, idx, w, b, r, c, lo, hi):
-    """As :func:`run`, keeping only the newest sample of each state: ``out[k]`` (B,) is the newest
-    sample of step k (``out`` (n, B)), and ``z`` (span, B) is updated in place to the last state. Its
-    column loop is :func:`run`'s, line for line, so the samples are the same bit for bit (a helper
-    inlined into both compiled to other reductions, one unit in the last place apart)."""
-    n, nb = out.shape
-    span = z.shape[0]
-    taps, width = idx.size, b.size
-    s = np.empty(width, np.float32)
-    f0, f1 = r[0, 1 + taps :].copy(), r[1, 1 + taps :].copy()  # contiguous: the reductions vectorise
-    prev = z
-    new = np.empty(nb, np.float32)
-    for k in range(n):
-        for j in range(nb):
-            a0 = r[0, 0]
-            a1 = r[1, 0]
-            for i in range(width):
-                s[i] = b[i]
-            for q in range(taps):
-                xq = prev[idx[q], j]
-                a0 += r[0, 1 + q] * xq
-                a1 += r[1, 1 + q] * xq
-                for i in range(width):
-                    s[i] += w[q, i] * xq
-            for i in range(width):
-                s[i] = _tanh(s[i])
-            for i in range(width):
-                a0 += f0[i] * s[i]
-            for i in range(width):
-                a1 += f1[i] * s[i]
-            v = prev[0, j] + (a0 + c[j] * a1)
-            if v > hi:
-                v = hi
-            if v < lo:
-                v = lo
-            new[j] = v
-        for q in range(span - 1, 0, -1):
-            for j in range(nb):
-                prev[q, j] = prev[q - 1, j]
-        for j in range(nb):
-            prev[0, j] = new[j]
-            out[k, j] = new[j]

@@ -110,7 +110,7 @@ def _iterate_part(model, x0: np.ndarray, c_values: np.ndarray, n_steps: int, n_t
         with torch.inference_mode():
             step = fast_stepper(model.map_, c[:n_b], d)
         if hasattr(step, "run_newest"):  # its compiled loop computes each column alone: no padding
-            _iterate_newest(step, decoder, z[:, :n_b].contiguous(), n_b, n_steps, n_transient, xs, final, bar)
+            _iterate_newest(step, decoder, z[:, :n_b].contiguous(), n_steps, n_transient, xs, final, bar)
             return
     with torch.inference_mode():
         step = fast_stepper(model.map_, c, d)
@@ -161,38 +161,37 @@ def _iterate_part(model, x0: np.ndarray, c_values: np.ndarray, n_steps: int, n_t
         final[bad_np.any(axis=1)] = np.nan
 
 
-def _iterate_newest(step, decoder, z: torch.Tensor, n_b: int, n_steps: int, n_transient: int, xs: np.ndarray,
+def _iterate_newest(step, decoder, z: torch.Tensor, n_steps: int, n_transient: int, xs: np.ndarray,
                     final: np.ndarray, bar) -> None:
     """:func:`_iterate_part` for a map whose state is the newest samples of the series (a delay map,
-    ``step.run_newest``): only the newest sample of each step is kept, so no whole states are written.
-    The same orbits, divergence marks and final states as the general path: a step's state is marked
-    where any of its entries is non-finite or beyond 1e3, here from the newest samples of that step and
-    the span - 1 before it (the start state's entries before the first steps)."""
-    span, n_cols = z.shape
+    ``step.run_newest``), from ``z`` (span, B), one column per value (no padding): only the newest
+    sample of each step is kept. The same orbits, divergence marks and final states as the general
+    path: a step's state is marked where any of its entries is non-finite or beyond 1e3, here from the
+    newest samples of that step and the span - 1 before it (the start state's entries before the
+    first steps)."""
+    span, n_b = z.shape
     z = z.clone()
-    scratch = torch.empty(min(max(n_transient, 1), 1000), n_cols)
+    scratch = torch.empty(min(max(n_transient, 1), 1000), n_b)
     for k0 in range(0, n_transient, 1000):
         k = min(1000, n_transient - k0)
         step.run_newest(z, scratch[:k])
         bar.update(k)
-    hist = z[:, :n_b].flip(0).T.numpy().copy()  # (B, span), oldest first: the entries before step 0
-    newest = torch.empty(n_steps, n_cols)
+    before = z.flip(0).T.numpy().copy()  # (B, span), oldest first: the entries before step 0
+    newest = torch.empty(n_steps, n_b)
     block = max(1, DECODE_BLOCK_STATES // n_b)
     for k0 in range(0, n_steps, block):
         k = min(n_steps, k0 + block)
         step.run_newest(z, newest[k0:k])
-        xs[:, k0:k] = decode_block(decoder, newest[k0:k, None, :n_b]).numpy().T
+        xs[:, k0:k] = decode_block(decoder, newest[k0:k, None]).numpy().T
         bar.update(k - k0)
-    vals = np.concatenate([hist[:, 1:], newest[:, :n_b].numpy().T], axis=1)  # (B, span - 1 + n_steps)
+    final[:] = z.T.numpy()
+    vals = np.concatenate([before[:, 1:], newest.numpy().T], axis=1)  # (B, span - 1 + n_steps)
     bad_entry = ~((vals <= 1e3) & (vals >= -1e3))  # NaN fails both
     if bad_entry.any():  # step k's state holds entries k .. k + span - 1 of vals
         run = np.cumsum(np.concatenate([np.zeros((n_b, 1)), bad_entry], axis=1), axis=1)
         bad = (run[:, span:] - run[:, :-span]) > 0
         xs[bad] = np.nan
-        final[:] = z[:, :n_b].T.numpy()
         final[bad.any(axis=1)] = np.nan
-    else:
-        final[:] = z[:, :n_b].T.numpy()
 
 
 def _shared(shape: tuple[int, ...]) -> np.ndarray:
@@ -232,7 +231,7 @@ def iterate_model(
     :data:`CHILD_WAIT_S`) is stopped and its part is iterated here instead, so a split never changes
     the result.
 
-    A delay map keeps only the newest sample of each step (its compiled ``run_newest``);
+    A delay map keeps only the newest sample of each step (its stepper's ``run_newest``);
     ``whole_states`` makes it write each step's whole state as other maps do (the same result: for
     checks and benchmarks of that path).
 
