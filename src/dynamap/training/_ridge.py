@@ -37,35 +37,40 @@ def ridge_readouts(fmap: DelayMap, states: list[np.ndarray], c_norm: list[float]
 
 def ridge_readout_sets(fmap: DelayMap, states: list[np.ndarray], c_norm: list[float], noise: float,
                        penalties, rng: np.random.Generator, drive: float | None = None,
-                       without=(), draws: int = 1) -> dict:
+                       without=(), draws: int = 1, c_penalty: float = 1.0) -> dict:
     """:func:`ridge_readouts` on all segments (key None) and, for each segment k in ``without``, on all
     segments but k (key k; the fit's cross-tag validation): the same noise draws and features, one
-    pass over the data; ``draws``: independent draws of the tap noise per row (``MapConfig.ridge_draws``)."""
+    pass over the data; ``draws``: independent draws of the tap noise per row (``MapConfig.ridge_draws``);
+    ``c_penalty``: the penalty on the c readout b relative to that on a (``MapConfig.ridge_c_penalty``)."""
     if drive is not None and len(states) != 1:
         raise ValueError(f"the single-series drive needs one segment, got {len(states)}")
-    blocks = _segment_blocks(fmap, states, noise, rng, draws)
+    blocks = _segment_blocks(fmap, states, noise, rng, draws, c_norm)
     g = None
     if drive is not None:
         g = float(drive) * float(np.median(np.abs(np.diff(states[0][:, 0].astype(np.float64)))))
     out = {}
     for key in (None, *without):
         keep = [i for i in range(len(states)) if i != key]
-        out[key] = _solve(fmap, [blocks[i] for i in keep], [c_norm[i] for i in keep], penalties, g)
+        out[key] = _solve(fmap, [blocks[i] for i in keep], [c_norm[i] for i in keep], penalties, g, c_penalty)
     return out
 
 
 def _segment_blocks(fmap: DelayMap, states: list[np.ndarray], noise: float, rng: np.random.Generator,
-                    draws: int = 1) -> list[tuple[np.ndarray, np.ndarray]]:
+                    draws: int = 1, c_norm=None) -> list[tuple[np.ndarray, np.ndarray]]:
     """phi' phi and phi' target of each segment (noisy taps, see :func:`ridge_readouts`), averaged over
-    ``draws`` independent draws of the noise."""
+    ``draws`` independent draws of the noise; the features at each segment's control ``c_norm[i]``."""
     idx = fmap.tap_index.numpy()
     w = fmap.w_in.numpy().astype(np.float64)
-    bias = fmap.b_in.numpy().astype(np.float64)
+    shift = fmap.c_in.numpy().astype(np.float64)
     n_phi = 1 + fmap.taps + fmap.width
-    w_t, b_t = torch.from_numpy(w), torch.from_numpy(bias)
+    w_t = torch.from_numpy(w)
     blocks = []
     n_draws = max(1, int(draws)) if noise > 0 else 1
-    for x in states:
+    for k, x in enumerate(states):
+        bias = fmap.b_in.numpy().astype(np.float64)
+        if c_norm is not None and np.any(shift != 0):
+            bias = bias + float(c_norm[k]) * shift
+        b_t = torch.from_numpy(bias)
         g_seg, r_seg = np.zeros((n_phi, n_phi)), np.zeros(n_phi)  # phi' phi, phi' target of the segment
         for a in range(0, x.shape[0] - 1, CHUNK):
             rows = slice(a, min(a + CHUNK, x.shape[0] - 1))
@@ -84,28 +89,43 @@ def _segment_blocks(fmap: DelayMap, states: list[np.ndarray], noise: float, rng:
     return blocks
 
 
-def _solve(fmap: DelayMap, blocks: list, c_norm: list[float], penalties, g: float | None) -> list[dict]:
+def _solve(fmap: DelayMap, blocks: list, c_norm: list[float], penalties, g: float | None,
+           c_penalty: float = 1.0) -> list[dict]:
     """The readouts from the segments' ``blocks`` with controls ``c_norm``, one per penalty; ``g``: the
-    single-series drive's gain (None in tagged mode)."""
+    single-series drive's gain (None in tagged mode); ``c_penalty``: the penalty on b relative to a."""
     n_phi = 1 + fmap.taps + fmap.width
-    gram = np.zeros((n_phi, n_phi) if g is not None else (2 * n_phi, 2 * n_phi))
+    hidden = g is None and bool(torch.any(fmap.c_in != 0))  # c in the features: [phi(x, c), c]
+    gram = np.zeros((n_phi, n_phi) if g is not None else (n_phi + 1,) * 2 if hidden else (2 * n_phi, 2 * n_phi))
     rhs = np.zeros(gram.shape[0])
     for (g_seg, r_seg), cv in zip(blocks, c_norm):
         if g is not None:
             gram += g_seg
             rhs += r_seg
+        elif hidden:  # the column c is c times the column 1
+            cv = float(cv)
+            gram[:n_phi, :n_phi] += g_seg
+            gram[:n_phi, n_phi] += cv * g_seg[:, 0]
+            gram[n_phi, :n_phi] += cv * g_seg[0, :]
+            gram[n_phi, n_phi] += cv * cv * g_seg[0, 0]
+            rhs[:n_phi] += r_seg
+            rhs[n_phi] += cv * r_seg[0]
         else:  # the design [phi, c phi] of a segment: its Gram matrix is [[1, c], [c, c^2]] (x) phi' phi
             cv = float(cv)
             gram += np.kron(np.array([[1.0, cv], [cv, cv * cv]]), g_seg)
             rhs += np.concatenate([r_seg, cv * r_seg])
     scale = float(np.mean(np.diag(gram)))
+    weight = np.ones(gram.shape[0])
+    if g is None:
+        weight[n_phi:] = float(c_penalty)
     out = []
     for lam in penalties:
-        beta = np.linalg.solve(gram + float(lam) * scale * np.eye(gram.shape[0]), rhs)
+        beta = np.linalg.solve(gram + np.diag(float(lam) * scale * weight), rhs)
         if g is not None:  # b = (g, 0, ...), a's constant lowered by g c_0
             beta = np.concatenate([beta, np.zeros(n_phi)])
             beta[0] -= g * float(c_norm[0])
             beta[n_phi] = g
+        elif hidden:  # b = (drift, 0, ...)
+            beta = np.concatenate([beta, np.zeros(n_phi - 1)])
         state = {k: v.clone() for k, v in fmap.state_dict().items()}
         state["readout"] = torch.from_numpy(beta.reshape(2, n_phi).astype(np.float32))
         out.append(state)
