@@ -159,7 +159,8 @@ def test_cross_tag_validation_scores_the_selected_readout_without_the_interior_t
     # the same score from the readout refitted here without the middle tag (noise-free, so identical)
     latents = [model.transform(s).astype(np.float32) for s in segs]
     c_norm = [float(v) for v in model.normalise_c(np.asarray(tags))]
-    sets = ridge_readout_sets(model.map_, latents, c_norm, 0.0, [1e-8], np.random.default_rng(0), without=[1])
+    sets = ridge_readout_sets(model.map_, latents, c_norm, 0.0, [1e-8], np.random.default_rng(0), without=[1],
+                              c_penalty=cfg.map.ridge_c_penalty)
     refs = [dynamap.training.freerun.train_stats(x[:: model.sampling_.stride][model.sampling_.window - 1 :],
                                                   model.dt_, model.spike_threshold_, keep_trace=True,
                                                   hysteresis=model.spike_hysteresis_)
@@ -263,11 +264,32 @@ def test_ridge_equals_the_explicit_design_solve():
     (state,) = ridge_readout_sets(fm, segs, c, noise, [lam], np.random.default_rng(2), draws=3)[None]
     np.testing.assert_allclose(state["readout"].numpy().ravel(), _explicit_ridge(fm, segs, c, noise, lam, 3),
                                rtol=1e-4, atol=1e-5)
+    # with the penalty on the c readout b scaled (MapConfig.ridge_c_penalty): the diagonal penalty
+    # lam * mean diag * [1 (a), kappa (b)]
+    (state,) = ridge_readout_sets(fm, segs, c, noise, [lam], np.random.default_rng(2), c_penalty=50.0)[None]
+    np.testing.assert_allclose(state["readout"].numpy().ravel(),
+                               _explicit_ridge(fm, segs, c, noise, lam, 1, c_penalty=50.0), rtol=1e-4, atol=1e-5)
 
 
-def _explicit_ridge(fm, segs, c, noise, lam, draws):
+def test_a_larger_penalty_on_the_control_readout_shrinks_it_alone():
+    """ridge_c_penalty shrinks b (the control's pathway) towards zero and leaves a fitting the data."""
+    fm = _random_map(seed=7)
+    gen = np.random.default_rng(4)
+    segs = [gen.standard_normal((80, fm.dim)).astype(np.float32) for _ in range(3)]
+    c = [-1.0, 0.1, 1.0]
+    norms = []
+    for kappa in (1.0, 1e3, 1e9):
+        (state,) = ridge_readout_sets(fm, segs, c, 0.0, [1e-6], np.random.default_rng(0), c_penalty=kappa)[None]
+        norms.append((float(state["readout"][0].norm()), float(state["readout"][1].norm())))
+    assert norms[0][1] > norms[1][1] > norms[2][1]
+    assert norms[2][1] < 1e-3 * norms[0][1]  # b is gone ...
+    assert norms[2][0] > 0.1 * norms[0][0]  # ... a is not
+
+
+def _explicit_ridge(fm, segs, c, noise, lam, draws, c_penalty=1.0):
     """The ridge solution of the full design [phi, c phi] over every segment's rows, ``draws`` noisy
-    copies each (the noise drawn from default_rng(2) in the fit's order), with the relative penalty."""
+    copies each (the noise drawn from default_rng(2) in the fit's order), with the relative penalty
+    (``c_penalty`` times it on the c part)."""
     rng = np.random.default_rng(2)
     idx, w, b = fm.tap_index.numpy(), fm.w_in.numpy().astype(np.float64), fm.b_in.numpy().astype(np.float64)
     rows, ys = [], []
@@ -279,7 +301,8 @@ def _explicit_ridge(fm, segs, c, noise, lam, draws):
             ys.append(x[1:, 0] - taps[:, 0])
     a, y = np.concatenate(rows), np.concatenate(ys)
     gram = a.T @ a
-    return np.linalg.solve(gram + lam * np.mean(np.diag(gram)) * np.eye(gram.shape[0]), a.T @ y)
+    weight = np.concatenate([np.ones(gram.shape[0] // 2), np.full(gram.shape[0] // 2, c_penalty)])
+    return np.linalg.solve(gram + lam * np.mean(np.diag(gram)) * np.diag(weight), a.T @ y)
 
 
 def test_leave_one_tag_out_readouts_equal_fits_without_that_tag():

@@ -54,11 +54,10 @@ def tanh32(x):
 def run(z, out, idx, w, b, r, c, lo, hi):
     """``out[k]`` = F(``out[k - 1]``) for k = 0 .. n - 1 from ``out[-1]`` := ``z``: states TRANSPOSED,
     ``z`` (span, B), ``out`` (n, span, B), all float32. ``idx`` (taps,) the tap rows, ``w`` (taps,
-    width) the random features' weights and ``b`` (B, width) their biases per column (the control's
-    shift of the pre-activations included: tanh(w' x + b_j)), ``r`` (2, 1 + taps + width) the readouts for 1 and
+    width) and ``b`` (width,) the random features, ``r`` (2, 1 + taps + width) the readouts for 1 and
     for c, ``c`` (B,) the per-column controls; the newest sample is clamped into [lo, hi]."""
     n, span, nb = out.shape
-    taps, width = idx.size, b.shape[1]
+    taps, width = idx.size, b.size
     s = np.empty(width, np.float32)
     f0, f1 = r[0, 1 + taps :].copy(), r[1, 1 + taps :].copy()  # contiguous: the reductions vectorise
     prev = z
@@ -68,7 +67,7 @@ def run(z, out, idx, w, b, r, c, lo, hi):
             a0 = r[0, 0]
             a1 = r[1, 0]
             for i in range(width):
-                s[i] = b[j, i]
+                s[i] = b[i]
             for q in range(taps):
                 xq = prev[idx[q], j]
                 a0 += r[0, 1 + q] * xq

@@ -44,39 +44,24 @@ class DelayMap(nn.Module):
         self.register_buffer("tap_index", torch.arange(self.taps) * self.lag)
         self.register_buffer("w_in", torch.zeros(self.width, self.taps))
         self.register_buffer("b_in", torch.zeros(self.width))
-        #: the control's shift of the features' pre-activations, tanh(W x + w + c v) (zero: c acts
-        #: through the readout b alone; ``MapConfig.c_pathway``)
-        self.register_buffer("c_in", torch.zeros(self.width))
         #: readouts for 1 and for c, over phi = [1, x, tanh(W x + w)]
         self.readout = nn.Parameter(torch.zeros(2, 1 + self.taps + self.width))
         self.register_buffer("lo", torch.full((self.dim,), -torch.inf))
         self.register_buffer("hi", torch.full((self.dim,), torch.inf))
 
-    def init_features(self, gen: torch.Generator, c_scale: float = 0.0) -> None:
-        """Draw the fixed random features from ``gen``; ``c_scale`` > 0 also draws the control's shift
-        of their pre-activations, v Gaussian of that standard deviation."""
+    def init_features(self, gen: torch.Generator) -> None:
+        """Draw the fixed random features from ``gen``."""
         with torch.no_grad():
             self.w_in.normal_(0.0, 1.0 / np.sqrt(self.taps), generator=gen)
             self.b_in.uniform_(-1.0, 1.0, generator=gen)
-            if c_scale > 0:
-                self.c_in.normal_(0.0, float(c_scale), generator=gen)
 
-    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
-        # maps saved before the control could shift the features: no shift
-        state_dict.setdefault(prefix + "c_in", torch.zeros(self.width))
-        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
-
-    def features(self, x: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
-        """phi(x) = [1, x, tanh(W x + w + c v)] of tap vectors x (..., taps) and controls c (..., 1)
-        (None: c = 0)."""
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """phi(x) = [1, x, tanh(W x + w)] of tap vectors x (..., taps)."""
         one = torch.ones(x.shape[:-1] + (1,), dtype=x.dtype)
-        pre = x @ self.w_in.to(x.dtype).T + self.b_in.to(x.dtype)
-        if c is not None:
-            pre = pre + c.to(x.dtype) * self.c_in.to(x.dtype)
-        return torch.cat([one, x, torch.tanh(pre)], -1)
+        return torch.cat([one, x, torch.tanh(x @ self.w_in.to(x.dtype).T + self.b_in.to(x.dtype))], -1)
 
     def forward(self, u: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
-        phi = self.features(u[..., self.tap_index], c)
+        phi = self.features(u[..., self.tap_index])
         r = self.readout.to(u.dtype)
         inc = phi @ r[0] + c[..., 0] * (phi @ r[1])
         new = torch.clamp(u[..., 0] + inc, self.lo[0].to(u.dtype), self.hi[0].to(u.dtype))
@@ -96,8 +81,7 @@ class DelayMap(nn.Module):
         with torch.no_grad():
             args = (self.tap_index.numpy().astype(np.int64),
                     self.w_in.to(torch.float32).T.contiguous().numpy(),
-                    # each column's biases: the control's shift of the pre-activations included
-                    (self.b_in[None, :] + c.detach() * self.c_in[None, :]).to(torch.float32).contiguous().numpy(),
+                    self.b_in.to(torch.float32).contiguous().numpy(),
                     self.readout.detach().to(torch.float32).contiguous().numpy(),
                     np.ascontiguousarray(c.detach().to(torch.float32).numpy()[:, 0]),
                     np.float32(self.lo[0]), np.float32(self.hi[0]))

@@ -6,7 +6,8 @@ u_0(n+1) - u~_0(n) of the newest sample on [phi(x~), c phi(x~)], where x~ are th
 noise of standard deviation ``noise`` (the target is the clean next sample, so the readout learns to
 pull perturbed histories back and free runs stay on the data; Cestnik & Martens 2025), each pair with
 ``draws`` independent draws of the noise. All segments are fitted at once. The penalty is relative to
-the mean diagonal of the Gram matrix.
+the mean diagonal of the Gram matrix, and ``c_penalty`` times that on b (``MapConfig.ridge_c_penalty``):
+a narrow control pathway, c changing the one field a that all tags share only where the data need it.
 
 With one training value (single-series mode, ``drive`` given) the data cannot tell a from b: the
 readout a is fitted on phi alone and c enters as an additive drive, b = (g, 0, ..., 0) with a's
@@ -44,7 +45,7 @@ def ridge_readout_sets(fmap: DelayMap, states: list[np.ndarray], c_norm: list[fl
     ``c_penalty``: the penalty on the c readout b relative to that on a (``MapConfig.ridge_c_penalty``)."""
     if drive is not None and len(states) != 1:
         raise ValueError(f"the single-series drive needs one segment, got {len(states)}")
-    blocks = _segment_blocks(fmap, states, noise, rng, draws, c_norm)
+    blocks = _segment_blocks(fmap, states, noise, rng, draws)
     g = None
     if drive is not None:
         g = float(drive) * float(np.median(np.abs(np.diff(states[0][:, 0].astype(np.float64)))))
@@ -56,21 +57,17 @@ def ridge_readout_sets(fmap: DelayMap, states: list[np.ndarray], c_norm: list[fl
 
 
 def _segment_blocks(fmap: DelayMap, states: list[np.ndarray], noise: float, rng: np.random.Generator,
-                    draws: int = 1, c_norm=None) -> list[tuple[np.ndarray, np.ndarray]]:
+                    draws: int = 1) -> list[tuple[np.ndarray, np.ndarray]]:
     """phi' phi and phi' target of each segment (noisy taps, see :func:`ridge_readouts`), averaged over
-    ``draws`` independent draws of the noise; the features at each segment's control ``c_norm[i]``."""
+    ``draws`` independent draws of the noise."""
     idx = fmap.tap_index.numpy()
     w = fmap.w_in.numpy().astype(np.float64)
-    shift = fmap.c_in.numpy().astype(np.float64)
+    bias = fmap.b_in.numpy().astype(np.float64)
     n_phi = 1 + fmap.taps + fmap.width
-    w_t = torch.from_numpy(w)
+    w_t, b_t = torch.from_numpy(w), torch.from_numpy(bias)
     blocks = []
     n_draws = max(1, int(draws)) if noise > 0 else 1
-    for k, x in enumerate(states):
-        bias = fmap.b_in.numpy().astype(np.float64)
-        if c_norm is not None and np.any(shift != 0):
-            bias = bias + float(c_norm[k]) * shift
-        b_t = torch.from_numpy(bias)
+    for x in states:
         g_seg, r_seg = np.zeros((n_phi, n_phi)), np.zeros(n_phi)  # phi' phi, phi' target of the segment
         for a in range(0, x.shape[0] - 1, CHUNK):
             rows = slice(a, min(a + CHUNK, x.shape[0] - 1))
@@ -94,21 +91,12 @@ def _solve(fmap: DelayMap, blocks: list, c_norm: list[float], penalties, g: floa
     """The readouts from the segments' ``blocks`` with controls ``c_norm``, one per penalty; ``g``: the
     single-series drive's gain (None in tagged mode); ``c_penalty``: the penalty on b relative to a."""
     n_phi = 1 + fmap.taps + fmap.width
-    hidden = g is None and bool(torch.any(fmap.c_in != 0))  # c in the features: [phi(x, c), c]
-    gram = np.zeros((n_phi, n_phi) if g is not None else (n_phi + 1,) * 2 if hidden else (2 * n_phi, 2 * n_phi))
+    gram = np.zeros((n_phi, n_phi) if g is not None else (2 * n_phi, 2 * n_phi))
     rhs = np.zeros(gram.shape[0])
     for (g_seg, r_seg), cv in zip(blocks, c_norm):
         if g is not None:
             gram += g_seg
             rhs += r_seg
-        elif hidden:  # the column c is c times the column 1
-            cv = float(cv)
-            gram[:n_phi, :n_phi] += g_seg
-            gram[:n_phi, n_phi] += cv * g_seg[:, 0]
-            gram[n_phi, :n_phi] += cv * g_seg[0, :]
-            gram[n_phi, n_phi] += cv * cv * g_seg[0, 0]
-            rhs[:n_phi] += r_seg
-            rhs[n_phi] += cv * r_seg[0]
         else:  # the design [phi, c phi] of a segment: its Gram matrix is [[1, c], [c, c^2]] (x) phi' phi
             cv = float(cv)
             gram += np.kron(np.array([[1.0, cv], [cv, cv * cv]]), g_seg)
@@ -124,8 +112,6 @@ def _solve(fmap: DelayMap, blocks: list, c_norm: list[float], penalties, g: floa
             beta = np.concatenate([beta, np.zeros(n_phi)])
             beta[0] -= g * float(c_norm[0])
             beta[n_phi] = g
-        elif hidden:  # b = (drift, 0, ...)
-            beta = np.concatenate([beta, np.zeros(n_phi - 1)])
         state = {k: v.clone() for k, v in fmap.state_dict().items()}
         state["readout"] = torch.from_numpy(beta.reshape(2, n_phi).astype(np.float32))
         out.append(state)

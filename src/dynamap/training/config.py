@@ -153,11 +153,8 @@ class MapConfig(ConfigBase):
     * ``ridge_draws`` (4): independent draws of the tap noise per one-step pair; the readout is fitted
       to all of them (a readout nearer the noise's expectation, less dependent on the draw; the ridge's
       cost grows in proportion).
-    * ``ridge_c_penalty`` (1.0): tagged mode: the ridge penalty on the control's readout b relative to
-      that on a (> 1: a narrower control pathway over one shared field).
-    * ``c_hidden`` (0.0): tagged mode: > 0 makes c shift the random features' pre-activations,
-      tanh(W x + w + c v) with v Gaussian of this standard deviation, and the readout one field a plus
-      a drift c b_0 (0: c acts through the readout, a . phi + c b . phi).
+    * ``ridge_c_penalty`` (1000): tagged mode: the ridge penalty on the control's readout b relative to
+      that on a (> 1: a narrow control pathway over one field shared by all tags; 1: the same penalty).
     * ``drive`` (1.0): single-series mode only, where one training value leaves the readout's c part
       undetermined: c acts as an additive drive on the newest sample, (c_norm - c_train) x ``drive`` x
       the series' median one-step change (standardised) added to each increment, so a relative change
@@ -195,15 +192,14 @@ class MapConfig(ConfigBase):
     ridge: tuple = (1e-9, 1e-8, 1e-7, 1e-6)
     ridge_noise: tuple = (3e-4, 1e-3, 3e-3)
     ridge_draws: int = 4
-    ridge_c_penalty: float = 1.0
-    c_hidden: float = 0.0
+    ridge_c_penalty: float = 1000.0
     drive: float = 1.0
 
     #: options measured and not adopted, with their old defaults (the record: docs/experiments.md)
     REMOVED = {"rollout_noise": 0.0, "wide_noise": 0.0, "wide_fraction": 0.25, "tf_alpha": 0.0,
                "weighting": "none", "rel_floor": 0.1, "noise_mode": "isotropic",
                "output_scaling": False, "c_secant": 0, "bridge": 0.0,
-               "ridge_common": "pull", "xval_weight": 0.0}
+               "ridge_common": "pull", "xval_weight": 0.0, "c_hidden": 0.0}
 
     def __post_init__(self):
         check_int_range("hidden", self.hidden, 2)
@@ -214,7 +210,6 @@ class MapConfig(ConfigBase):
         check_range("drive", self.drive, -1e6, 1e6)
         check_int_range("ridge_draws", self.ridge_draws, 1, 1000)
         check_range("ridge_c_penalty", self.ridge_c_penalty, 0.0, 1e12)
-        check_range("c_hidden", self.c_hidden, 0.0, 1e6)
         for name in ("ridge", "ridge_noise"):
             v = getattr(self, name)
             if not isinstance(v, tuple) or not v or not all(
