@@ -386,33 +386,3 @@ def test_sweeps_keep_only_the_newest_samples_with_the_same_orbits_and_marks():
     assert np.isnan(ref[diverged]).any(axis=1).all() and np.isfinite(ref[~diverged]).all()
     np.testing.assert_array_equal(fast, ref)
     np.testing.assert_array_equal(fast_final, ref_final)
-
-
-def test_a_readout_quadratic_in_c_steps_as_the_module_and_is_recovered_by_ridge():
-    """ridge_c_degree 2: the increment a . phi + c b . phi + c^2 b2 . phi; the compiled step equals the
-    module, and the ridge readout of next samples made by such a map (same features, no noise, a
-    vanishing penalty) is its readout."""
-    true = DelayMap(4, 2, 30, degree=2)
-    gen = torch.Generator().manual_seed(11)
-    true.init_features(gen)
-    with torch.no_grad():
-        true.readout.normal_(0.0, 0.05, generator=gen)
-    z, c = torch.randn(17, true.dim), torch.randn(17, 1)
-    out = torch.empty(true.dim, 17)
-    fast_stepper(true, c)(z.T.contiguous(), out)
-    with torch.no_grad():
-        ref = true(z, c)
-        phi = true.features(z[:, true.tap_index])
-        r = true.readout
-        by_hand = z[:, 0] + phi @ r[0] + c[:, 0] * (phi @ r[1]) + c[:, 0] ** 2 * (phi @ r[2])
-    np.testing.assert_allclose(ref[:, 0].numpy(), by_hand.numpy(), atol=1e-6)
-    np.testing.assert_allclose(out.T.numpy(), ref.numpy(), atol=1e-6)
-    rng = np.random.default_rng(0)
-    x = rng.standard_normal((400, true.dim)).astype(np.float32)
-    cs = rng.uniform(-1, 1, 400)
-    with torch.no_grad():
-        nxt = true(torch.from_numpy(x), torch.from_numpy(cs.astype(np.float32))[:, None]).numpy()
-    fitted = DelayMap(4, 2, 30, degree=2)
-    fitted.load_state_dict(true.state_dict())
-    (state,) = ridge_readouts(fitted, [np.stack([a, b]) for a, b in zip(x, nxt)], list(cs), 0.0, [1e-14], rng)
-    np.testing.assert_allclose(state["readout"].numpy(), true.readout.detach().numpy(), atol=1e-3)

@@ -54,29 +54,24 @@ def tanh32(x):
 def run(z, out, idx, w, b, r, c, lo, hi):
     """``out[k]`` = F(``out[k - 1]``) for k = 0 .. n - 1 from ``out[-1]`` := ``z``: states TRANSPOSED,
     ``z`` (span, B), ``out`` (n, span, B), all float32. ``idx`` (taps,) the tap rows, ``w`` (taps,
-    width) and ``b`` (width,) the random features, ``r`` (2 or 3, 1 + taps + width) the readouts for 1,
-    c (and c^2), ``c`` (B,) the per-column controls; the newest sample is clamped into [lo, hi]."""
+    width) and ``b`` (width,) the random features, ``r`` (2, 1 + taps + width) the readouts for 1 and
+    for c, ``c`` (B,) the per-column controls; the newest sample is clamped into [lo, hi]."""
     n, span, nb = out.shape
     taps, width = idx.size, b.size
     s = np.empty(width, np.float32)
     f0, f1 = r[0, 1 + taps :].copy(), r[1, 1 + taps :].copy()  # contiguous: the reductions vectorise
-    quad = r.shape[0] > 2
-    f2 = r[r.shape[0] - 1, 1 + taps :].copy()
     prev = z
     for k in range(n):
         cur = out[k]
         for j in range(nb):
             a0 = r[0, 0]
             a1 = r[1, 0]
-            a2 = r[r.shape[0] - 1, 0]
             for i in range(width):
                 s[i] = b[i]
             for q in range(taps):
                 xq = prev[idx[q], j]
                 a0 += r[0, 1 + q] * xq
                 a1 += r[1, 1 + q] * xq
-                if quad:
-                    a2 += r[2, 1 + q] * xq
                 for i in range(width):
                     s[i] += w[q, i] * xq
             for i in range(width):
@@ -85,12 +80,7 @@ def run(z, out, idx, w, b, r, c, lo, hi):
                 a0 += f0[i] * s[i]
             for i in range(width):
                 a1 += f1[i] * s[i]
-            if quad:
-                for i in range(width):
-                    a2 += f2[i] * s[i]
-                v = prev[0, j] + (a0 + c[j] * (a1 + c[j] * a2))
-            else:
-                v = prev[0, j] + (a0 + c[j] * a1)
+            v = prev[0, j] + (a0 + c[j] * a1)
             if v > hi:
                 v = hi
             if v < lo:

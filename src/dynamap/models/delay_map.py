@@ -36,18 +36,16 @@ NEWEST_BLOCK = 64
 class DelayMap(nn.Module):
     """Batched delay map: (B, span) states and (B, 1) control inputs -> (B, span)."""
 
-    def __init__(self, taps: int, lag: int, width: int, degree: int = 1):
+    def __init__(self, taps: int, lag: int, width: int):
         super().__init__()
         self.taps, self.lag, self.width = int(taps), int(lag), int(width)
-        #: the increment's degree in c (``MapConfig.ridge_c_degree``)
-        self.degree = int(degree)
         #: the state: the newest (taps - 1) lag + 1 samples
         self.dim = (self.taps - 1) * self.lag + 1
         self.register_buffer("tap_index", torch.arange(self.taps) * self.lag)
         self.register_buffer("w_in", torch.zeros(self.width, self.taps))
         self.register_buffer("b_in", torch.zeros(self.width))
-        #: readouts for 1, c (and c^2 ...), over phi = [1, x, tanh(W x + w)]
-        self.readout = nn.Parameter(torch.zeros(self.degree + 1, 1 + self.taps + self.width))
+        #: readouts for 1 and for c, over phi = [1, x, tanh(W x + w)]
+        self.readout = nn.Parameter(torch.zeros(2, 1 + self.taps + self.width))
         self.register_buffer("lo", torch.full((self.dim,), -torch.inf))
         self.register_buffer("hi", torch.full((self.dim,), torch.inf))
 
@@ -65,12 +63,7 @@ class DelayMap(nn.Module):
     def forward(self, u: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
         phi = self.features(u[..., self.tap_index])
         r = self.readout.to(u.dtype)
-        if self.degree == 1:
-            inc = phi @ r[0] + c[..., 0] * (phi @ r[1])
-        else:  # Horner in c
-            inc = phi @ r[-1]
-            for k in range(self.degree - 1, -1, -1):
-                inc = phi @ r[k] + c[..., 0] * inc
+        inc = phi @ r[0] + c[..., 0] * (phi @ r[1])
         new = torch.clamp(u[..., 0] + inc, self.lo[0].to(u.dtype), self.hi[0].to(u.dtype))
         return torch.cat([new[..., None], u[..., :-1]], -1)
 

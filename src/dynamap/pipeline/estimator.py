@@ -418,8 +418,7 @@ class DynamapModel:
         with torch.random.fork_rng(devices=[]):  # empty modules of the fitted shapes, then the weights
             if model.state_ == "delay":
                 model.vae_ = tap_coordinates(model.sampling_.window, model.latent_dim_)
-                model.map_ = DelayMap(model.config.delay_taps, model.config.delay_lag, m.features,
-                                      b.tensors["map"]["readout"].shape[0] - 1)
+                model.map_ = DelayMap(model.config.delay_taps, model.config.delay_lag, m.features)
             else:
                 model.vae_ = VAE(model.sampling_.window, model.latent_dim_, v.hidden, v.depth, v.activation)
                 model.map_ = ParametricMap(model.latent_dim_, *m.architecture())

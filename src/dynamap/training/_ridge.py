@@ -91,23 +91,16 @@ def _solve(fmap: DelayMap, blocks: list, c_norm: list[float], penalties, g: floa
     """The readouts from the segments' ``blocks`` with controls ``c_norm``, one per penalty; ``g``: the
     single-series drive's gain (None in tagged mode); ``c_penalty``: the penalty on b relative to a."""
     n_phi = 1 + fmap.taps + fmap.width
-    deg = fmap.degree
-    if g is not None and deg != 1:
-        raise ValueError(f"the single-series drive needs a readout of degree 1 in c, got {deg}")
-    gram = np.zeros((n_phi, n_phi) if g is not None else ((deg + 1) * n_phi,) * 2)
+    gram = np.zeros((n_phi, n_phi) if g is not None else (2 * n_phi, 2 * n_phi))
     rhs = np.zeros(gram.shape[0])
     for (g_seg, r_seg), cv in zip(blocks, c_norm):
         if g is not None:
             gram += g_seg
             rhs += r_seg
-        elif deg == 1:  # the design [phi, c phi] of a segment: its Gram matrix is [[1, c], [c, c^2]] (x) phi' phi
+        else:  # the design [phi, c phi] of a segment: its Gram matrix is [[1, c], [c, c^2]] (x) phi' phi
             cv = float(cv)
             gram += np.kron(np.array([[1.0, cv], [cv, cv * cv]]), g_seg)
             rhs += np.concatenate([r_seg, cv * r_seg])
-        else:  # [phi, c phi, c^2 phi, ...]: p p' (x) phi' phi, p = (1, c, c^2, ...)
-            p = float(cv) ** np.arange(deg + 1)
-            gram += np.kron(np.outer(p, p), g_seg)
-            rhs += np.kron(p, r_seg)
     scale = float(np.mean(np.diag(gram)))
     weight = np.ones(gram.shape[0])
     if g is None:
@@ -120,6 +113,6 @@ def _solve(fmap: DelayMap, blocks: list, c_norm: list[float], penalties, g: floa
             beta[0] -= g * float(c_norm[0])
             beta[n_phi] = g
         state = {k: v.clone() for k, v in fmap.state_dict().items()}
-        state["readout"] = torch.from_numpy(beta.reshape(-1, n_phi).astype(np.float32))
+        state["readout"] = torch.from_numpy(beta.reshape(2, n_phi).astype(np.float32))
         out.append(state)
     return out

@@ -155,8 +155,6 @@ class MapConfig(ConfigBase):
       cost grows in proportion).
     * ``ridge_c_penalty`` (1000): tagged mode: the ridge penalty on the control's readout b relative to
       that on a (> 1: a narrow control pathway over one field shared by all tags; 1: the same penalty).
-    * ``ridge_c_degree`` (1): tagged mode: the increment's degree in c, a . phi + c b . phi (+ c^2
-      b2 . phi ...; every c part with the penalty of ``ridge_c_penalty``).
     * ``drive`` (1.0): single-series mode only, where one training value leaves the readout's c part
       undetermined: c acts as an additive drive on the newest sample, (c_norm - c_train) x ``drive`` x
       the series' median one-step change (standardised) added to each increment, so a relative change
@@ -195,7 +193,6 @@ class MapConfig(ConfigBase):
     ridge_noise: tuple = (3e-4, 1e-3, 3e-3)
     ridge_draws: int = 4
     ridge_c_penalty: float = 1000.0
-    ridge_c_degree: int = 1
     drive: float = 1.0
 
     #: options measured and not adopted, with their old defaults (the record: docs/experiments.md)
@@ -213,7 +210,6 @@ class MapConfig(ConfigBase):
         check_range("drive", self.drive, -1e6, 1e6)
         check_int_range("ridge_draws", self.ridge_draws, 1, 1000)
         check_range("ridge_c_penalty", self.ridge_c_penalty, 0.0, 1e12)
-        check_int_range("ridge_c_degree", self.ridge_c_degree, 1, 2)
         for name in ("ridge", "ridge_noise"):
             v = getattr(self, name)
             if not isinstance(v, tuple) or not v or not all(

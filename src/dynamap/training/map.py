@@ -147,13 +147,13 @@ class FreeRunScorer:
 
 
 def _new_map(latents: list[np.ndarray], cfg: MapConfig, gen: torch.Generator,
-             delay: tuple[int, int] | None = None, single: bool = False) -> ParametricMap | DelayMap:
+             delay: tuple[int, int] | None = None) -> ParametricMap | DelayMap:
     """A fresh map near the identity (small increments), or for ``delay`` = (taps, lag) the delay map
     with its random features and a zero readout; its state box around the data's states (for the delay
     map, the range of the samples)."""
     d = latents[0].shape[1]
     if delay is not None:
-        fmap = DelayMap(*delay, cfg.features, 1 if single else cfg.ridge_c_degree)
+        fmap = DelayMap(*delay, cfg.features)
         fmap.init_features(gen)
     else:
         fmap = build(ParametricMap, d, *cfg.architecture(), gen=gen)
@@ -271,7 +271,7 @@ def fit_map(
     (``cfg.drive``, :mod:`dynamap.training._ridge`). Returns the selected map and a JSON-able history.
     """
     gen, rng = generators(seed, 200 + candidate)
-    fmap = _new_map(latents, cfg, gen, delay, single)
+    fmap = _new_map(latents, cfg, gen, delay)
     u = torch.from_numpy(np.concatenate(latents).astype(np.float32))
     seg = np.concatenate([np.full(x.shape[0], i) for i, x in enumerate(latents)])
     cvec = torch.tensor(np.asarray(c_norm, dtype=np.float32)[seg])[:, None]
