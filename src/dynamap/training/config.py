@@ -199,7 +199,8 @@ class MapConfig(ConfigBase):
     REMOVED = {"rollout_noise": 0.0, "wide_noise": 0.0, "wide_fraction": 0.25, "tf_alpha": 0.0,
                "weighting": "none", "rel_floor": 0.1, "noise_mode": "isotropic",
                "output_scaling": False, "c_secant": 0, "bridge": 0.0,
-               "ridge_common": "pull", "xval_weight": 0.0, "c_hidden": 0.0}
+               "ridge_common": "pull", "xval_weight": 0.0, "c_hidden": 0.0,
+               "ridge_c_degree": 1}
 
     def __post_init__(self):
         check_int_range("hidden", self.hidden, 2)
