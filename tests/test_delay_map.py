@@ -120,8 +120,8 @@ def _hh_segments(values, seconds):
 def test_a_tagged_delay_fit_bursts_at_its_tags_and_round_trips(tmp_path):
     """A small real fit: two HH tags inside the 3- and 4-spike ranges, 300 s each, one candidate, the
     control calibrated (about 20 s); the fitted model's free runs at the tags burst with the data's
-    spike counts (measured with seeds 0, 1, 2, 2026-12-03, and again with four noise draws per pair,
-    2026-12-07: all three right; without the calibration
+    spike counts (measured with seeds 0, 1, 2, 2026-12-03, and again with four noise draws per pair
+    and with the narrow control pathway, 2026-12-07: all three right; without the calibration
     seed 0 gave a 2-and-3-spike mixture at -41.8 mV on one machine and 3 spikes on another; with 120 s
     segments or a tag at -42.5 mV, next to the 2-spike range, 2-and-3-spike mixtures), and a saved
     model iterates the same orbits."""
