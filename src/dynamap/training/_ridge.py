@@ -38,14 +38,15 @@ def ridge_readouts(fmap: DelayMap, states: list[np.ndarray], c_norm: list[float]
 
 def ridge_readout_sets(fmap: DelayMap, states: list[np.ndarray], c_norm: list[float], noise: float,
                        penalties, rng: np.random.Generator, drive: float | None = None,
-                       without=(), draws: int = 1, c_penalty: float = 1.0) -> dict:
+                       without=(), draws: int = 1, c_penalty: float = 1.0, tangent: bool = False) -> dict:
     """:func:`ridge_readouts` on all segments (key None) and, for each segment k in ``without``, on all
     segments but k (key k; the fit's cross-tag validation): the same noise draws and features, one
     pass over the data; ``draws``: independent draws of the tap noise per row (``MapConfig.ridge_draws``);
-    ``c_penalty``: the penalty on the c readout b relative to that on a (``MapConfig.ridge_c_penalty``)."""
+    ``c_penalty``: the penalty on the c readout b relative to that on a (``MapConfig.ridge_c_penalty``);
+    ``tangent``: the tap noise without its part along the orbit (``MapConfig.ridge_tangent``)."""
     if drive is not None and len(states) != 1:
         raise ValueError(f"the single-series drive needs one segment, got {len(states)}")
-    blocks = _segment_blocks(fmap, states, noise, rng, draws)
+    blocks = _segment_blocks(fmap, states, noise, rng, draws, tangent)
     g = None
     if drive is not None:
         g = float(drive) * float(np.median(np.abs(np.diff(states[0][:, 0].astype(np.float64)))))
@@ -57,7 +58,7 @@ def ridge_readout_sets(fmap: DelayMap, states: list[np.ndarray], c_norm: list[fl
 
 
 def _segment_blocks(fmap: DelayMap, states: list[np.ndarray], noise: float, rng: np.random.Generator,
-                    draws: int = 1) -> list[tuple[np.ndarray, np.ndarray]]:
+                    draws: int = 1, tangent: bool = False) -> list[tuple[np.ndarray, np.ndarray]]:
     """phi' phi and phi' target of each segment (noisy taps, see :func:`ridge_readouts`), averaged over
     ``draws`` independent draws of the noise."""
     idx = fmap.tap_index.numpy()
@@ -72,8 +73,14 @@ def _segment_blocks(fmap: DelayMap, states: list[np.ndarray], noise: float, rng:
         for a in range(0, x.shape[0] - 1, CHUNK):
             rows = slice(a, min(a + CHUNK, x.shape[0] - 1))
             clean = x[rows][:, idx].astype(np.float64)
+            if tangent:  # the unit direction of the orbit in tap space at each row
+                along = x[rows.start + 1 : rows.stop + 1][:, idx].astype(np.float64) - clean
+                along /= np.maximum(np.linalg.norm(along, axis=1, keepdims=True), 1e-12)
             for _ in range(n_draws):
-                taps = clean + noise * rng.standard_normal(clean.shape) if noise > 0 else clean
+                e = noise * rng.standard_normal(clean.shape) if noise > 0 else 0.0
+                if tangent and noise > 0:
+                    e -= np.sum(e * along, axis=1, keepdims=True) * along
+                taps = clean + e if noise > 0 else clean
                 # the features and products in torch (float64): one thread pool for all of it (numpy's
                 # BLAS and torch's threads in turn contended for the cores), and torch's tanh is 6-10x faster
                 taps_t = torch.from_numpy(taps)

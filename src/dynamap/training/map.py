@@ -298,7 +298,7 @@ def fit_map(
         for noise in cfg.ridge_noise:
             sets = ridge_readout_sets(fmap, latents, c_norm, noise, cfg.ridge, rng,
                                       drive=cfg.drive if single else None, without=held, draws=cfg.ridge_draws,
-                                      c_penalty=cfg.ridge_c_penalty)
+                                      c_penalty=cfg.ridge_c_penalty, tangent=cfg.ridge_tangent)
             for j, (lam, state) in enumerate(zip(cfg.ridge, sets[None])):
                 hist["ridge"].append({"step": len(hist["ridge"]), "noise": noise, "penalty": lam})
                 without[len(hist["ridge"]) - 1] = {k: [sets[k][j]] for k in held}
