@@ -155,8 +155,8 @@ class MapConfig(ConfigBase):
       cost grows in proportion).
     * ``ridge_c_penalty`` (1000): tagged mode: the ridge penalty on the control's readout b relative to
       that on a (> 1: a narrow control pathway over one field shared by all tags; 1: the same penalty).
-    * ``ridge_tangent`` (false): true removes from the tap noise its part along the orbit (the data's
-      own direction of motion), so the readout is not taught to pull a shift along the orbit back.
+    * ``ridge_tangent`` (true): the tap noise without its part along the orbit (the data's own
+      direction of motion), so the readout is not taught to pull a shift along the orbit back.
     * ``drive`` (1.0): single-series mode only, where one training value leaves the readout's c part
       undetermined: c acts as an additive drive on the newest sample, (c_norm - c_train) x ``drive`` x
       the series' median one-step change (standardised) added to each increment, so a relative change
@@ -195,7 +195,7 @@ class MapConfig(ConfigBase):
     ridge_noise: tuple = (3e-4, 1e-3, 3e-3)
     ridge_draws: int = 4
     ridge_c_penalty: float = 1000.0
-    ridge_tangent: bool = False
+    ridge_tangent: bool = True
     drive: float = 1.0
 
     #: options measured and not adopted, with their old defaults (the record: docs/experiments.md)
