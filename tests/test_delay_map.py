@@ -269,6 +269,11 @@ def test_ridge_equals_the_explicit_design_solve():
     (state,) = ridge_readout_sets(fm, segs, c, noise, [lam], np.random.default_rng(2), c_penalty=50.0)[None]
     np.testing.assert_allclose(state["readout"].numpy().ravel(),
                                _explicit_ridge(fm, segs, c, noise, lam, 1, c_penalty=50.0), rtol=1e-4, atol=1e-5)
+    # with the noise's part along the orbit removed (MapConfig.ridge_tangent): each row's noise minus its
+    # projection on the unit direction from its taps to the next row's
+    (state,) = ridge_readout_sets(fm, segs, c, noise, [lam], np.random.default_rng(2), draws=2, tangent=True)[None]
+    np.testing.assert_allclose(state["readout"].numpy().ravel(),
+                               _explicit_ridge(fm, segs, c, noise, lam, 2, tangent=True), rtol=1e-4, atol=1e-5)
 
 
 def test_a_larger_penalty_on_the_control_readout_shrinks_it_alone():
@@ -286,16 +291,22 @@ def test_a_larger_penalty_on_the_control_readout_shrinks_it_alone():
     assert norms[2][0] > 0.1 * norms[0][0]  # ... a is not
 
 
-def _explicit_ridge(fm, segs, c, noise, lam, draws, c_penalty=1.0):
+def _explicit_ridge(fm, segs, c, noise, lam, draws, c_penalty=1.0, tangent=False):
     """The ridge solution of the full design [phi, c phi] over every segment's rows, ``draws`` noisy
     copies each (the noise drawn from default_rng(2) in the fit's order), with the relative penalty
-    (``c_penalty`` times it on the c part)."""
+    (``c_penalty`` times it on the c part); ``tangent``: each row's noise orthogonal to the orbit."""
     rng = np.random.default_rng(2)
     idx, w, b = fm.tap_index.numpy(), fm.w_in.numpy().astype(np.float64), fm.b_in.numpy().astype(np.float64)
     rows, ys = [], []
     for x, cv in zip(segs, c):
+        step = np.diff(x[:, idx].astype(np.float64), axis=0)
+        unit = step / np.linalg.norm(step, axis=1, keepdims=True)
         for _ in range(draws):
-            taps = x[:-1][:, idx].astype(np.float64) + noise * rng.standard_normal((x.shape[0] - 1, idx.size))
+            e = noise * rng.standard_normal((x.shape[0] - 1, idx.size))
+            if tangent:
+                e = e - (e * unit).sum(1, keepdims=True) * unit
+                assert np.allclose((e * unit).sum(1), 0.0)
+            taps = x[:-1][:, idx].astype(np.float64) + e
             phi = np.concatenate([np.ones((taps.shape[0], 1)), taps, np.tanh(taps @ w.T + b)], 1)
             rows.append(np.concatenate([phi, cv * phi], 1))
             ys.append(x[1:, 0] - taps[:, 0])

@@ -5,7 +5,9 @@ The readouts a, b of f(x, c) = a . phi(x) + c b . phi(x) are the ridge regressio
 u_0(n+1) - u~_0(n) of the newest sample on [phi(x~), c phi(x~)], where x~ are the taps with Gaussian
 noise of standard deviation ``noise`` (the target is the clean next sample, so the readout learns to
 pull perturbed histories back and free runs stay on the data; Cestnik & Martens 2025), each pair with
-``draws`` independent draws of the noise. All segments are fitted at once. The penalty is relative to
+``draws`` independent draws of the noise; with ``tangent`` each row's noise loses its part along the
+orbit (the direction from the row's taps to the next row's), so a shift in phase, which a flow keeps,
+is not pulled back. All segments are fitted at once. The penalty is relative to
 the mean diagonal of the Gram matrix, and ``c_penalty`` times that on b (``MapConfig.ridge_c_penalty``):
 a narrow control pathway, c changing the one field a that all tags share only where the data need it.
 
