@@ -75,20 +75,24 @@ def _segment_blocks(fmap: DelayMap, states: list[np.ndarray], noise: float, rng:
         for a in range(0, x.shape[0] - 1, CHUNK):
             rows = slice(a, min(a + CHUNK, x.shape[0] - 1))
             clean = x[rows][:, idx].astype(np.float64)
-            if tangent:  # the unit direction of the orbit in tap space at each row
-                along = x[rows.start + 1 : rows.stop + 1][:, idx].astype(np.float64) - clean
+            nxt = x[rows.start + 1 : rows.stop + 1]  # each row's next state
+            along = None
+            if tangent and noise > 0:  # the unit direction of the orbit in tap space at each row
+                along = nxt[:, idx].astype(np.float64) - clean
                 along /= np.maximum(np.linalg.norm(along, axis=1, keepdims=True), 1e-12)
             for _ in range(n_draws):
-                e = noise * rng.standard_normal(clean.shape) if noise > 0 else 0.0
-                if tangent and noise > 0:
-                    e -= np.sum(e * along, axis=1, keepdims=True) * along
-                taps = clean + e if noise > 0 else clean
+                taps = clean
+                if noise > 0:
+                    e = noise * rng.standard_normal(clean.shape)
+                    if along is not None:
+                        e -= np.sum(e * along, axis=1, keepdims=True) * along
+                    taps = clean + e
                 # the features and products in torch (float64): one thread pool for all of it (numpy's
                 # BLAS and torch's threads in turn contended for the cores), and torch's tanh is 6-10x faster
                 taps_t = torch.from_numpy(taps)
                 phi = torch.cat([torch.ones(taps.shape[0], 1, dtype=torch.float64), taps_t,
                                  torch.tanh_(torch.addmm(b_t, taps_t, w_t.T))], 1)
-                target = torch.from_numpy(x[rows.start + 1 : rows.stop + 1, 0].astype(np.float64) - taps[:, 0])
+                target = torch.from_numpy(nxt[:, 0].astype(np.float64) - taps[:, 0])
                 g_seg += (phi.T @ phi).numpy()
                 r_seg += (phi.T @ target).numpy()
         blocks.append((g_seg / n_draws, r_seg / n_draws))

@@ -300,9 +300,10 @@ def fit_map(
                                       drive=cfg.drive if single else None, without=held, draws=cfg.ridge_draws,
                                       c_penalty=cfg.ridge_c_penalty, tangent=cfg.ridge_tangent)
             for j, (lam, state) in enumerate(zip(cfg.ridge, sets[None])):
-                hist["ridge"].append({"step": len(hist["ridge"]), "noise": noise, "penalty": lam})
-                without[len(hist["ridge"]) - 1] = {k: [sets[k][j]] for k in held}
-                checkpoints.add(len(hist["ridge"]) - 1, state)
+                step = len(hist["ridge"])
+                hist["ridge"].append({"step": step, "noise": noise, "penalty": lam})
+                without[step] = {k: [sets[k][j]] for k in held}
+                checkpoints.add(step, state)
     stages = [] if delay is not None else list(zip(cfg.horizons, cfg.stage_steps))  # the rollout curriculum
     step = 0
     bar = tqdm(total=sum(n for _, n in stages), desc=label or f"map candidate {candidate}", disable=not progress,
