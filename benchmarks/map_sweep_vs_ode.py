@@ -32,6 +32,7 @@ import sys
 import time
 from pathlib import Path
 
+import numba
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -42,6 +43,7 @@ from sweep_vs_scipy import rhs  # noqa: E402  (the Python HH right-hand side)
 import dynamap  # noqa: E402
 from dynamap.analysis.regimes import classify  # noqa: E402
 from dynamap.analysis.sweep import SweepSettings, sweep  # noqa: E402
+from dynamap.models import _delay_kernel, _orbits  # noqa: E402
 from dynamap.models._orbits import iterate_model, sweep_processes  # noqa: E402
 
 HH = dynamap.get_system("hh-burster")
@@ -61,6 +63,39 @@ def quick_model():
                                   select_steps=300, select_transient=50,
                                   final_steps=600, final_transient=100))
     return DynamapModel(cfg, seed=0).fit([v], progress=False)
+
+
+@numba.njit(fastmath=_delay_kernel.FLAGS, error_model="numpy", nogil=True)
+def pass_per_tap(z, out, idx, w, b, r, c, lo, hi):
+    """The delay map's compiled loop before 2026-12-07: one pass over the features per tap."""
+    n, span, nb = out.shape
+    taps, width = idx.size, b.size
+    s = np.empty(width, np.float32)
+    f0, f1 = r[0, 1 + taps :].copy(), r[1, 1 + taps :].copy()
+    prev = z
+    for k in range(n):
+        cur = out[k]
+        for j in range(nb):
+            a0, a1 = r[0, 0], r[1, 0]
+            for i in range(width):
+                s[i] = b[i]
+            for q in range(taps):
+                xq = prev[idx[q], j]
+                a0 += r[0, 1 + q] * xq
+                a1 += r[1, 1 + q] * xq
+                for i in range(width):
+                    s[i] += w[q, i] * xq
+            for i in range(width):
+                s[i] = _delay_kernel._tanh(s[i])
+            for i in range(width):
+                a0 += f0[i] * s[i]
+            for i in range(width):
+                a1 += f1[i] * s[i]
+            cur[0, j] = min(max(prev[0, j] + (a0 + c[j] * a1), lo), hi)
+        for q in range(1, span):
+            for j in range(nb):
+                cur[q, j] = prev[q - 1, j]
+        prev = cur
 
 
 def lsoda_point(vs, t_end, transient):
@@ -106,15 +141,26 @@ def main():
 
     whole_s = None
     if model.state_ == "delay":  # its sweeps keep the newest samples alone; the general path writes whole states
-        times, orbits = {False: [], True: []}, {}
-        for whole in (False, True, False, True):
+        threads_in = _orbits._parts_in_threads
+        _orbits._parts_in_threads = lambda *args: False  # the split in forked processes
+        t0 = time.perf_counter()
+        forked = sweep(learned, "c", c_values, map_settings).to_dict()
+        forked_s = time.perf_counter() - t0
+        _orbits._parts_in_threads = threads_in
+        assert forked == sw, "the split in processes must equal the split in threads"
+        times, orbits = {"newest": [], "whole": [], "per tap": []}, {}
+        fused = _delay_kernel.run
+        for way in ("newest", "whole", "per tap") * 2:
+            _delay_kernel.run = pass_per_tap if way == "per tap" else fused
             t0 = time.perf_counter()
-            orbits[whole] = iterate_model(model, c_values, a.steps, a.transient_steps, processes=1,
-                                          whole_states=whole)[0]
-            times[whole].append(time.perf_counter() - t0)
-        assert np.array_equal(orbits[False], orbits[True], equal_nan=True), \
-            "the newest-sample path must equal the whole-state path"
-        newest_s, whole_s = min(times[False]), min(times[True])
+            orbits[way] = iterate_model(model, c_values, a.steps, a.transient_steps, processes=1,
+                                        whole_states=way == "whole")[0]
+            times[way].append(time.perf_counter() - t0)
+        _delay_kernel.run = fused
+        for way in ("whole", "per tap"):
+            assert np.array_equal(orbits["newest"], orbits[way], equal_nan=True), \
+                f"the newest-sample path must equal the path of {way}"
+        newest_s, whole_s, per_tap_s = (min(times[w]) for w in ("newest", "whole", "per tap"))
 
     settings = SweepSettings(t_end=t_end, transient=t_tr, dt=DT_ODE, lyapunov=False)
     sweep(HH, "V_S", vs_values[:1], settings)  # compile outside the timing
@@ -134,13 +180,17 @@ def main():
         regs[p["regime"]] = regs.get(p["regime"], 0) + 1
     print(f"map regimes over c: {regs}; ODE sweep points ok: "
           f"{sum(p.get('status', 'ok') == 'ok' for p in ours.points)}/{a.num}")
-    cores = sweep_processes(model, a.num)
-    print(f"learned map sweep (one batch, {cores} processes): {map_s:8.2f} s")
-    print(f"learned map sweep (one process, decoding thread): {one_s:8.2f} s   -> the split is "
+    parts = sweep_processes(model, a.num)
+    kind = "threads" if _orbits._parts_in_threads(model, False) else "processes"
+    print(f"learned map sweep (one batch, {parts} parts in {kind}): {map_s:8.2f} s")
+    print(f"learned map sweep (one part, decoding thread): {one_s:8.2f} s   -> the split is "
           f"{one_s / map_s:4.2f}x faster")
     if whole_s is not None:
-        print(f"the map's orbits alone (one process): newest samples {newest_s:.2f} s, whole states {whole_s:.2f} s"
-              f" -> keeping the newest samples alone is {whole_s / newest_s:4.2f}x faster (best of 2 each)")
+        print(f"the same split in forked processes (before 2026-12-07): {forked_s:.2f} s -> threads are "
+              f"{forked_s / map_s:4.2f}x faster")
+        print(f"the map's orbits alone (one process, best of 2 each): newest samples {newest_s:.2f} s, whole "
+              f"states {whole_s:.2f} s ({whole_s / newest_s:4.2f}x), a pass over the features per tap (the "
+              f"loop before 2026-12-07) {per_tap_s:.2f} s ({per_tap_s / newest_s:4.2f}x)")
     print(f"dynamap ODE sweep (dynamap.sweep):                 {ode_s:8.2f} s   -> map is {ode_s / map_s:6.1f}x faster")
     print(f"scipy LSODA, EXTRAPOLATED from {len(idx)} points ({lsoda_per:.2f} s per point x {a.num}): "
           f"{lsoda_s:8.1f} s   -> map is {lsoda_s / map_s:6.1f}x faster")

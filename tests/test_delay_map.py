@@ -356,6 +356,57 @@ def test_compiled_tanh_is_within_a_few_float32_ulps():
     assert np.isnan(edge[3])
 
 
+def test_the_compiled_loop_adds_the_taps_in_order_as_a_pass_per_tap_would():
+    """The loop sums up to six taps per pass over the features (in registers); its steps must equal,
+    bit for bit, those of the plain loop with one pass per tap (written out here, compiled with the
+    module's float flags), so fits and sweeps are what they were with that loop: one step of 500
+    random states for 1 to 14 taps (one pass, a full and a partial pass, ...) and widths with and
+    without a remainder of the vector length."""
+    import numba
+
+    from dynamap.models import _delay_kernel as kernel
+
+    @numba.njit(fastmath=kernel.FLAGS, error_model="numpy")
+    def pass_per_tap(z, out, idx, w, b, r, c, lo, hi):
+        span, nb = z.shape
+        taps, width = idx.size, b.size
+        s = np.empty(width, np.float32)
+        f0, f1 = r[0, 1 + taps :].copy(), r[1, 1 + taps :].copy()
+        for j in range(nb):
+            a0, a1 = r[0, 0], r[1, 0]
+            for i in range(width):
+                s[i] = b[i]
+            for q in range(taps):
+                xq = z[idx[q], j]
+                a0 += r[0, 1 + q] * xq
+                a1 += r[1, 1 + q] * xq
+                for i in range(width):
+                    s[i] += w[q, i] * xq
+            s[:] = kernel.tanh32(s)
+            for i in range(width):
+                a0 += f0[i] * s[i]
+                a1 += f1[i] * s[i]
+            out[0, j] = min(max(z[0, j] + (a0 + c[j] * a1), lo), hi)
+            for q in range(1, span):
+                out[q, j] = z[q - 1, j]
+
+    rng = np.random.default_rng(5)
+    for taps in range(1, 15):
+        for width in (1, 16, 40, 301):
+            lag = int(rng.integers(1, 4))
+            span, idx = (taps - 1) * lag + 1, (np.arange(taps) * lag).astype(np.int64)
+            w = (rng.standard_normal((taps, width)) / np.sqrt(taps)).astype(np.float32)
+            b = rng.uniform(-1.0, 1.0, width).astype(np.float32)
+            r = (rng.standard_normal((2, 1 + taps + width)) * 0.1).astype(np.float32)
+            c = rng.standard_normal(500).astype(np.float32)
+            z = (rng.standard_normal((span, 500)) * 1.5).astype(np.float32)
+            got, want = np.empty((1, span, 500), np.float32), np.empty((span, 500), np.float32)
+            kernel.run(z, got, idx, w, b, r, c, np.float32(-50.0), np.float32(50.0))
+            pass_per_tap(z, want, idx, w, b, r, c, np.float32(-50.0), np.float32(50.0))
+            assert np.abs(want[0] - z[0]).max() > 0.1  # the steps move
+            np.testing.assert_array_equal(got[0], want, err_msg=f"taps {taps}, width {width}")
+
+
 def test_delay_step_is_the_same_alone_or_in_a_batch():
     """A run's orbit depends on its own column only: bit for bit the same alone or in a batch."""
     from dynamap.models.map import iterate_into
@@ -397,3 +448,30 @@ def test_sweeps_keep_only_the_newest_samples_with_the_same_orbits_and_marks():
     assert np.isnan(ref[diverged]).any(axis=1).all() and np.isfinite(ref[~diverged]).all()
     np.testing.assert_array_equal(fast, ref)
     np.testing.assert_array_equal(fast_final, ref_final)
+
+
+def test_a_delay_maps_split_batch_runs_in_threads_with_the_one_part_result(monkeypatch):
+    """A delay map's compiled loop releases the GIL, so a split batch runs its parts in threads of this
+    process (no fork) and gives the one-part orbits and final states bit for bit; torch's thread
+    count is the same afterwards."""
+    import types
+
+    from dynamap.models import _orbits
+
+    m = _random_map(taps=6, lag=3, width=40, seed=7, scale=0.05)
+    with torch.no_grad():
+        m.lo.fill_(-3.0)
+        m.hi.fill_(3.0)
+    model = types.SimpleNamespace(map_=m, latent_dim_=m.dim, config=types.SimpleNamespace(num_threads=1),
+                                  normalise_c=lambda c: np.asarray(c, dtype=np.float64),
+                                  _decoder=lambda: NewestSample(np.zeros(m.dim), np.ones(m.dim), 1.5, 2.0))
+    c = np.linspace(-1.0, 1.0, 23)
+    x0 = np.random.default_rng(8).standard_normal((23, m.dim)) * 0.3
+    one, one_final = _orbits.iterate_model(model, c, 600, 100, x0=x0, processes=1)
+    monkeypatch.setattr(_orbits, "run_forked", lambda *a, **k: pytest.fail("a delay map's parts forked"))
+    threads_before = torch.get_num_threads()
+    split, split_final = _orbits.iterate_model(model, c, 600, 100, x0=x0, processes=3)
+    assert torch.get_num_threads() == threads_before
+    assert np.isfinite(one).all() and np.ptp(one[:, -100:], axis=1).max() > 0.01  # bounded, and moving
+    np.testing.assert_array_equal(split, one)
+    np.testing.assert_array_equal(split_final, one_final)

@@ -90,6 +90,14 @@ def sweep_processes(model, n_values: int) -> int:
     return max(1, min(default_jobs(threads), n_values // SPLIT_MIN_VALUES))
 
 
+def _parts_in_threads(model, whole_states: bool) -> bool:
+    """Whether the parts of a split batch run in threads rather than forked processes: where each
+    part's step loop is compiled code that releases the GIL (``map_.stepper_releases_gil``) and only
+    the newest samples are kept (the state's first coordinate decodes it)."""
+    return (not whole_states and bool(getattr(model.map_, "stepper_releases_gil", False))
+            and getattr(model._decoder(), "columns", None) == 1)
+
+
 def _iterate_part(model, x0: np.ndarray, c_values: np.ndarray, n_steps: int, n_transient: int,
                   xs: np.ndarray, final: np.ndarray, *, overlap: bool, bar, whole_states: bool = False) -> None:
     """Iterate the values ``c_values`` from ``x0`` (B, d) in one step loop; write the decoded orbits into
@@ -222,14 +230,16 @@ def iterate_model(
 
     ``processes`` splits the values into parts (default :func:`sweep_processes`: on Linux, for a
     model with ``num_threads`` 1, the usable cores, at most one per :data:`SPLIT_MIN_VALUES` values;
-    otherwise 1); every part but the first runs in a forked child process
-    (:func:`dynamap._core.forking.run_forked`), which writes its orbits into shared memory. Each part
-    runs its own step loop (:func:`~dynamap.models.map.fast_stepper`, torch limited to the model's ``num_threads``) and
-    decodes its finished blocks of states itself. With one part, finished blocks are decoded by one
+    otherwise 1). Each part runs its own step loop (:func:`~dynamap.models.map.fast_stepper`, torch
+    limited to the model's ``num_threads``) and decodes its finished blocks of states itself. Where
+    every part's loop is compiled code that releases the GIL (a delay map's newest samples,
+    :func:`_parts_in_threads`), the parts run in threads of this process; otherwise every part but
+    the first runs in a forked child process (:func:`dynamap._core.forking.run_forked`), which writes
+    its orbits into shared memory, and a child that fails or does not finish in time
+    (:data:`CHILD_WAIT_FACTOR`, :data:`CHILD_WAIT_S`) is stopped and its part is iterated here
+    instead, so a split never changes the result. With one part, finished blocks are decoded by one
     background thread (on a machine with several cores) while the loop goes on, so decoding overlaps
-    the iteration. A child that fails or does not finish in time (:data:`CHILD_WAIT_FACTOR`,
-    :data:`CHILD_WAIT_S`) is stopped and its part is iterated here instead, so a split never changes
-    the result.
+    the iteration.
 
     A delay map keeps only the newest sample of each step (its stepper's ``run_newest``);
     ``whole_states`` makes it write each step's whole state as other maps do (the same result: for
@@ -238,8 +248,10 @@ def iterate_model(
     Costs (measured, D_r = 4, 64 hidden units, one core): a step takes 44 us for 200 values and 30 us
     for 100; decoding takes about 0.22 us per state. Two processes on two cores were 1.10-1.13x
     faster than one process with its decoding thread (the benchmark's 200 x 25 000 steps: 1.72-1.87 s
-    against 1.90-2.08 s). Processes, not threads: splitting the batch over two Python threads was
-    1.8x SLOWER than one, because the per-step calls contend for the GIL.
+    against 1.90-2.08 s). Processes for such maps, not threads: splitting the batch over two Python
+    threads was 1.8x SLOWER than one, because the per-step torch calls contend for the GIL. A delay
+    map's loop holds no GIL: two threads iterate its 200 x 25 000 steps in 0.62 s against 1.15 s for
+    one (the demo's single-series map, 2026-12-07), without the fork and the shared memory.
     """
     from tqdm.auto import tqdm
 
@@ -252,21 +264,31 @@ def iterate_model(
     if processes is None:
         processes = sweep_processes(model, n_b)
     parts = np.array_split(np.arange(n_b), max(1, min(int(processes), n_b)))
-    shared = len(parts) > 1
+    threads = len(parts) > 1 and _parts_in_threads(model, whole_states)
+    shared = len(parts) > 1 and not threads
     xs = _shared((n_b, n_steps)) if shared else np.empty((n_b, n_steps))
     final = _shared((n_b, d)) if shared else np.empty((n_b, d))
 
     def part(job: tuple[np.ndarray, bool]) -> None:  # writes into xs and final (shared with the parent)
         idx, here = job
         rows = slice(idx[0], idx[-1] + 1)
-        with model_threads(model), tqdm(total=n_transient + n_steps, desc="iterate map",
-                                         disable=not (progress and here), leave=False, file=sys.stderr,
-                                         mininterval=0.5) as bar:
+        with (contextlib.nullcontext() if threads else model_threads(model)), \
+                tqdm(total=n_transient + n_steps, desc="iterate map", disable=not (progress and here),
+                     leave=False, file=sys.stderr, mininterval=0.5) as bar:
             _iterate_part(model, x0[idx], c_values[idx], n_steps, n_transient, xs[rows], final[rows],
-                          overlap=not shared and cores > 1, bar=bar, whole_states=whole_states)
+                          overlap=len(parts) == 1 and cores > 1, bar=bar, whole_states=whole_states)
 
-    run_forked(part, [(idx, k == 0) for k, idx in enumerate(parts)], wait_factor=CHILD_WAIT_FACTOR,
-               wait_s=CHILD_WAIT_S)
+    jobs = [(idx, k == 0) for k, idx in enumerate(parts)]
+    if threads:  # torch's thread count set once here: a setting per thread would race
+        from concurrent.futures import ThreadPoolExecutor
+
+        with model_threads(model), ThreadPoolExecutor(len(jobs) - 1) as pool:
+            others = [pool.submit(part, job) for job in jobs[1:]]
+            part(jobs[0])
+            for job in others:
+                job.result()
+    else:
+        run_forked(part, jobs, wait_factor=CHILD_WAIT_FACTOR, wait_s=CHILD_WAIT_S)
     if shared:  # private copies: the shared buffers are released with their arrays
         xs, final = np.array(xs), np.array(final)
     return xs, final

@@ -36,6 +36,10 @@ NEWEST_BLOCK = 64
 class DelayMap(nn.Module):
     """Batched delay map: (B, span) states and (B, 1) control inputs -> (B, span)."""
 
+    #: its stepper's ``run_newest`` is compiled code that releases the GIL: the parts of a split batch
+    #: run in threads of one process (:func:`dynamap.models._orbits.iterate_model`), not forked ones
+    stepper_releases_gil = True
+
     def __init__(self, taps: int, lag: int, width: int):
         super().__init__()
         self.taps, self.lag, self.width = int(taps), int(lag), int(width)
