@@ -360,8 +360,9 @@ def test_the_compiled_loop_adds_the_taps_in_order_as_a_pass_per_tap_would():
     """The loop sums up to six taps per pass over the features (in registers); its steps must equal,
     bit for bit, those of the plain loop with one pass per tap (written out here, compiled with the
     module's float flags), so fits and sweeps are what they were with that loop: one step of 500
-    random states for 1 to 14 taps (one pass, a full and a partial pass, ...) and widths with and
-    without a remainder of the vector length."""
+    random states for 1 to 14 taps (one pass, a full and a partial pass, ...), widths with and
+    without a remainder of the vector length, and c read out of the features or a constant drive (the
+    loop then skips that readout)."""
     import numba
 
     from dynamap.models import _delay_kernel as kernel
@@ -400,11 +401,14 @@ def test_the_compiled_loop_adds_the_taps_in_order_as_a_pass_per_tap_would():
             r = (rng.standard_normal((2, 1 + taps + width)) * 0.1).astype(np.float32)
             c = rng.standard_normal(500).astype(np.float32)
             z = (rng.standard_normal((span, 500)) * 1.5).astype(np.float32)
-            got, want = np.empty((1, span, 500), np.float32), np.empty((span, 500), np.float32)
-            kernel.run(z, got, idx, w, b, r, c, np.float32(-50.0), np.float32(50.0))
-            pass_per_tap(z, want, idx, w, b, r, c, np.float32(-50.0), np.float32(50.0))
-            assert np.abs(want[0] - z[0]).max() > 0.1  # the steps move
-            np.testing.assert_array_equal(got[0], want, err_msg=f"taps {taps}, width {width}")
+            for drive in (False, True):  # True: c a constant drive (no c readout of the features)
+                if drive:
+                    r[1, 1 + taps :] = 0.0
+                got, want = np.empty((1, span, 500), np.float32), np.empty((span, 500), np.float32)
+                kernel.run(z, got, idx, w, b, r, c, np.float32(-50.0), np.float32(50.0))
+                pass_per_tap(z, want, idx, w, b, r, c, np.float32(-50.0), np.float32(50.0))
+                assert np.abs(want[0] - z[0]).max() > 0.1  # the steps move
+                np.testing.assert_array_equal(got[0], want, err_msg=f"taps {taps}, width {width}, drive {drive}")
 
 
 def test_delay_step_is_the_same_alone_or_in_a_batch():

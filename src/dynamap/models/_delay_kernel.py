@@ -33,10 +33,8 @@ Q0, Q1, Q2, Q3, Q4 = (np.float32(v) for v in _Q)
 
 @numba.njit(fastmath=FLAGS, error_model="numpy", cache=True, inline="always")
 def _tanh(x):
-    if x > XC:
-        x = XC
-    if x < -XC:
-        x = -XC
+    x = XC if XC < x else x  # NaN stays NaN; written so, the clamps compile to min/max (3 % faster)
+    x = -XC if x < -XC else x
     y = x * x
     return x * ((((P4 * y + P3) * y + P2) * y + P1) * y + P0) / ((((Q4 * y + Q3) * y + Q2) * y + Q1) * y + Q0)
 
@@ -69,6 +67,9 @@ def run(z, out, idx, w, b, r, c, lo, hi):
     s = np.empty(width, np.float32)
     x = np.empty(taps, np.float32)
     f0, f1 = r[0, 1 + taps :].copy(), r[1, 1 + taps :].copy()  # contiguous: the reductions vectorise
+    c_features = False  # a single-series map's c is a constant drive: no c readout of the features
+    for i in range(width):
+        c_features = c_features or f1[i] != 0
     prev = z
     for k in range(n):
         cur = out[k]
@@ -140,9 +141,13 @@ def run(z, out, idx, w, b, r, c, lo, hi):
                 q += m
             for i in range(width):
                 s[i] = _tanh(s[i])
-            for i in range(width):
-                a0 += f0[i] * s[i]
-                a1 += f1[i] * s[i]
+            if c_features:
+                for i in range(width):
+                    a0 += f0[i] * s[i]
+                    a1 += f1[i] * s[i]
+            else:  # adding f1[i] s[i] = 0 would leave a1 as it is (s is finite or NaN, and then so is a0)
+                for i in range(width):
+                    a0 += f0[i] * s[i]
             v = prev[0, j] + (a0 + c[j] * a1)
             if v > hi:
                 v = hi
