@@ -20,7 +20,10 @@ Three ways to get a 200-point regime diagram over the same physical time per poi
 Without ``--model`` a quick model is fitted first (default network sizes, few training steps: its
 quality does not matter for the timing, the cost of one map step does).
 
-    python benchmarks/map_sweep_vs_ode.py [--model DIR] [--num 200] [--steps 20000]
+    python benchmarks/map_sweep_vs_ode.py [--model DIR] [--num 200] [--steps 20000] [--repeats 3]
+
+The map's and the ODE's sweeps are timed ``--repeats`` times side by side (each after a garbage
+collection) and compared by their medians.
 
 Targets: map >= 100x faster than LSODA, and >= 2x faster than the ODE sweep.
 """
@@ -28,6 +31,7 @@ Targets: map >= 100x faster than LSODA, and >= 2x faster than the ODE sweep.
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 import time
 from pathlib import Path
@@ -98,6 +102,14 @@ def pass_per_tap(z, out, idx, w, b, r, c, lo, hi):
         prev = cur
 
 
+def timed(fn):
+    """(fn(), seconds), timed after a garbage collection."""
+    gc.collect()
+    t0 = time.perf_counter()
+    out = fn()
+    return out, time.perf_counter() - t0
+
+
 def lsoda_point(vs, t_end, transient):
     p = tuple(HH.param_vector({"V_S": float(vs)}))
     t_eval = transient + DT_ODE * np.arange(int(round((t_end - transient) / DT_ODE)) + 1)
@@ -113,6 +125,7 @@ def main():
     ap.add_argument("--steps", type=int, default=20_000, help="recorded map steps per value")
     ap.add_argument("--transient-steps", type=int, default=5_000)
     ap.add_argument("--lsoda-points", type=int, default=3)
+    ap.add_argument("--repeats", type=int, default=3, help="timings of the map and the ODE sweep, side by side")
     a = ap.parse_args()
 
     t0 = time.perf_counter()
@@ -130,22 +143,26 @@ def main():
 
     learned = model.as_system()
     map_settings = SweepSettings(t_end=t_end, transient=t_tr, lyapunov=False)
+    settings = SweepSettings(t_end=t_end, transient=t_tr, dt=DT_ODE, lyapunov=False)
     sweep(learned, "c", c_values[:2], map_settings)  # warm-up
-    t0 = time.perf_counter()
-    sw = sweep(learned, "c", c_values, map_settings).to_dict()
-    map_s = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    one = sweep(learned, "c", c_values, map_settings, n_jobs=1).to_dict()
-    one_s = time.perf_counter() - t0
+    sweep(HH, "V_S", vs_values[:1], settings)  # compile outside the timing
+    map_runs, ode_runs = [], []
+    for _ in range(a.repeats):  # side by side, each after a garbage collection (as timeit, a full
+        # collection inside a timing costs 0.1 s in a process with torch loaded)
+        map_run, map_t = timed(lambda: sweep(learned, "c", c_values, map_settings).to_dict())
+        ode_run, ode_t = timed(lambda: sweep(HH, "V_S", vs_values, settings))
+        map_runs.append(map_t)
+        ode_runs.append(ode_t)
+    sw, ours = map_run, ode_run
+    map_s, ode_s = float(np.median(map_runs)), float(np.median(ode_runs))
+    one, one_s = timed(lambda: sweep(learned, "c", c_values, map_settings, n_jobs=1).to_dict())
     assert one == sw, "the split sweep must equal the one-process sweep"
 
     whole_s = None
     if model.state_ == "delay":  # its sweeps keep the newest samples alone; the general path writes whole states
         threads_in = _orbits._parts_in_threads
         _orbits._parts_in_threads = lambda *args: False  # the split in forked processes
-        t0 = time.perf_counter()
-        forked = sweep(learned, "c", c_values, map_settings).to_dict()
-        forked_s = time.perf_counter() - t0
+        forked, forked_s = timed(lambda: sweep(learned, "c", c_values, map_settings).to_dict())
         _orbits._parts_in_threads = threads_in
         assert forked == sw, "the split in processes must equal the split in threads"
         times, orbits = {"newest": [], "whole": [], "per tap": []}, {}
@@ -162,11 +179,6 @@ def main():
                 f"the newest-sample path must equal the path of {way}"
         newest_s, whole_s, per_tap_s = (min(times[w]) for w in ("newest", "whole", "per tap"))
 
-    settings = SweepSettings(t_end=t_end, transient=t_tr, dt=DT_ODE, lyapunov=False)
-    sweep(HH, "V_S", vs_values[:1], settings)  # compile outside the timing
-    t0 = time.perf_counter()
-    ours = sweep(HH, "V_S", vs_values, settings)
-    ode_s = time.perf_counter() - t0
 
     idx = np.linspace(0, a.num - 1, a.lsoda_points).round().astype(int)
     t0 = time.perf_counter()
@@ -182,7 +194,8 @@ def main():
           f"{sum(p.get('status', 'ok') == 'ok' for p in ours.points)}/{a.num}")
     parts = sweep_processes(model, a.num)
     kind = "threads" if _orbits._parts_in_threads(model, False) else "processes"
-    print(f"learned map sweep (one batch, {parts} parts in {kind}): {map_s:8.2f} s")
+    print(f"learned map sweep (one batch, {parts} parts in {kind}): {map_s:8.2f} s (median of {a.repeats}: "
+          f"{', '.join(f'{t:.2f}' for t in map_runs)})")
     print(f"learned map sweep (one part, decoding thread): {one_s:8.2f} s   -> the split is "
           f"{one_s / map_s:4.2f}x faster")
     if whole_s is not None:
@@ -191,7 +204,10 @@ def main():
         print(f"the map's orbits alone (one process, best of 2 each): newest samples {newest_s:.2f} s, whole "
               f"states {whole_s:.2f} s ({whole_s / newest_s:4.2f}x), a pass over the features per tap (the "
               f"loop before 2026-12-07) {per_tap_s:.2f} s ({per_tap_s / newest_s:4.2f}x)")
-    print(f"dynamap ODE sweep (dynamap.sweep):                 {ode_s:8.2f} s   -> map is {ode_s / map_s:6.1f}x faster")
+    print(f"dynamap ODE sweep (dynamap.sweep):                 {ode_s:8.2f} s (median of {a.repeats}: "
+          f"{', '.join(f'{t:.2f}' for t in ode_runs)})  -> map is {ode_s / map_s:6.1f}x faster "
+          f"(run by run {min(o / m for o, m in zip(ode_runs, map_runs)):.1f}-"
+          f"{max(o / m for o, m in zip(ode_runs, map_runs)):.1f}x)")
     print(f"scipy LSODA, EXTRAPOLATED from {len(idx)} points ({lsoda_per:.2f} s per point x {a.num}): "
           f"{lsoda_s:8.1f} s   -> map is {lsoda_s / map_s:6.1f}x faster")
     print(f"targets: >= 100x vs LSODA: {'met' if lsoda_s / map_s >= 100 else 'NOT met'}; "

@@ -180,7 +180,8 @@ def sweep(
     points finish. With ``continuation="forward"`` (``"backward"``) the values are visited in increasing
     (decreasing) order, each starting from the last state of its neighbour, to expose hysteresis;
     otherwise every value starts from the system's initial states (flows run in ``n_jobs`` threads, a
-    learned map's values as one batch split over ``n_jobs`` processes).
+    learned map's values as one batch split in ``n_jobs`` parts: threads for a delay map, forked
+    processes for the others).
     """
     if continuation not in ("none", "forward", "backward"):
         raise InputError(f"continuation must be none, forward or backward, got {continuation!r}")

@@ -101,7 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
         default="none",
         help="start each value from its neighbour's last state (exposes hysteresis)",
     )
-    p.add_argument("--jobs", type=int, default=0, help="threads (default: all cores)")
+    p.add_argument("--jobs", type=int, default=0,
+                   help="parallel parts: threads (flows, delay maps) or processes (other maps); default all cores")
     p.add_argument("--out", required=True, metavar="DIR")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
