@@ -38,6 +38,7 @@ from pathlib import Path
 
 import numba
 import numpy as np
+import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -178,6 +179,17 @@ def main():
             assert np.array_equal(orbits["newest"], orbits[way], equal_nan=True), \
                 f"the newest-sample path must equal the path of {way}"
         newest_s, whole_s, per_tap_s = (min(times[w]) for w in ("newest", "whole", "per tap"))
+        # the largest exponent of every value (the sweeps' default): the compiled tangent loop against
+        # torch's forward-mode path (the path before 2026-12-07) from the same final states and tangents
+        finals = np.array([p["final_state"] for p in sw["points"]])
+        n_le = int(learned.default_lyapunov_steps)
+        x_le = torch.as_tensor(finals)
+        v_le = torch.randn(x_le.shape, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+        v_le = v_le / v_le.norm(dim=1, keepdim=True)
+        le_fast, le_s = timed(lambda: _orbits.largest_lyapunov(model, finals, c_values, n_le, v0=v_le.numpy()))
+        le_jvp, le_jvp_s = timed(lambda: _orbits._largest_jvp(model, x_le, v_le, model.normalise_c(c_values), n_le,
+                                                              finals))
+        neg = (le_fast < 0) & (le_jvp < 0)
 
 
     idx = np.linspace(0, a.num - 1, a.lsoda_points).round().astype(int)
@@ -204,6 +216,11 @@ def main():
         print(f"the map's orbits alone (one process, best of 2 each): newest samples {newest_s:.2f} s, whole "
               f"states {whole_s:.2f} s ({whole_s / newest_s:4.2f}x), a pass over the features per tap (the "
               f"loop before 2026-12-07) {per_tap_s:.2f} s ({per_tap_s / newest_s:4.2f}x)")
+    if whole_s is not None:
+        print(f"the largest exponents of the {a.num} values ({n_le} steps each): compiled tangent loop {le_s:.2f} s, "
+              f"torch forward mode (before 2026-12-07) {le_jvp_s:.2f} s -> {le_jvp_s / le_s:.0f}x; where both are "
+              f"negative ({int(neg.sum())} values) they differ by at most "
+              f"{np.abs(le_fast - le_jvp)[neg].max(initial=0.0) / dt:.1e} per unit time")
     print(f"dynamap ODE sweep (dynamap.sweep):                 {ode_s:8.2f} s (median of {a.repeats}: "
           f"{', '.join(f'{t:.2f}' for t in ode_runs)})  -> map is {ode_s / map_s:6.1f}x faster "
           f"(run by run {min(o / m for o, m in zip(ode_runs, map_runs)):.1f}-"

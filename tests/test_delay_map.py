@@ -1,5 +1,7 @@
 """The delay map (FitConfig.state "delay"): shift structure, fast step, ridge readouts, the fit."""
 
+import copy
+
 import numpy as np
 import pytest
 import torch
@@ -479,3 +481,63 @@ def test_a_delay_maps_split_batch_runs_in_threads_with_the_one_part_result(monke
     assert np.isfinite(one).all() and np.ptp(one[:, -100:], axis=1).max() > 0.01  # bounded, and moving
     np.testing.assert_array_equal(split, one)
     np.testing.assert_array_equal(split_final, one_final)
+
+
+def test_the_compiled_tangent_step_is_the_maps_derivative():
+    """One step of the compiled tangent loop against torch's forward-mode derivative of the module in
+    float64 at the same (float32) states: the same log growth and direction, to the float32 features'
+    round-off; zero growth along the new sample where it is clamped."""
+    import warnings
+
+    from torch.func import jvp
+
+    m = _random_map(taps=6, lag=3, width=40, seed=9, scale=0.2)
+    with torch.no_grad():
+        m.lo.fill_(-3.0)
+        m.hi.fill_(3.0)
+    rng = np.random.default_rng(10)
+    z = (rng.standard_normal((50, m.dim)) * 0.8).astype(np.float32)
+    z[:3, :] = 2.99  # new samples beyond the box: clamped
+    v = rng.standard_normal((50, m.dim))
+    v /= np.linalg.norm(v, axis=1, keepdims=True)
+    c = rng.standard_normal(50) * 0.5
+    got = m.log_growth(z, v, c, 1)
+    net = copy.deepcopy(m).to(torch.float64)
+    ct = torch.as_tensor(c.astype(np.float32), dtype=torch.float64)[:, None]
+    with torch.no_grad(), warnings.catch_warnings():  # jvp imports a module calling torch.jit.script
+        warnings.simplefilter("ignore", DeprecationWarning)
+        new, jv = jvp(lambda x: net(x, ct), (torch.as_tensor(z, dtype=torch.float64),), (torch.as_tensor(v),))
+    want = np.log(jv.norm(dim=1).numpy())
+    clamped = ~((new[:, 0] > -3.0) & (new[:, 0] < 3.0)).numpy()
+    assert clamped[:3].all() and not clamped.all()
+    np.testing.assert_allclose(got, want, rtol=0, atol=2e-6)
+
+
+def test_the_largest_exponent_of_a_linear_delay_map_is_its_spectral_radius():
+    """Closed form: with its random features read out by zero the delay map is linear, u_0 <- u_0 +
+    r_0 + sum_q a_q u_{q lag} (a_q = r_{0,q} + c r_{1,q}); its largest exponent per step is the log of
+    the largest eigenvalue modulus of that companion-like matrix, from any start inside the box."""
+    import types
+
+    from dynamap.models import _orbits
+
+    m = _random_map(taps=4, lag=2, width=30, seed=11, scale=0.0)
+    with torch.no_grad():
+        m.lo.fill_(-50.0)
+        m.hi.fill_(50.0)
+        m.readout[0, 1:5] = torch.tensor([-0.3, 0.2, -0.15, 0.1])
+        m.readout[1, 1:5] = torch.tensor([0.1, -0.05, 0.0, 0.02])
+    model = types.SimpleNamespace(map_=m, latent_dim_=m.dim, config=None,
+                                  normalise_c=lambda c: np.asarray(c, dtype=np.float64))
+    c = np.array([-1.0, 0.0, 0.7])
+    x0 = np.random.default_rng(12).standard_normal((3, m.dim))
+    got = _orbits.largest_lyapunov(model, x0, c, 20_000)
+    r = m.readout.detach().numpy().astype(np.float32).astype(np.float64)
+    for k, ck in enumerate(c):
+        a = r[0, 1:5] + np.float64(np.float32(ck)) * r[1, 1:5]
+        jac = np.eye(m.dim, k=-1)
+        jac[0, 0] = 1.0
+        jac[0, [0, 2, 4, 6]] += a
+        want = np.log(np.abs(np.linalg.eigvals(jac)).max())
+        assert abs(want) > 0.01
+        np.testing.assert_allclose(got[k], want, rtol=0, atol=2e-4)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-__all__ = ["run", "tanh32"]
+__all__ = ["log_growth", "run", "tanh32"]
 
 #: the float flags of the loop: contraction, reciprocal and reassociated reductions, but no
 #: assumption of finite values (a NaN state must stay NaN: the callers mark diverged runs by it)
@@ -46,6 +46,74 @@ def tanh32(x):
     for i in range(x.size):
         out.flat[i] = _tanh(x.flat[i])
     return out
+
+
+@numba.njit(fastmath=FLAGS, error_model="numpy", cache=True, inline="always")
+def _features(w, b, x, s):
+    """``s`` = tanh(W x + b) of the taps ``x``: each pre-activation b + w_0 x_0 + w_1 x_1 + ... summed
+    in passes of up to six taps over the features (one expression per feature, kept in a register:
+    one load and one store of the features per pass rather than per tap)."""
+    taps, width = x.size, b.size
+    q = 0
+    while q < taps:  # passes of up to 6 taps; the first starts from b
+        m = min(6, taps - q)
+        if m == 6:
+            x0, x1, x2, x3, x4, x5 = x[q], x[q + 1], x[q + 2], x[q + 3], x[q + 4], x[q + 5]
+            if q == 0:
+                for i in range(width):
+                    s[i] = (((((b[i] + w[q, i] * x0) + w[q + 1, i] * x1) + w[q + 2, i] * x2)
+                           + w[q + 3, i] * x3) + w[q + 4, i] * x4) + w[q + 5, i] * x5
+            else:
+                for i in range(width):
+                    s[i] = (((((s[i] + w[q, i] * x0) + w[q + 1, i] * x1) + w[q + 2, i] * x2)
+                           + w[q + 3, i] * x3) + w[q + 4, i] * x4) + w[q + 5, i] * x5
+        elif m == 5:
+            x0, x1, x2, x3, x4 = x[q], x[q + 1], x[q + 2], x[q + 3], x[q + 4]
+            if q == 0:
+                for i in range(width):
+                    s[i] = ((((b[i] + w[q, i] * x0) + w[q + 1, i] * x1) + w[q + 2, i] * x2)
+                           + w[q + 3, i] * x3) + w[q + 4, i] * x4
+            else:
+                for i in range(width):
+                    s[i] = ((((s[i] + w[q, i] * x0) + w[q + 1, i] * x1) + w[q + 2, i] * x2)
+                           + w[q + 3, i] * x3) + w[q + 4, i] * x4
+        elif m == 4:
+            x0, x1, x2, x3 = x[q], x[q + 1], x[q + 2], x[q + 3]
+            if q == 0:
+                for i in range(width):
+                    s[i] = ((((b[i] + w[q, i] * x0) + w[q + 1, i] * x1) + w[q + 2, i] * x2)
+                            + w[q + 3, i] * x3)
+            else:
+                for i in range(width):
+                    s[i] = ((((s[i] + w[q, i] * x0) + w[q + 1, i] * x1) + w[q + 2, i] * x2)
+                            + w[q + 3, i] * x3)
+        elif m == 3:
+            x0, x1, x2 = x[q], x[q + 1], x[q + 2]
+            if q == 0:
+                for i in range(width):
+                    s[i] = ((b[i] + w[q, i] * x0) + w[q + 1, i] * x1) + w[q + 2, i] * x2
+            else:
+                for i in range(width):
+                    s[i] = ((s[i] + w[q, i] * x0) + w[q + 1, i] * x1) + w[q + 2, i] * x2
+        elif m == 2:
+            x0, x1 = x[q], x[q + 1]
+            if q == 0:
+                for i in range(width):
+                    s[i] = (b[i] + w[q, i] * x0) + w[q + 1, i] * x1
+            else:
+                for i in range(width):
+                    s[i] = (s[i] + w[q, i] * x0) + w[q + 1, i] * x1
+        elif m == 1:
+            x0 = x[q]
+            if q == 0:
+                for i in range(width):
+                    s[i] = b[i] + w[q, i] * x0
+            else:
+                for i in range(width):
+                    s[i] = s[i] + w[q, i] * x0
+        q += m
+    for i in range(width):
+        s[i] = _tanh(s[i])
 
 
 @numba.njit(fastmath=FLAGS, error_model="numpy", cache=True, nogil=True)
@@ -81,66 +149,7 @@ def run(z, out, idx, w, b, r, c, lo, hi):
                 x[q] = xq
                 a0 += r[0, 1 + q] * xq
                 a1 += r[1, 1 + q] * xq
-            q = 0
-            while q < taps:  # passes of up to 6 taps; the first starts from b
-                m = min(6, taps - q)
-                if m == 6:
-                    x0, x1, x2, x3, x4, x5 = x[q], x[q + 1], x[q + 2], x[q + 3], x[q + 4], x[q + 5]
-                    if q == 0:
-                        for i in range(width):
-                            s[i] = (((((b[i] + w[q, i] * x0) + w[q + 1, i] * x1) + w[q + 2, i] * x2)
-                                   + w[q + 3, i] * x3) + w[q + 4, i] * x4) + w[q + 5, i] * x5
-                    else:
-                        for i in range(width):
-                            s[i] = (((((s[i] + w[q, i] * x0) + w[q + 1, i] * x1) + w[q + 2, i] * x2)
-                                   + w[q + 3, i] * x3) + w[q + 4, i] * x4) + w[q + 5, i] * x5
-                elif m == 5:
-                    x0, x1, x2, x3, x4 = x[q], x[q + 1], x[q + 2], x[q + 3], x[q + 4]
-                    if q == 0:
-                        for i in range(width):
-                            s[i] = ((((b[i] + w[q, i] * x0) + w[q + 1, i] * x1) + w[q + 2, i] * x2)
-                                   + w[q + 3, i] * x3) + w[q + 4, i] * x4
-                    else:
-                        for i in range(width):
-                            s[i] = ((((s[i] + w[q, i] * x0) + w[q + 1, i] * x1) + w[q + 2, i] * x2)
-                                   + w[q + 3, i] * x3) + w[q + 4, i] * x4
-                elif m == 4:
-                    x0, x1, x2, x3 = x[q], x[q + 1], x[q + 2], x[q + 3]
-                    if q == 0:
-                        for i in range(width):
-                            s[i] = ((((b[i] + w[q, i] * x0) + w[q + 1, i] * x1) + w[q + 2, i] * x2)
-                                    + w[q + 3, i] * x3)
-                    else:
-                        for i in range(width):
-                            s[i] = ((((s[i] + w[q, i] * x0) + w[q + 1, i] * x1) + w[q + 2, i] * x2)
-                                    + w[q + 3, i] * x3)
-                elif m == 3:
-                    x0, x1, x2 = x[q], x[q + 1], x[q + 2]
-                    if q == 0:
-                        for i in range(width):
-                            s[i] = ((b[i] + w[q, i] * x0) + w[q + 1, i] * x1) + w[q + 2, i] * x2
-                    else:
-                        for i in range(width):
-                            s[i] = ((s[i] + w[q, i] * x0) + w[q + 1, i] * x1) + w[q + 2, i] * x2
-                elif m == 2:
-                    x0, x1 = x[q], x[q + 1]
-                    if q == 0:
-                        for i in range(width):
-                            s[i] = (b[i] + w[q, i] * x0) + w[q + 1, i] * x1
-                    else:
-                        for i in range(width):
-                            s[i] = (s[i] + w[q, i] * x0) + w[q + 1, i] * x1
-                elif m == 1:
-                    x0 = x[q]
-                    if q == 0:
-                        for i in range(width):
-                            s[i] = b[i] + w[q, i] * x0
-                    else:
-                        for i in range(width):
-                            s[i] = s[i] + w[q, i] * x0
-                q += m
-            for i in range(width):
-                s[i] = _tanh(s[i])
+            _features(w, b, x, s)
             if c_features:
                 for i in range(width):
                     a0 += f0[i] * s[i]
@@ -158,3 +167,75 @@ def run(z, out, idx, w, b, r, c, lo, hi):
             for j in range(nb):
                 cur[q, j] = prev[q - 1, j]
         prev = cur
+
+
+@numba.njit(fastmath=FLAGS, error_model="numpy", cache=True, nogil=True)
+def log_growth(z, v, idx, w, b, r, c, lo, hi, n):
+    """The largest Lyapunov exponent's sums: ``n`` steps of each column of the states ``z`` (span, B,
+    float32; the map of :func:`run`) and of its tangent vector ``v`` (span, B, float64, unit norm),
+    renormalised every step; returns the sum of the steps' log growth of |v| per column (B,) and
+    leaves the last states and tangents in ``z`` and ``v``. The tangent map is the derivative of the
+    step (float64): the new sample's row is 1 + d f / d u_0 at the first tap and d f / d x_q at the
+    others (tanh' = 1 - tanh^2), zero where the new sample is clamped; the rest is the shift."""
+    span, nb = z.shape
+    taps, width = idx.size, b.size
+    s = np.empty(width, np.float32)
+    x = np.empty(taps, np.float32)
+    g = np.empty(width, np.float64)
+    dq = np.empty(taps, np.float64)
+    w64 = w.astype(np.float64)
+    f0, f1 = r[0, 1 + taps :].copy(), r[1, 1 + taps :].copy()
+    out = np.zeros(nb)
+    zz = np.empty(span, np.float32)
+    vv = np.empty(span, np.float64)
+    for j in range(nb):  # a column's n steps at a time: its state and tangent stay in cache
+        cj = c[j]
+        for q in range(span):
+            zz[q] = z[q, j]
+            vv[q] = v[q, j]
+        acc = 0.0
+        for _ in range(n):
+            a0 = r[0, 0]
+            a1 = r[1, 0]
+            for q in range(taps):
+                xq = zz[idx[q]]
+                x[q] = xq
+                a0 += r[0, 1 + q] * xq
+                a1 += r[1, 1 + q] * xq
+            _features(w, b, x, s)
+            for i in range(width):
+                a0 += f0[i] * s[i]
+                a1 += f1[i] * s[i]
+            u = zz[0] + (a0 + cj * a1)
+            inside = u >= lo and u <= hi
+            u = min(max(u, lo), hi)
+            dv = 0.0
+            if inside:
+                for i in range(width):
+                    si = np.float64(s[i])
+                    g[i] = (np.float64(f0[i]) + np.float64(cj) * np.float64(f1[i])) * (1.0 - si * si)
+                for q in range(taps):
+                    d = np.float64(r[0, 1 + q]) + np.float64(cj) * np.float64(r[1, 1 + q])
+                    for i in range(width):
+                        d += g[i] * w64[q, i]
+                    dq[q] = d
+                dv = vv[0]
+                for q in range(taps):
+                    dv += dq[q] * vv[idx[q]]
+            for q in range(span - 1, 0, -1):
+                zz[q] = zz[q - 1]
+                vv[q] = vv[q - 1]
+            zz[0] = u
+            vv[0] = dv
+            nrm = 0.0
+            for q in range(span):
+                nrm += vv[q] * vv[q]
+            nrm = np.sqrt(nrm)
+            acc += np.log(nrm)
+            for q in range(span):
+                vv[q] /= nrm
+        out[j] = acc
+        for q in range(span):
+            z[q, j] = zz[q]
+            v[q, j] = vv[q]
+    return out

@@ -296,21 +296,47 @@ def iterate_model(
 
 def largest_lyapunov(model, x0: np.ndarray, c_values: np.ndarray, n_steps: int,
                      v0: np.ndarray | None = None) -> np.ndarray:
-    """Largest exponent per step of each row (B,), by forward-mode tangent propagation (torch.func.jvp)
-    with renormalisation every step, in float64, from tangent vectors ``v0`` (B, d) (default: seeded
-    random ones)."""
-    from torch.func import jvp
-
-    net = copy.deepcopy(model.map_).to(torch.float64).eval()
-    for prm in net.parameters():
-        prm.requires_grad_(False)
+    """Largest exponent per step of each row (B,), by tangent propagation with renormalisation every
+    step from tangent vectors ``v0`` (B, d) (default: seeded random ones). For a map with a compiled
+    tangent loop (``map_.log_growth``: the delay map) along the float32 orbits its sweeps iterate,
+    tangents in float64, the rows split in threads as :func:`iterate_model`'s parts; otherwise by
+    forward-mode differentiation (torch.func.jvp) of the map in float64."""
     x = torch.as_tensor(np.nan_to_num(np.asarray(x0, dtype=np.float64)))
-    c = torch.as_tensor(model.normalise_c(c_values), dtype=torch.float64)[:, None]
     if v0 is None:
         v = torch.randn(x.shape, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
     else:
         v = torch.as_tensor(np.asarray(v0, dtype=np.float64).reshape(x.shape)).clone()
     v = v / v.norm(dim=1, keepdim=True)
+    if hasattr(model.map_, "log_growth"):
+        c = np.asarray(model.normalise_c(c_values), dtype=np.float64)
+        acc = np.empty(x.shape[0])
+        parts = np.array_split(np.arange(x.shape[0]), max(1, min(sweep_processes(model, x.shape[0]), x.shape[0])))
+
+        def part(idx: np.ndarray) -> None:
+            acc[idx] = model.map_.log_growth(x.numpy()[idx], v.numpy()[idx], c[idx], n_steps)
+
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max(1, len(parts) - 1)) as pool:
+            others = [pool.submit(part, idx) for idx in parts[1:]]
+            part(parts[0])
+            for job in others:
+                job.result()
+        out = acc / n_steps
+        out[~np.all(np.isfinite(np.asarray(x0)), axis=1)] = np.nan
+        return out
+    return _largest_jvp(model, x, v, model.normalise_c(c_values), n_steps, np.asarray(x0))
+
+
+def _largest_jvp(model, x: torch.Tensor, v: torch.Tensor, c_norm: np.ndarray, n_steps: int,
+                 x0: np.ndarray) -> np.ndarray:
+    """:func:`largest_lyapunov` by torch.func.jvp of the map in float64."""
+    from torch.func import jvp
+
+    net = copy.deepcopy(model.map_).to(torch.float64).eval()
+    for prm in net.parameters():
+        prm.requires_grad_(False)
+    c = torch.as_tensor(c_norm, dtype=torch.float64)[:, None]
     acc = torch.zeros(x.shape[0], dtype=torch.float64)
     with torch.no_grad(), warnings.catch_warnings(), model_threads(model):
         # torch.func.jvp imports a torch-internal module that calls the deprecated torch.jit.script
@@ -321,5 +347,5 @@ def largest_lyapunov(model, x0: np.ndarray, c_values: np.ndarray, n_steps: int,
             acc += torch.log(nrm[:, 0])
             v = v / nrm
     out = (acc / n_steps).numpy()
-    out[~np.all(np.isfinite(np.asarray(x0)), axis=1)] = np.nan
+    out[~np.all(np.isfinite(x0), axis=1)] = np.nan
     return out

@@ -71,6 +71,28 @@ class DelayMap(nn.Module):
         new = torch.clamp(u[..., 0] + inc, self.lo[0].to(u.dtype), self.hi[0].to(u.dtype))
         return torch.cat([new[..., None], u[..., :-1]], -1)
 
+    def _kernel_args(self, c: np.ndarray) -> tuple:
+        """The arguments of :mod:`dynamap.models._delay_kernel`'s loops after the states: taps, the
+        random features, the readouts, the per-column controls ``c`` (B,) and the box, in float32."""
+        with torch.no_grad():
+            return (self.tap_index.numpy().astype(np.int64),
+                    self.w_in.to(torch.float32).T.contiguous().numpy(),
+                    self.b_in.to(torch.float32).contiguous().numpy(),
+                    self.readout.detach().to(torch.float32).contiguous().numpy(),
+                    np.ascontiguousarray(np.asarray(c, dtype=np.float32)),
+                    np.float32(self.lo[0]), np.float32(self.hi[0]))
+
+    def log_growth(self, z: np.ndarray, v: np.ndarray, c: np.ndarray, n_steps: int) -> np.ndarray:
+        """Sums over ``n_steps`` steps of the log growth of unit tangent vectors ``v`` (B, span),
+        renormalised every step, along the orbits from ``z`` (B, span) at controls ``c`` (B,): the
+        compiled loop of :func:`dynamap.models._delay_kernel.log_growth` (the float32 orbit the sweeps
+        iterate, tangents in float64). Releases the GIL."""
+        from . import _delay_kernel
+
+        z_t = np.ascontiguousarray(np.asarray(z, dtype=np.float32).T)
+        v_t = np.ascontiguousarray(np.asarray(v, dtype=np.float64).T)
+        return _delay_kernel.log_growth(z_t, v_t, *self._kernel_args(c), int(n_steps))
+
     def stepper(self, c: torch.Tensor):
         """A step function ``step(z_t, out) -> out`` for states kept TRANSPOSED, (span, B), with the
         per-column controls ``c`` (B, 1), as :func:`dynamap.models.map.fast_stepper` for this map: the
@@ -82,13 +104,7 @@ class DelayMap(nn.Module):
         place to the last state."""
         from . import _delay_kernel
 
-        with torch.no_grad():
-            args = (self.tap_index.numpy().astype(np.int64),
-                    self.w_in.to(torch.float32).T.contiguous().numpy(),
-                    self.b_in.to(torch.float32).contiguous().numpy(),
-                    self.readout.detach().to(torch.float32).contiguous().numpy(),
-                    np.ascontiguousarray(c.detach().to(torch.float32).numpy()[:, 0]),
-                    np.float32(self.lo[0]), np.float32(self.hi[0]))
+        args = self._kernel_args(c.detach().numpy()[:, 0])
 
         def run(z_t: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
             _delay_kernel.run(z_t.numpy(), out.numpy(), *args)

@@ -158,8 +158,10 @@ class LearnedMap:
     def largest_lyapunov(self, x0: np.ndarray, p: np.ndarray, n_steps: int,
                          v0: np.ndarray | None = None) -> np.ndarray:
         """Largest exponent per step of each row (B,) from ``x0`` (B, dim) and tangents ``v0``, by
-        forward-mode tangent propagation with renormalisation every step (float64); the QR path with
-        k = 1 from the same tangents gives the same numbers."""
+        tangent propagation with renormalisation every step: for a delay map by its compiled loop
+        along the float32 orbits that the sweeps iterate (tangents in float64); for the other maps by
+        forward-mode differentiation in float64, where the QR path with k = 1 from the same tangents
+        gives the same numbers."""
         c = np.asarray(p, dtype=np.float64).reshape(-1)
         return _orbits.largest_lyapunov(self._model, x0, c, int(n_steps), v0=v0)
 
