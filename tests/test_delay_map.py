@@ -410,7 +410,8 @@ def test_the_compiled_loop_adds_the_taps_in_order_as_a_pass_per_tap_would():
                 kernel.run(z, got, idx, w, b, r, c, np.float32(-50.0), np.float32(50.0))
                 pass_per_tap(z, want, idx, w, b, r, c, np.float32(-50.0), np.float32(50.0))
                 assert np.abs(want[0] - z[0]).max() > 0.1  # the steps move
-                np.testing.assert_array_equal(got[0], want, err_msg=f"taps {taps}, width {width}, drive {drive}")
+                np.testing.assert_array_equal(got[0], want,
+                                              err_msg=f"taps {taps}, width {width}, drive {drive}")
 
 
 def test_delay_step_is_the_same_alone_or_in_a_batch():

@@ -172,11 +172,12 @@ def run(z, out, idx, w, b, r, c, lo, hi):
 @numba.njit(fastmath=FLAGS, error_model="numpy", cache=True, nogil=True)
 def log_growth(z, v, idx, w, b, r, c, lo, hi, n):
     """The largest Lyapunov exponent's sums: ``n`` steps of each column of the states ``z`` (span, B,
-    float32; the map of :func:`run`) and of its tangent vector ``v`` (span, B, float64, unit norm),
-    renormalised every step; returns the sum of the steps' log growth of |v| per column (B,) and
-    leaves the last states and tangents in ``z`` and ``v``. The tangent map is the derivative of the
-    step (float64): the new sample's row is 1 + d f / d u_0 at the first tap and d f / d x_q at the
-    others (tanh' = 1 - tanh^2), zero where the new sample is clamped; the rest is the shift."""
+    float32; the step of :func:`run`, up to the order of its last sums) and of its tangent vector
+    ``v`` (span, B, float64, unit norm), renormalised every step; returns the sum of the steps' log
+    growth of |v| per column (B,) and leaves the last states and tangents in ``z`` and ``v``. The
+    tangent map is the derivative of the step (float64): the new sample's row is 1 + d f / d u_0 at
+    the first tap and d f / d x_q at the others (tanh' = 1 - tanh^2), zero where the new sample is
+    clamped; the rest is the shift."""
     span, nb = z.shape
     taps, width = idx.size, b.size
     s = np.empty(width, np.float32)

@@ -90,6 +90,22 @@ def sweep_processes(model, n_values: int) -> int:
     return max(1, min(default_jobs(threads), n_values // SPLIT_MIN_VALUES))
 
 
+def _in_threads(fn, items: list) -> None:
+    """``fn(item)`` for every item at the same time: the first here, each other in a thread of its own
+    (for compiled loops that release the GIL); an error in any is raised here."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    if len(items) <= 1:
+        for item in items:
+            fn(item)
+        return
+    with ThreadPoolExecutor(len(items) - 1, thread_name_prefix="dynamap-part") as pool:
+        others = [pool.submit(fn, item) for item in items[1:]]
+        fn(items[0])
+        for job in others:
+            job.result()
+
+
 def _parts_in_threads(model, whole_states: bool) -> bool:
     """Whether the parts of a split batch run in threads rather than forked processes: where each
     part's step loop is compiled code that releases the GIL (``map_.stepper_releases_gil``) and only
@@ -280,13 +296,8 @@ def iterate_model(
 
     jobs = [(idx, k == 0) for k, idx in enumerate(parts)]
     if threads:  # torch's thread count set once here: a setting per thread would race
-        from concurrent.futures import ThreadPoolExecutor
-
-        with model_threads(model), ThreadPoolExecutor(len(jobs) - 1) as pool:
-            others = [pool.submit(part, job) for job in jobs[1:]]
-            part(jobs[0])
-            for job in others:
-                job.result()
+        with model_threads(model):
+            _in_threads(part, jobs)
     else:
         run_forked(part, jobs, wait_factor=CHILD_WAIT_FACTOR, wait_s=CHILD_WAIT_S)
     if shared:  # private copies: the shared buffers are released with their arrays
@@ -310,18 +321,12 @@ def largest_lyapunov(model, x0: np.ndarray, c_values: np.ndarray, n_steps: int,
     if hasattr(model.map_, "log_growth"):
         c = np.asarray(model.normalise_c(c_values), dtype=np.float64)
         acc = np.empty(x.shape[0])
-        parts = np.array_split(np.arange(x.shape[0]), max(1, min(sweep_processes(model, x.shape[0]), x.shape[0])))
+        n_parts = max(1, min(sweep_processes(model, x.shape[0]), x.shape[0]))
 
         def part(idx: np.ndarray) -> None:
             acc[idx] = model.map_.log_growth(x.numpy()[idx], v.numpy()[idx], c[idx], n_steps)
 
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(max(1, len(parts) - 1)) as pool:
-            others = [pool.submit(part, idx) for idx in parts[1:]]
-            part(parts[0])
-            for job in others:
-                job.result()
+        _in_threads(part, np.array_split(np.arange(x.shape[0]), n_parts))
         out = acc / n_steps
         out[~np.all(np.isfinite(np.asarray(x0)), axis=1)] = np.nan
         return out
