@@ -191,3 +191,26 @@ def test_compare_bad_input_exits_2_with_one_line(tmp_path, capsys, case, fragmen
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and fragment in err, err
     assert not (tmp_path / "scores.txt").exists()
+
+
+def test_the_sweep_figure_draws_every_points_counts_isis_and_maxima(tmp_path):
+    """The orbit diagram draws one marker per spike count of each point (tonic points at 1, in their
+    regime's colour), every ISI and every maximum, each panel in one scatter."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from dynamap.report.figures import REGIME_COLORS, sweep_figure
+
+    pts = [{"value": 0.0, "regime": "silent", "maxima": [-60.0]},
+           {"value": 1.0, "regime": "bursting", "spb_counts": {"3": 5, "4": 2}, "isi": [0.2, 0.3, 2.0],
+            "maxima": [10.0, 11.0], "lyapunov_max": 0.1},
+           {"value": 2.0, "regime": "tonic", "isi": [0.5], "maxima": [12.0], "lyapunov_max": -0.2}]
+    fig = sweep_figure({"param": "c", "points": pts}, tmp_path / "s.png")
+    ax_spb, ax_isi, ax_max, _ = fig.axes[:4]
+    spb = ax_spb.collections[0]
+    assert spb.get_offsets().tolist() == [[1.0, 3.0], [1.0, 4.0], [2.0, 1.0]]
+    colours = matplotlib.colors.to_rgba_array([REGIME_COLORS["bursting"]] * 2 + [REGIME_COLORS["tonic"]])
+    np.testing.assert_allclose(spb.get_facecolors(), colours)
+    assert ax_isi.collections[0].get_offsets().tolist() == [[1.0, 0.2], [1.0, 0.3], [1.0, 2.0], [2.0, 0.5]]
+    assert ax_max.collections[0].get_offsets().tolist() == [[0.0, -60.0], [1.0, 10.0], [1.0, 11.0], [2.0, 12.0]]
+    assert (tmp_path / "s.png").stat().st_size > 1000

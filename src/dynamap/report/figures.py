@@ -35,21 +35,27 @@ def sweep_figure(sweep: dict, path: str | Path | None = None, title: str = "", a
     else:
         fig = axes[0].figure
     ax_spb, ax_isi, ax_max, ax_le = axes
+    # one scatter per panel (a call per point made the figure of a 201-value sweep take 2.9 s)
+    spb_x, spb_y, spb_c, isi_x, isi_y, mx_x, mx_y = [], [], [], [], [], [], []
     for pt in pts:
         v = pt["value"]
-        color = REGIME_COLORS.get(pt.get("regime"), "#000000")
         counts = pt.get("spb_counts") or {}
-        if counts:
-            ks = np.array([int(k) for k in counts])
-            ax_spb.scatter(np.full(ks.size, v), ks, s=8, color=color)
-        elif pt.get("regime") == "tonic":
-            ax_spb.scatter([v], [1], s=8, color=color)
-        isi = np.asarray(pt.get("isi") or [])
-        if isi.size:
-            ax_isi.scatter(np.full(isi.size, v), isi, s=1.0, color="k", alpha=0.5, rasterized=True)
-        mx = np.asarray(pt.get("maxima") or [])
-        if mx.size:
-            ax_max.scatter(np.full(mx.size, v), mx, s=1.0, color="k", alpha=0.5, rasterized=True)
+        ks = [int(k) for k in counts] if counts else ([1] if pt.get("regime") == "tonic" else [])
+        spb_x += [v] * len(ks)
+        spb_y += ks
+        spb_c += [REGIME_COLORS.get(pt.get("regime"), "#000000")] * len(ks)
+        isi = pt.get("isi") or []
+        isi_x += [v] * len(isi)
+        isi_y += list(isi)
+        mx = pt.get("maxima") or []
+        mx_x += [v] * len(mx)
+        mx_y += list(mx)
+    if spb_x:
+        ax_spb.scatter(spb_x, spb_y, s=8, c=spb_c)
+    if isi_x:
+        ax_isi.scatter(isi_x, isi_y, s=1.0, color="k", alpha=0.5, rasterized=True)
+    if mx_x:
+        ax_max.scatter(mx_x, mx_y, s=1.0, color="k", alpha=0.5, rasterized=True)
     les = [(pt["value"], pt.get("lyapunov_max")) for pt in pts if pt.get("lyapunov_max") is not None]
     if les:
         lv, ll = zip(*les)
