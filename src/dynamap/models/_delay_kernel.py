@@ -16,7 +16,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-__all__ = ["log_growth", "run", "tanh32"]
+__all__ = ["log_growth", "qr_sums", "run", "tanh32"]
 
 #: the float flags of the loop: contraction, reciprocal and reassociated reductions, but no
 #: assumption of finite values (a NaN state must stay NaN: the callers mark diverged runs by it)
@@ -239,4 +239,83 @@ def log_growth(z, v, idx, w, b, r, c, lo, hi, n):
         for q in range(span):
             z[q, j] = zz[q]
             v[q, j] = vv[q]
+    return out
+
+
+@numba.njit(fastmath=FLAGS, error_model="numpy", cache=True, nogil=True)
+def qr_sums(z, q, idx, w, b, r, c, lo, hi, n_transient, n):
+    """The Lyapunov spectrum's sums of one run: ``n_transient + n`` steps of the state ``z`` (span,
+    float32; the step of :func:`run`) at control ``c`` and of the orthonormal tangent basis ``q``
+    (span, k, float64), J q re-orthonormalised every step (modified Gram-Schmidt, twice); returns the
+    sums over the last ``n`` steps of the log stretch of each basis vector (k,), -inf where the
+    stretch is zero (a clamped sample: the Jacobian is singular). J is the derivative of the step
+    (see :func:`log_growth`)."""
+    span, k = q.shape
+    taps, width = idx.size, b.size
+    s = np.empty(width, np.float32)
+    x = np.empty(taps, np.float32)
+    g = np.empty(width, np.float64)
+    row = np.zeros(span, np.float64)
+    w64 = w.astype(np.float64)
+    f0, f1 = r[0, 1 + taps :].copy(), r[1, 1 + taps :].copy()
+    out = np.zeros(k)
+    zz = z.copy()
+    qq = q.copy()
+    new0 = np.empty(k, np.float64)
+    for step in range(n_transient + n):
+        a0 = r[0, 0]
+        a1 = r[1, 0]
+        for t in range(taps):
+            xt = zz[idx[t]]
+            x[t] = xt
+            a0 += r[0, 1 + t] * xt
+            a1 += r[1, 1 + t] * xt
+        _features(w, b, x, s)
+        for i in range(width):
+            a0 += f0[i] * s[i]
+            a1 += f1[i] * s[i]
+        u = zz[0] + (a0 + c * a1)
+        inside = u >= lo and u <= hi
+        u = min(max(u, lo), hi)
+        for p in range(span):
+            row[p] = 0.0
+        if inside:  # the new sample's row of J: 1 at u_0 plus d f / d x_t at the taps
+            for i in range(width):
+                si = np.float64(s[i])
+                g[i] = (np.float64(f0[i]) + np.float64(c) * np.float64(f1[i])) * (1.0 - si * si)
+            row[0] = 1.0
+            for t in range(taps):
+                d = np.float64(r[0, 1 + t]) + np.float64(c) * np.float64(r[1, 1 + t])
+                for i in range(width):
+                    d += g[i] * w64[t, i]
+                row[idx[t]] += d
+        for m in range(k):
+            acc = 0.0
+            for p in range(span):
+                acc += row[p] * qq[p, m]
+            new0[m] = acc
+        for p in range(span - 1, 0, -1):
+            zz[p] = zz[p - 1]
+            for m in range(k):
+                qq[p, m] = qq[p - 1, m]
+        zz[0] = u
+        for m in range(k):
+            qq[0, m] = new0[m]
+        for m in range(k):  # modified Gram-Schmidt, twice for orthogonality to round-off
+            nrm = 0.0
+            for _ in range(2):
+                for l in range(m):
+                    dot = 0.0
+                    for p in range(span):
+                        dot += qq[p, l] * qq[p, m]
+                    for p in range(span):
+                        qq[p, m] -= dot * qq[p, l]
+            for p in range(span):
+                nrm += qq[p, m] * qq[p, m]
+            nrm = np.sqrt(nrm)
+            if step >= n_transient:
+                out[m] += np.log(nrm)
+            if nrm > 0.0:
+                for p in range(span):
+                    qq[p, m] /= nrm
     return out

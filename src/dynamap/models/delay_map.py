@@ -93,6 +93,16 @@ class DelayMap(nn.Module):
         v_t = np.ascontiguousarray(np.asarray(v, dtype=np.float64).T)
         return _delay_kernel.log_growth(z_t, v_t, *self._kernel_args(c), int(n_steps))
 
+    def qr_sums(self, z: np.ndarray, q: np.ndarray, c: float, n_transient: int, n_steps: int) -> np.ndarray:
+        """The Lyapunov spectrum's sums of one run from the state ``z`` (span,) with the orthonormal
+        tangent basis ``q`` (span, k) at control ``c``: the compiled loop of
+        :func:`dynamap.models._delay_kernel.qr_sums` (the float32 orbit, tangents in float64)."""
+        from . import _delay_kernel
+
+        args = self._kernel_args(np.array([c]))
+        return _delay_kernel.qr_sums(np.asarray(z, dtype=np.float32).copy(), np.asarray(q, dtype=np.float64),
+                                     *args[:4], args[4][0], *args[5:], int(n_transient), int(n_steps))
+
     def stepper(self, c: torch.Tensor):
         """A step function ``step(z_t, out) -> out`` for states kept TRANSPOSED, (span, B), with the
         per-column controls ``c`` (B, 1), as :func:`dynamap.models.map.fast_stepper` for this map: the
