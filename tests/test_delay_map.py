@@ -486,8 +486,8 @@ def test_a_delay_maps_split_batch_runs_in_threads_with_the_one_part_result(monke
 
 def test_the_compiled_tangent_step_is_the_maps_derivative():
     """One step of the compiled tangent loop against torch's forward-mode derivative of the module in
-    float64 at the same (float32) states: the same log growth of random unit tangents, to the float32
-    features' round-off, also where the new sample is clamped (its row of the derivative zero)."""
+    float64 at the same states: the same log growth of random unit tangents, to float64 round-off,
+    also where the new sample is clamped (its row of the derivative zero)."""
     import warnings
 
     from torch.func import jvp
@@ -511,7 +511,7 @@ def test_the_compiled_tangent_step_is_the_maps_derivative():
     want = np.log(jv.norm(dim=1).numpy())
     clamped = ~((new[:, 0] > -3.0) & (new[:, 0] < 3.0)).numpy()
     assert clamped[:3].all() and not clamped.all()
-    np.testing.assert_allclose(got, want, rtol=0, atol=2e-6)
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-10)
 
 
 def test_the_largest_exponent_of_a_linear_delay_map_is_its_spectral_radius():
@@ -547,9 +547,9 @@ def test_the_largest_exponent_of_a_linear_delay_map_is_its_spectral_radius():
 
 def test_the_compiled_spectrum_step_is_a_qr_step_of_the_maps_jacobian():
     """One step of the compiled spectrum loop against numpy's QR of J q, J the module's Jacobian in
-    float64 (torch.func.jacrev) at the same float32 state: the same log stretches |R_mm|, to the
-    float32 features' round-off, for all d directions and for the first three; where the new sample
-    is clamped J is singular, and both find a last stretch at round-off level."""
+    float64 (torch.func.jacrev) at the same state: the same log stretches |R_mm|, to float64
+    round-off, for all d directions and for the first three; where the new sample is clamped J is
+    singular, and both find a last stretch at round-off level."""
     from torch.func import jacrev
 
     m = _random_map(taps=6, lag=3, width=40, seed=13, scale=0.2)
@@ -574,7 +574,7 @@ def test_the_compiled_spectrum_step_is_a_qr_step_of_the_maps_jacobian():
             if clamped and k == m.dim:  # J singular: the last stretch is round-off in both
                 assert got[-1] < -30 and want[-1] < -30
                 got, want = got[:-1], want[:-1]
-            np.testing.assert_allclose(got, want, rtol=0, atol=2e-6)
+            np.testing.assert_allclose(got, want, rtol=0, atol=1e-10)
     assert 0 < n_clamped < 6
 
 

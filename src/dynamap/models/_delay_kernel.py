@@ -49,10 +49,10 @@ def tanh32(x):
 
 
 @numba.njit(fastmath=FLAGS, error_model="numpy", cache=True, inline="always")
-def _features(w, b, x, s):
-    """``s`` = tanh(W x + b) of the taps ``x``: each pre-activation b + w_0 x_0 + w_1 x_1 + ... summed
-    in passes of up to six taps over the features (one expression per feature, kept in a register:
-    one load and one store of the features per pass rather than per tap)."""
+def _tap_sums(w, b, x, s):
+    """``s`` = W x + b of the taps ``x`` (float32 or float64): each pre-activation b + w_0 x_0 + w_1
+    x_1 + ... summed in passes of up to six taps over the features (one expression per feature, kept
+    in a register: one load and one store of the features per pass rather than per tap)."""
     taps, width = x.size, b.size
     q = 0
     while q < taps:  # passes of up to 6 taps; the first starts from b
@@ -112,8 +112,6 @@ def _features(w, b, x, s):
                 for i in range(width):
                     s[i] = s[i] + w[q, i] * x0
         q += m
-    for i in range(width):
-        s[i] = _tanh(s[i])
 
 
 @numba.njit(fastmath=FLAGS, error_model="numpy", cache=True, nogil=True)
@@ -149,7 +147,9 @@ def run(z, out, idx, w, b, r, c, lo, hi):
                 x[q] = xq
                 a0 += r[0, 1 + q] * xq
                 a1 += r[1, 1 + q] * xq
-            _features(w, b, x, s)
+            _tap_sums(w, b, x, s)
+            for i in range(width):
+                s[i] = _tanh(s[i])
             if c_features:
                 for i in range(width):
                     a0 += f0[i] * s[i]
@@ -169,64 +169,71 @@ def run(z, out, idx, w, b, r, c, lo, hi):
         prev = cur
 
 
+@numba.njit(fastmath=FLAGS, error_model="numpy", cache=True, inline="always")
+def _step64(zz, row, idx, w, b, r, c, lo, hi, x, s, g):
+    """One step of the map in float64 (tanh by the math library) from the state ``zz`` (span,), in
+    place, and the new sample's row of its Jacobian in ``row`` (span,): 1 at u_0 plus d f / d x_q at
+    the taps (tanh' = 1 - tanh^2), all zero where the new sample is clamped (as torch's clamp). ``w``,
+    ``b``, ``r`` in float64; ``x``, ``s``, ``g`` scratch (taps,), (width,), (width,)."""
+    span, taps, width = zz.size, idx.size, b.size
+    a0 = r[0, 0]
+    a1 = r[1, 0]
+    for t in range(taps):
+        xt = zz[idx[t]]
+        x[t] = xt
+        a0 += r[0, 1 + t] * xt
+        a1 += r[1, 1 + t] * xt
+    _tap_sums(w, b, x, s)
+    for i in range(width):
+        s[i] = np.tanh(s[i])
+    for i in range(width):
+        a0 += r[0, 1 + taps + i] * s[i]
+        a1 += r[1, 1 + taps + i] * s[i]
+    u = zz[0] + (a0 + c * a1)
+    inside = u >= lo and u <= hi
+    for p in range(span):
+        row[p] = 0.0
+    if inside:
+        for i in range(width):
+            g[i] = (r[0, 1 + taps + i] + c * r[1, 1 + taps + i]) * (1.0 - s[i] * s[i])
+        row[0] = 1.0
+        for t in range(taps):
+            d = r[0, 1 + t] + c * r[1, 1 + t]
+            for i in range(width):
+                d += g[i] * w[t, i]
+            row[idx[t]] += d
+    for p in range(span - 1, 0, -1):
+        zz[p] = zz[p - 1]
+    zz[0] = min(max(u, lo), hi)
+
+
 @numba.njit(fastmath=FLAGS, error_model="numpy", cache=True, nogil=True)
 def log_growth(z, v, idx, w, b, r, c, lo, hi, n):
-    """The largest Lyapunov exponent's sums: ``n`` steps of each column of the states ``z`` (span, B,
-    float32; the step of :func:`run`, up to the order of its last sums) and of its tangent vector
-    ``v`` (span, B, float64, unit norm), renormalised every step; returns the sum of the steps' log
-    growth of |v| per column (B,) and leaves the last states and tangents in ``z`` and ``v``. The
-    tangent map is the derivative of the step (float64): the new sample's row is 1 + d f / d u_0 at
-    the first tap and d f / d x_q at the others (tanh' = 1 - tanh^2), zero where the new sample is
-    clamped; the rest is the shift."""
+    """The largest Lyapunov exponent's sums: ``n`` steps of each column of the states ``z`` (span, B)
+    and of its tangent vector ``v`` (span, B, unit norm), both float64, the map in float64 (as torch's
+    forward mode of the module in float64, 5x faster here), v renormalised every step; returns the sum
+    of the steps' log growth of |v| per column (B,) and leaves the last states and tangents in ``z``
+    and ``v``. ``w``, ``b``, ``r``, ``c``, ``lo``, ``hi`` as :func:`run`'s (float32; used in float64)."""
     span, nb = z.shape
     taps, width = idx.size, b.size
-    s = np.empty(width, np.float32)
-    x = np.empty(taps, np.float32)
-    g = np.empty(width, np.float64)
-    dq = np.empty(taps, np.float64)
-    w64 = w.astype(np.float64)
-    f0, f1 = r[0, 1 + taps :].copy(), r[1, 1 + taps :].copy()
+    w64, b64, r64 = w.astype(np.float64), b.astype(np.float64), r.astype(np.float64)
+    lo64, hi64 = np.float64(lo), np.float64(hi)
+    x, s, g = np.empty(taps), np.empty(width), np.empty(width)
+    row, zz, vv = np.empty(span), np.empty(span), np.empty(span)
     out = np.zeros(nb)
-    zz = np.empty(span, np.float32)
-    vv = np.empty(span, np.float64)
     for j in range(nb):  # a column's n steps at a time: its state and tangent stay in cache
-        cj = c[j]
+        cj = np.float64(c[j])
         for q in range(span):
             zz[q] = z[q, j]
             vv[q] = v[q, j]
         acc = 0.0
         for _ in range(n):
-            a0 = r[0, 0]
-            a1 = r[1, 0]
-            for q in range(taps):
-                xq = zz[idx[q]]
-                x[q] = xq
-                a0 += r[0, 1 + q] * xq
-                a1 += r[1, 1 + q] * xq
-            _features(w, b, x, s)
-            for i in range(width):
-                a0 += f0[i] * s[i]
-                a1 += f1[i] * s[i]
-            u = zz[0] + (a0 + cj * a1)
-            inside = u >= lo and u <= hi
-            u = min(max(u, lo), hi)
+            _step64(zz, row, idx, w64, b64, r64, cj, lo64, hi64, x, s, g)
             dv = 0.0
-            if inside:
-                for i in range(width):
-                    si = np.float64(s[i])
-                    g[i] = (np.float64(f0[i]) + np.float64(cj) * np.float64(f1[i])) * (1.0 - si * si)
-                for q in range(taps):
-                    d = np.float64(r[0, 1 + q]) + np.float64(cj) * np.float64(r[1, 1 + q])
-                    for i in range(width):
-                        d += g[i] * w64[q, i]
-                    dq[q] = d
-                dv = vv[0]
-                for q in range(taps):
-                    dv += dq[q] * vv[idx[q]]
+            for q in range(span):
+                dv += row[q] * vv[q]
             for q in range(span - 1, 0, -1):
-                zz[q] = zz[q - 1]
                 vv[q] = vv[q - 1]
-            zz[0] = u
             vv[0] = dv
             nrm = 0.0
             for q in range(span):
@@ -245,64 +252,31 @@ def log_growth(z, v, idx, w, b, r, c, lo, hi, n):
 @numba.njit(fastmath=FLAGS, error_model="numpy", cache=True, nogil=True)
 def qr_sums(z, q, idx, w, b, r, c, lo, hi, n_transient, n):
     """The Lyapunov spectrum's sums of one run: ``n_transient + n`` steps of the state ``z`` (span,
-    float32; the step of :func:`run`) at control ``c`` and of the orthonormal tangent basis ``q``
-    (span, k, float64), J q re-orthonormalised every step (modified Gram-Schmidt, twice); returns the
-    sums over the last ``n`` steps of the log stretch of each basis vector (k,), -inf where the
-    stretch is zero (a clamped sample: the Jacobian is singular). J is the derivative of the step
-    (see :func:`log_growth`)."""
+    float64) at control ``c``, the map in float64 as :func:`log_growth`'s, and of the orthonormal
+    tangent basis ``q`` (span, k, float64), J q re-orthonormalised every step (modified Gram-Schmidt,
+    twice); returns the sums over the last ``n`` steps of the log stretch of each basis vector (k,),
+    at round-off level (log 1e-16 or less) where the Jacobian is singular (a clamped sample)."""
     span, k = q.shape
     taps, width = idx.size, b.size
-    s = np.empty(width, np.float32)
-    x = np.empty(taps, np.float32)
-    g = np.empty(width, np.float64)
-    row = np.zeros(span, np.float64)
-    w64 = w.astype(np.float64)
-    f0, f1 = r[0, 1 + taps :].copy(), r[1, 1 + taps :].copy()
+    w64, b64, r64 = w.astype(np.float64), b.astype(np.float64), r.astype(np.float64)
+    lo64, hi64, c64 = np.float64(lo), np.float64(hi), np.float64(c)
+    x, s, g = np.empty(taps), np.empty(width), np.empty(width)
+    row, new0 = np.empty(span), np.empty(k)
+    zz, qq = z.astype(np.float64), q.copy()
     out = np.zeros(k)
-    zz = z.copy()
-    qq = q.copy()
-    new0 = np.empty(k, np.float64)
     for step in range(n_transient + n):
-        a0 = r[0, 0]
-        a1 = r[1, 0]
-        for t in range(taps):
-            xt = zz[idx[t]]
-            x[t] = xt
-            a0 += r[0, 1 + t] * xt
-            a1 += r[1, 1 + t] * xt
-        _features(w, b, x, s)
-        for i in range(width):
-            a0 += f0[i] * s[i]
-            a1 += f1[i] * s[i]
-        u = zz[0] + (a0 + c * a1)
-        inside = u >= lo and u <= hi
-        u = min(max(u, lo), hi)
-        for p in range(span):
-            row[p] = 0.0
-        if inside:  # the new sample's row of J: 1 at u_0 plus d f / d x_t at the taps
-            for i in range(width):
-                si = np.float64(s[i])
-                g[i] = (np.float64(f0[i]) + np.float64(c) * np.float64(f1[i])) * (1.0 - si * si)
-            row[0] = 1.0
-            for t in range(taps):
-                d = np.float64(r[0, 1 + t]) + np.float64(c) * np.float64(r[1, 1 + t])
-                for i in range(width):
-                    d += g[i] * w64[t, i]
-                row[idx[t]] += d
+        _step64(zz, row, idx, w64, b64, r64, c64, lo64, hi64, x, s, g)
         for m in range(k):
             acc = 0.0
             for p in range(span):
                 acc += row[p] * qq[p, m]
             new0[m] = acc
         for p in range(span - 1, 0, -1):
-            zz[p] = zz[p - 1]
             for m in range(k):
                 qq[p, m] = qq[p - 1, m]
-        zz[0] = u
         for m in range(k):
             qq[0, m] = new0[m]
         for m in range(k):  # modified Gram-Schmidt, twice for orthogonality to round-off
-            nrm = 0.0
             for _ in range(2):
                 for l in range(m):
                     dot = 0.0
@@ -310,6 +284,7 @@ def qr_sums(z, q, idx, w, b, r, c, lo, hi, n_transient, n):
                         dot += qq[p, l] * qq[p, m]
                     for p in range(span):
                         qq[p, m] -= dot * qq[p, l]
+            nrm = 0.0
             for p in range(span):
                 nrm += qq[p, m] * qq[p, m]
             nrm = np.sqrt(nrm)

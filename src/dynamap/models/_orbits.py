@@ -309,9 +309,9 @@ def largest_lyapunov(model, x0: np.ndarray, c_values: np.ndarray, n_steps: int,
                      v0: np.ndarray | None = None) -> np.ndarray:
     """Largest exponent per step of each row (B,), by tangent propagation with renormalisation every
     step from tangent vectors ``v0`` (B, d) (default: seeded random ones). For a map with a compiled
-    tangent loop (``map_.log_growth``: the delay map) along the float32 orbits its sweeps iterate,
-    tangents in float64, the rows split in threads as :func:`iterate_model`'s parts; otherwise by
-    forward-mode differentiation (torch.func.jvp) of the map in float64."""
+    tangent loop (``map_.log_growth``: the delay map) by it, the map and tangents in float64 as
+    torch's, the rows split in threads as :func:`iterate_model`'s parts; otherwise by forward-mode
+    differentiation (torch.func.jvp) of the map in float64."""
     x = torch.as_tensor(np.nan_to_num(np.asarray(x0, dtype=np.float64)))
     if v0 is None:
         v = torch.randn(x.shape, generator=torch.Generator().manual_seed(0), dtype=torch.float64)

@@ -85,22 +85,22 @@ class DelayMap(nn.Module):
     def log_growth(self, z: np.ndarray, v: np.ndarray, c: np.ndarray, n_steps: int) -> np.ndarray:
         """Sums over ``n_steps`` steps of the log growth of unit tangent vectors ``v`` (B, span),
         renormalised every step, along the orbits from ``z`` (B, span) at controls ``c`` (B,): the
-        compiled loop of :func:`dynamap.models._delay_kernel.log_growth` (the float32 orbit the sweeps
-        iterate, tangents in float64). Releases the GIL."""
+        compiled loop of :func:`dynamap.models._delay_kernel.log_growth` (the map and the tangents in
+        float64). Releases the GIL."""
         from . import _delay_kernel
 
-        z_t = np.ascontiguousarray(np.asarray(z, dtype=np.float32).T)
+        z_t = np.ascontiguousarray(np.asarray(z, dtype=np.float64).T)
         v_t = np.ascontiguousarray(np.asarray(v, dtype=np.float64).T)
         return _delay_kernel.log_growth(z_t, v_t, *self._kernel_args(c), int(n_steps))
 
     def qr_sums(self, z: np.ndarray, q: np.ndarray, c: float, n_transient: int, n_steps: int) -> np.ndarray:
         """The Lyapunov spectrum's sums of one run from the state ``z`` (span,) with the orthonormal
         tangent basis ``q`` (span, k) at control ``c``: the compiled loop of
-        :func:`dynamap.models._delay_kernel.qr_sums` (the float32 orbit, tangents in float64)."""
+        :func:`dynamap.models._delay_kernel.qr_sums` (the map and the tangents in float64)."""
         from . import _delay_kernel
 
         args = self._kernel_args(np.array([c]))
-        return _delay_kernel.qr_sums(np.asarray(z, dtype=np.float32).copy(), np.asarray(q, dtype=np.float64),
+        return _delay_kernel.qr_sums(np.asarray(z, dtype=np.float64), np.asarray(q, dtype=np.float64),
                                      *args[:4], args[4][0], *args[5:], int(n_transient), int(n_steps))
 
     def stepper(self, c: torch.Tensor):

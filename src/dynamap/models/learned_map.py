@@ -158,10 +158,9 @@ class LearnedMap:
     def largest_lyapunov(self, x0: np.ndarray, p: np.ndarray, n_steps: int,
                          v0: np.ndarray | None = None) -> np.ndarray:
         """Largest exponent per step of each row (B,) from ``x0`` (B, dim) and tangents ``v0``, by
-        tangent propagation with renormalisation every step: for a delay map by its compiled loop
-        along the float32 orbits that the sweeps iterate (tangents in float64); for the other maps by
-        forward-mode differentiation in float64, where the QR path with k = 1 from the same tangents
-        gives the same numbers."""
+        tangent propagation with renormalisation every step, the map in float64: for a delay map by
+        its compiled loop, for the other maps by forward-mode differentiation, where the QR path with
+        k = 1 from the same tangents gives the same numbers."""
         c = np.asarray(p, dtype=np.float64).reshape(-1)
         return _orbits.largest_lyapunov(self._model, x0, c, int(n_steps), v0=v0)
 
@@ -170,7 +169,7 @@ class LearnedMap:
         """For :func:`dynamap.analysis.lyapunov.lyapunov_map`: each row's sums over the last
         ``n_steps`` of ``n_transient + n_steps`` steps of the log stretches of its tangent basis ``q``
         (B, dim, k), re-orthonormalised every step, from ``x0`` (B, dim) at ``p`` (B, 1): for a delay
-        map by its compiled loop along the float32 orbit (35-50x the generic path); None for the
+        map by its compiled loop (float64, as the generic path; about 30x faster); None for the
         other maps (the generic path then runs)."""
         net = self._model.map_
         if not hasattr(net, "qr_sums"):
@@ -182,7 +181,7 @@ class LearnedMap:
     def spectrum_method(self) -> str:
         """How :func:`~dynamap.analysis.lyapunov.lyapunov_spectrum` computes this map's spectrum."""
         if hasattr(self._model.map_, "qr_sums"):
-            return "exact Jacobian products + QR, compiled, along the float32 orbit"
+            return "exact Jacobian products + QR (compiled, float64)"
         return "exact Jacobian (autograd) products + QR"
 
     def info(self) -> dict:
