@@ -504,7 +504,7 @@ def test_the_compiled_tangent_step_is_the_maps_derivative():
     c = rng.standard_normal(50) * 0.5
     got = m.log_growth(z, v, c, 1)
     net = copy.deepcopy(m).to(torch.float64)
-    ct = torch.as_tensor(c.astype(np.float32), dtype=torch.float64)[:, None]
+    ct = torch.as_tensor(c, dtype=torch.float64)[:, None]
     with torch.no_grad(), warnings.catch_warnings():  # jvp imports a module calling torch.jit.script
         warnings.simplefilter("ignore", DeprecationWarning)
         new, jv = jvp(lambda x: net(x, ct), (torch.as_tensor(z, dtype=torch.float64),), (torch.as_tensor(v),))
@@ -536,7 +536,7 @@ def test_the_largest_exponent_of_a_linear_delay_map_is_its_spectral_radius():
     got = _orbits.largest_lyapunov(model, x0, c, 20_000)
     r = m.readout.detach().numpy().astype(np.float32).astype(np.float64)
     for k, ck in enumerate(c):
-        a = r[0, 1:5] + np.float64(np.float32(ck)) * r[1, 1:5]
+        a = r[0, 1:5] + ck * r[1, 1:5]
         jac = np.eye(m.dim, k=-1)
         jac[0, 0] = 1.0
         jac[0, [0, 2, 4, 6]] += a

@@ -91,7 +91,9 @@ class DelayMap(nn.Module):
 
         z_t = np.ascontiguousarray(np.asarray(z, dtype=np.float64).T)
         v_t = np.ascontiguousarray(np.asarray(v, dtype=np.float64).T)
-        return _delay_kernel.log_growth(z_t, v_t, *self._kernel_args(c), int(n_steps))
+        idx, w, b, r, _, lo, hi = self._kernel_args(c)
+        c64 = np.ascontiguousarray(np.asarray(c, dtype=np.float64))  # c unrounded, as torch's float64 path
+        return _delay_kernel.log_growth(z_t, v_t, idx, w, b, r, c64, lo, hi, int(n_steps))
 
     def qr_sums(self, z: np.ndarray, q: np.ndarray, c: float, n_transient: int, n_steps: int) -> np.ndarray:
         """The Lyapunov spectrum's sums of one run from the state ``z`` (span,) with the orthonormal
@@ -99,9 +101,9 @@ class DelayMap(nn.Module):
         :func:`dynamap.models._delay_kernel.qr_sums` (the map and the tangents in float64)."""
         from . import _delay_kernel
 
-        args = self._kernel_args(np.array([c]))
+        idx, w, b, r, _, lo, hi = self._kernel_args(np.array([c]))
         return _delay_kernel.qr_sums(np.asarray(z, dtype=np.float64), np.asarray(q, dtype=np.float64),
-                                     *args[:4], args[4][0], *args[5:], int(n_transient), int(n_steps))
+                                     idx, w, b, r, float(c), lo, hi, int(n_transient), int(n_steps))
 
     def stepper(self, c: torch.Tensor):
         """A step function ``step(z_t, out) -> out`` for states kept TRANSPOSED, (span, B), with the
