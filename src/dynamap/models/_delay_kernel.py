@@ -16,7 +16,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-__all__ = ["log_growth", "qr_sums", "run", "tanh32"]
+__all__ = ["qr_sums", "run", "tanh32"]
 
 #: the float flags of the loop: contraction, reciprocal and reassociated reductions, but no
 #: assumption of finite values (a NaN state must stay NaN: the callers mark diverged runs by it)
@@ -208,54 +208,14 @@ def _step64(zz, row, idx, w, b, r, c, lo, hi, x, s, g):
 
 
 @numba.njit(fastmath=FLAGS, error_model="numpy", cache=True, nogil=True)
-def log_growth(z, v, idx, w, b, r, c, lo, hi, n):
-    """The largest Lyapunov exponent's sums: ``n`` steps of each column of the states ``z`` (span, B)
-    and of its tangent vector ``v`` (span, B, unit norm), both float64, the map in float64 (as torch's
-    forward mode of the module in float64, 5x faster here), v renormalised every step; returns the sum
-    of the steps' log growth of |v| per column (B,) and leaves the last states and tangents in ``z``
-    and ``v``. ``w``, ``b``, ``r``, ``c``, ``lo``, ``hi`` as :func:`run`'s (float32; used in float64)."""
-    span, nb = z.shape
-    taps, width = idx.size, b.size
-    w64, b64, r64 = w.astype(np.float64), b.astype(np.float64), r.astype(np.float64)
-    lo64, hi64 = np.float64(lo), np.float64(hi)
-    x, s, g = np.empty(taps), np.empty(width), np.empty(width)
-    row, zz, vv = np.empty(span), np.empty(span), np.empty(span)
-    out = np.zeros(nb)
-    for j in range(nb):  # a column's n steps at a time: its state and tangent stay in cache
-        cj = np.float64(c[j])
-        for q in range(span):
-            zz[q] = z[q, j]
-            vv[q] = v[q, j]
-        acc = 0.0
-        for _ in range(n):
-            _step64(zz, row, idx, w64, b64, r64, cj, lo64, hi64, x, s, g)
-            dv = 0.0
-            for q in range(span):
-                dv += row[q] * vv[q]
-            for q in range(span - 1, 0, -1):
-                vv[q] = vv[q - 1]
-            vv[0] = dv
-            nrm = 0.0
-            for q in range(span):
-                nrm += vv[q] * vv[q]
-            nrm = np.sqrt(nrm)
-            acc += np.log(nrm)
-            for q in range(span):
-                vv[q] /= nrm
-        out[j] = acc
-        for q in range(span):
-            z[q, j] = zz[q]
-            v[q, j] = vv[q]
-    return out
-
-
-@numba.njit(fastmath=FLAGS, error_model="numpy", cache=True, nogil=True)
 def qr_sums(z, q, idx, w, b, r, c, lo, hi, n_transient, n):
-    """The Lyapunov spectrum's sums of one run: ``n_transient + n`` steps of the state ``z`` (span,
-    float64) at control ``c``, the map in float64 as :func:`log_growth`'s, and of the orthonormal
-    tangent basis ``q`` (span, k, float64), J q re-orthonormalised every step (modified Gram-Schmidt,
-    twice); returns the sums over the last ``n`` steps of the log stretch of each basis vector (k,),
-    at round-off level (log 1e-16 or less) where the Jacobian is singular (a clamped sample)."""
+    """The Lyapunov spectrum's sums of one run: ``n_transient + n`` steps of the state ``z`` (span,)
+    at control ``c``, the map in float64 (as torch's float64 path of the module; ``w``, ``b``, ``r``,
+    ``lo``, ``hi`` are :func:`run`'s float32 ones), and of the orthonormal tangent basis ``q`` (span,
+    k, float64), J q re-orthonormalised every step (modified Gram-Schmidt, twice); returns the sums
+    over the last ``n`` steps of the log stretch of each basis vector (k,), at round-off level (log
+    1e-16 or less) where the Jacobian is singular (a clamped sample). With k = 1 the sums of the
+    largest exponent."""
     span, k = q.shape
     taps, width = idx.size, b.size
     w64, b64, r64 = w.astype(np.float64), b.astype(np.float64), r.astype(np.float64)

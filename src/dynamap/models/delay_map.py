@@ -84,16 +84,10 @@ class DelayMap(nn.Module):
 
     def log_growth(self, z: np.ndarray, v: np.ndarray, c: np.ndarray, n_steps: int) -> np.ndarray:
         """Sums over ``n_steps`` steps of the log growth of unit tangent vectors ``v`` (B, span),
-        renormalised every step, along the orbits from ``z`` (B, span) at controls ``c`` (B,): the
-        compiled loop of :func:`dynamap.models._delay_kernel.log_growth` (the map and the tangents in
-        float64). Releases the GIL."""
-        from . import _delay_kernel
-
-        z_t = np.ascontiguousarray(np.asarray(z, dtype=np.float64).T)
-        v_t = np.ascontiguousarray(np.asarray(v, dtype=np.float64).T)
-        idx, w, b, r, _, lo, hi = self._kernel_args(c)
-        c64 = np.ascontiguousarray(np.asarray(c, dtype=np.float64))  # c unrounded, as torch's float64 path
-        return _delay_kernel.log_growth(z_t, v_t, idx, w, b, r, c64, lo, hi, int(n_steps))
+        renormalised every step, along the orbits from ``z`` (B, span) at controls ``c`` (B,):
+        :meth:`qr_sums` of one tangent vector per row. Releases the GIL."""
+        v = np.asarray(v, dtype=np.float64)
+        return np.array([self.qr_sums(z[i], v[i][:, None], float(c[i]), 0, n_steps)[0] for i in range(len(c))])
 
     def qr_sums(self, z: np.ndarray, q: np.ndarray, c: float, n_transient: int, n_steps: int) -> np.ndarray:
         """The Lyapunov spectrum's sums of one run from the state ``z`` (span,) with the orthonormal
