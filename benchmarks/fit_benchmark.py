@@ -48,7 +48,7 @@ def main() -> None:
     print(f"rounds (VAE + map candidates each):          {len(rounds):8d}   selection scores "
           + ", ".join(f"{r['selected_score']:.3g}" for r in rounds))
     print(f"total fit:                                   {t_fit:8.2f} s")
-    print(f"chosen D_r = {model.latent_dim_}, map step = {model.dt_:g}, window = {model.sampling_.window}")
+    print(f"chosen D_r = {model.state_dim_}, map step = {model.dt_:g}, window = {model.sampling_.window}")
 
     chk = model.free_running_check([series])["series"][0]
     print("free-running check:", json.dumps({k: chk[k] for k in ("data", "map")}, default=str))

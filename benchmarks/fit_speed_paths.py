@@ -25,7 +25,8 @@ import torch
 from dynamap.models.map import ParametricMap
 from dynamap.training._bptt import rollout_loss_grad
 from dynamap.training._seeding import build
-from dynamap.training.map import _rollout_loss, iterate, iterate_stacked
+from dynamap.training.rollout import rollout_loss as _rollout_loss
+from dynamap.training.selection import iterate, iterate_stacked
 
 
 def _pair(fn_old, fn_new, repeat: int) -> tuple[float, float]:

@@ -65,7 +65,7 @@ def main(argv=None) -> int:
         recs.update(tag_rec)
         res = heldout_report(model, recs, tag_rec)
         lab = _labels(args.sweep[i], args.member[i] if args.member else None) if i < len(args.sweep) else {}
-        print(f"\n{mdir}  (tags {tags}, D_r {model.latent_dim_})")
+        print(f"\n{mdir}  (tags {tags}, D_r {model.state_dim_})")
         print("   V_S  tag?  recon  between  err1   err16  gain1 gain16  model / true")
         for p in res["points"]:
             v = round(p["value"], 6)

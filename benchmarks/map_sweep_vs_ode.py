@@ -139,7 +139,7 @@ def main():
     span = 2.0 * max(abs(c0), 1.0)
     c_values = np.linspace(c0 - span, c0 + span, a.num)
     vs_values = np.linspace(-44.0, -34.0, a.num)
-    print(f"model: D_r={model.latent_dim_}, dt={dt:g} s ({'loaded' if a.model else 'quick fit'}, {prep_s:.1f} s); "
+    print(f"model: D_r={model.state_dim_}, dt={dt:g} s ({'loaded' if a.model else 'quick fit'}, {prep_s:.1f} s); "
           f"{a.num} values x ({a.transient_steps} + {a.steps}) steps = {t_tr:g} + {t_rec:g} s each")
 
     learned = model.as_system()

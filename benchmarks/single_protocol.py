@@ -115,7 +115,7 @@ def main(argv=None) -> int:
         sw = dynamap.sweep(model.as_system(), "c", np.linspace(lo, hi, a.num),
                            dynamap.SweepSettings(t_end=a.model_t_end, transient=a.model_transient)).to_dict()
         ev = evaluate_single(truth, sw, training_spb=train_spb)
-        row = {"seed": seed, "fit_s": round(t_fit, 1), "state": model.state_,
+        row = {"seed": seed, "fit_s": round(t_fit, 1), "encoder": model.config.encoder, "map_family": model.config.map_family,
                "data": chk["data"]["regime"], "data_spb": train_spb, "map": chk["map"]["regime"],
                "map_spb": chk["map"]["spikes_per_burst"], "match": chk["match"],
                "w1_rel": (chk.get("isi_w1") or {}).get("value_rel"),
@@ -125,7 +125,7 @@ def main(argv=None) -> int:
         rows.append(row)
         w1 = f"{100 * row['w1_rel']:.1f} %" if row["w1_rel"] is not None else "-"
         dh = f"{row['dh']:.3f}" if row["dh"] is not None else "-"
-        print(f"seed {seed}: fit {t_fit:.0f} s ({model.state_}); at p0 data {row['data']} {train_spb}, map "
+        print(f"seed {seed}: fit {t_fit:.0f} s ({model.config.encoder} x {model.config.map_family}); at p0 data {row['data']} {train_spb}, map "
               f"{row['map']} {row['map_spb']} ({'match' if row['match'] else 'NO match'}), W1 {w1}, D_H {dh}; "
               f"order along c: score {ev['score']:.2f} beside chance {ev['chance']['mean']:.2f} "
               f"(p {ev['chance']['p_value']:.3f}), precision {ev['precision']:.2f}", flush=True)

@@ -15,11 +15,11 @@ Another built-in system (the same scores beside the same lookup):
 spike threshold is the system's unless ``--threshold``.)
 
 ``--map K=V``: a ``MapConfig`` field (V in JSON); ``--fit K=V``: a ``FitConfig`` field (for example
-``--fit state='"delay"'``); ``--truth DIR``: reuse the true sweeps written by an
+``--fit encoder='"delay"'``); ``--truth DIR``: reuse the true sweeps written by an
 earlier run's ``--out`` (``sweep_true_heldout.json``, ``sweep_true_tags.json``; ``benchmarks/ensemble_demo.py
 --out`` writes the same files) instead of sweeping the system again. One fit after the other, each
 with the fit's default processes (both cores); a fit takes 2-3 minutes on 2 cores (the delay map, the
-tagged default; ``--fit state='"vae"'``: 10-15 minutes).
+tagged default; ``--fit encoder='"vae"' --fit map_family='"mlp"'``: 10-15 minutes).
 """
 
 from __future__ import annotations
@@ -129,7 +129,7 @@ def main(argv=None) -> int:
         # a tag where the map's spectrum cannot be computed has slow_ratio None and its "error"
         spectra = None if args.no_spectra else spectra_at_tags(
             system, param, model.as_system(), tags, t_end=args.true_t_end, transient=args.true_transient)
-        row = {"seed": seed, "fit_s": t_fit, "latent_dim": int(model.latent_dim_),
+        row = {"seed": seed, "fit_s": t_fit, "latent_dim": int(model.state_dim_),
                "selected_score": float(model.history_["map"]["selected_score"]),
                "heldout_accuracy": res["heldout_accuracy"], "n_match": res["n_match"],
                "n_points": res["n_points"], "nearest_tag_baseline": res["nearest_tag_baseline"],

@@ -72,7 +72,7 @@ def test_bundle_contents(bundle):
     losses = {int(k): v["final_loss"] for k, v in ev["per_dim"].items()}
     assert sorted(losses) == [1, 2]
     assert ev["chosen"] == choose_latent_dim(losses, ev["dim_tol"])
-    assert json.loads((bundle / "config.json").read_text())["fitted"]["latent_dim"] == ev["chosen"]
+    assert json.loads((bundle / "config.json").read_text())["fitted"]["encoder"]["dim"] == ev["chosen"]
     for v in ev["per_dim"].values():
         assert v["active_units"] == sum(k > ev["active_kl"] for k in v["kl_units"])
 

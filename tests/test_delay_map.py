@@ -1,4 +1,5 @@
-"""The delay map (FitConfig.state "delay"): shift structure, fast step, ridge readouts, the fit."""
+"""The delay encoder and the delay map (the default reconstruction): shift structure, fast step, ridge
+readouts, the fit."""
 
 import copy
 
@@ -9,13 +10,12 @@ import torch
 import dynamap
 from dynamap._core.errors import ConfigError, InputError
 from dynamap.embedding import DelayWindows
-from dynamap.models import DelayMap, tap_coordinates
+from dynamap.models import DelayMap
+from dynamap.models.encoders import DelayEncoder, NewestSample
 from dynamap.models.map import fast_stepper
-from dynamap.models.vae import NewestSample, decode_newest
 from dynamap.training import MapConfig
 from dynamap.training._ridge import ridge_readout_sets, ridge_readouts
-from dynamap.training.map import interior_tags
-from dynamap.training.vae import encode_windows
+from dynamap.training.selection import interior_tags
 
 
 def _random_map(taps=4, lag=2, width=30, seed=0, scale=0.05):
@@ -27,26 +27,27 @@ def _random_map(taps=4, lag=2, width=30, seed=0, scale=0.05):
     return m
 
 
-def test_tap_coordinates_keep_the_newest_samples_and_decode_the_newest():
+def test_the_delay_encoder_keeps_the_newest_samples_and_decodes_the_newest():
     rng = np.random.default_rng(0)
     x = rng.standard_normal(200).astype(np.float32)
     w = DelayWindows([x], 12)
-    vae = tap_coordinates(12, 7)
-    states = encode_windows(vae, w)
+    enc = DelayEncoder(12, 7, 2.0, 3.0)
+    states = enc.encode(w)
     windows = w.gather(np.arange(len(w)))
     np.testing.assert_array_equal(states, windows[:, :7])
-    z = torch.from_numpy(states)
-    out = decode_newest(vae, z, np.zeros(7), np.ones(7), 2.0, 3.0).numpy()
-    np.testing.assert_allclose(out, 2.0 + 3.0 * windows[:, 0], rtol=1e-6, atol=1e-5)
+    z = torch.from_numpy(states.astype(np.float32))
+    dec = enc.decoder()
+    assert dec.columns == 1
+    np.testing.assert_allclose(dec(z).numpy(), 2.0 + 3.0 * windows[:, 0], rtol=1e-6, atol=1e-5)
+    np.testing.assert_array_equal(dec(z[:, :1]).numpy(), dec(z).numpy())  # reads column 0 alone
+    assert isinstance(dec, NewestSample)
     with pytest.raises(ValueError):
-        tap_coordinates(5, 7)
-    # the delay decoder reads the newest coordinate alone, as decode_newest of the tap coordinates does
-    zm, zs = rng.normal(size=7), 0.5 + rng.random(7)
-    fast = NewestSample(zm, zs, 2.0, 3.0)
-    ref = decode_newest(vae, z, zm, zs, 2.0, 3.0).numpy()
-    np.testing.assert_allclose(fast(z).numpy(), ref, rtol=1e-6, atol=1e-5)
-    np.testing.assert_allclose(fast(z[:, :1]).numpy(), ref, rtol=1e-6, atol=1e-5)
-    np.testing.assert_allclose(ref, 2.0 + 3.0 * (zm[0] + zs[0] * windows[:, 0]), rtol=1e-5, atol=1e-5)
+        DelayEncoder(5, 7, 0.0, 1.0)
+    # every coordinate is the same series: one box for all
+    lo, hi = enc.box(states.astype(np.float32), 0.1)
+    assert np.all(lo == lo[0]) and np.all(hi == hi[0])
+    span = float(states.max() - states.min())
+    np.testing.assert_allclose([lo[0], hi[0]], [states.min() - 0.1 * span, states.max() + 0.1 * span], rtol=1e-5)
 
 
 def test_delay_map_shifts_the_history_and_is_affine_in_c():
@@ -104,7 +105,7 @@ def test_ridge_recovers_a_readout_of_its_own_features():
 
 def test_delay_settings_are_checked():
     with pytest.raises(ConfigError):
-        dynamap.FitConfig(state="pca")
+        dynamap.FitConfig(encoder="pca")
     with pytest.raises(ConfigError):
         dynamap.FitConfig(delay_taps=0)
     with pytest.raises(ConfigError):
@@ -129,15 +130,15 @@ def test_a_tagged_delay_fit_bursts_at_its_tags_and_round_trips(tmp_path):
     model iterates the same orbits."""
     tags = [-41.8, -40.0]
     segs = _hh_segments(tags, 300.0)
-    cfg = dynamap.FitConfig(spike_threshold=-30.0, state="delay", delay_candidates=1)
+    cfg = dynamap.FitConfig(spike_threshold=-30.0, delay_candidates=1)
     model = dynamap.DynamapModel(cfg, seed=0).fit(segs, param_values=tags, progress=False)
-    assert model.latent_dim_ == 16 and model.history_["latent_dim"]["state"] == "delay"
+    assert model.state_dim_ == 16 and model.history_["latent_dim"]["state"] == "delay"
     assert len(model.history_["map"]["candidates"]) == 1
     sw = dynamap.sweep(model.as_system(), "c", tags, dynamap.SweepSettings(t_end=60.0, transient=10.0)).to_dict()
     assert [p["spikes_per_burst"] for p in sw["points"]] == [[3], [4]]
     model.save(tmp_path / "m")
     again = dynamap.load_model(tmp_path / "m")
-    assert again.state_ == "delay"
+    assert isinstance(again.encoder_, DelayEncoder) and isinstance(again.map_, DelayMap)
     np.testing.assert_array_equal(model.simulate_batch(tags, 300), again.simulate_batch(tags, 300))
 
 
@@ -147,7 +148,7 @@ def test_cross_tag_validation_scores_the_selected_readout_without_the_interior_t
     those runs, as the fit's scorer gives for that readout), and ``dynamap fit`` prints it."""
     from dynamap.pipeline.from_files import between_tags_summary
     from dynamap.training._ridge import ridge_readout_sets
-    from dynamap.training.map import CrossTagScorer
+    from dynamap.training.selection import CrossTagScorer
 
     tags = [-42.0, -40.0, -38.5]
     segs = _hh_segments(tags, 150.0)
@@ -167,7 +168,7 @@ def test_cross_tag_validation_scores_the_selected_readout_without_the_interior_t
                                                   model.dt_, model.spike_threshold_, keep_trace=True,
                                                   hysteresis=model.spike_hysteresis_)
             for x in (np.asarray(s.values, dtype=np.float64) for s in segs)]
-    xval = CrossTagScorer(latents, c_norm, cfg.map, [1], refs=refs, decode=model._decoder(), dt=model.dt_,
+    xval = CrossTagScorer(latents, c_norm, cfg.map, [1], refs=refs, decode=model.encoder_.decoder(), dt=model.dt_,
                           threshold=model.spike_threshold_, hysteresis=model.spike_hysteresis_)
     assert xval.score(model.map_, {1: sets[1]})[0]["score"] == pytest.approx(row["score"], rel=1e-6)
     (line,) = between_tags_summary(model.history_["between_tags"])
@@ -179,15 +180,20 @@ def test_cross_tag_validation_scores_the_selected_readout_without_the_interior_t
 
 def test_a_delay_state_longer_than_the_window_is_an_input_error():
     segs = _hh_segments([-40.0], 60.0)
-    cfg = dynamap.FitConfig(spike_threshold=-30.0, state="delay", delay_taps=40, delay_lag=4)
+    cfg = dynamap.FitConfig(spike_threshold=-30.0, delay_taps=40, delay_lag=4)
     with pytest.raises(InputError, match="delay window"):
         dynamap.DynamapModel(cfg, seed=0).fit(segs, progress=False)
 
 
-def test_the_state_space_is_the_delay_map_unless_vae():
-    assert dynamap.FitConfig().state == "delay" and dynamap.FitConfig().state_space == "delay"
-    assert dynamap.FitConfig(state="auto").state_space == "delay"  # configs saved on 2026-12-03
-    assert dynamap.FitConfig(state="vae").state_space == "vae"
+def test_the_default_is_the_delay_encoder_under_the_ridge_map_and_old_state_keys_translate():
+    cfg = dynamap.FitConfig()
+    assert (cfg.encoder, cfg.map_family) == ("delay", "ridge")
+    saved = {k: v for k, v in cfg.to_dict().items() if k not in ("encoder", "map_family", "linear")}
+    for state, pair in (("auto", ("delay", "ridge")), ("delay", ("delay", "ridge")), ("vae", ("vae", "mlp"))):
+        old = dynamap.FitConfig.from_dict({**saved, "state": state})  # as configs saved until 2026-12-07
+        assert (old.encoder, old.map_family) == pair
+    with pytest.raises(ConfigError, match="state"):
+        dynamap.FitConfig.from_dict({"state": "pca"})
 
 
 def test_the_single_series_drive_is_additive_in_c_with_the_median_step():
@@ -216,7 +222,10 @@ def test_the_single_series_drive_is_additive_in_c_with_the_median_step():
         ridge_readouts(fm, [x, x], [1.0, 1.0], 0.0, [1e-8], rng, drive=1.0)
 
 
-def test_a_bundle_from_before_the_state_field_loads_as_a_vae_model(tmp_path, tiny_config):
+def test_a_bundle_from_before_the_encoder_was_saved_loads_as_it_ran(tmp_path, tiny_config):
+    """Bundles written before the encoder had its own members (the VAE's weights under ``vae``, the
+    state standardisation under ``z_mean``/``z_std``, ``state`` and ``latent_dim`` in the fitted keys,
+    or no ``state`` at all before 2026-12-03) load and iterate the same orbits."""
     import json
 
     segs = _hh_segments([-40.0, -37.0], 60.0)
@@ -224,12 +233,20 @@ def test_a_bundle_from_before_the_state_field_loads_as_a_vae_model(tmp_path, tin
     m.save(tmp_path / "b")
     path = tmp_path / "b" / "config.json"
     doc = json.loads(path.read_text())
-    assert doc["fitted"]["state"] == "vae"
-    del doc["fitted"]["state"]
-    doc["fit_config"]["state"] = "auto"  # as an old bundle reads with today's defaults
+    enc = doc["fitted"].pop("encoder")
+    assert enc["family"] == "vae"
+    doc["fitted"]["latent_dim"] = enc["dim"]  # the old layout: no state key (a VAE model), the VAE as "vae"
+    cfg = doc["fit_config"]
+    del cfg["encoder"], cfg["map_family"], cfg["linear"]
+    cfg["state"] = "auto"  # as an old bundle reads with the defaults of its day
     path.write_text(json.dumps(doc))
+    tensors = torch.load(tmp_path / "b" / "weights.pt", weights_only=True)
+    old = {k: v for k, v in tensors.items() if not k.startswith("encoder.")}
+    old["vae"] = {k[12:]: v for k, v in tensors.items() if k.startswith("encoder.vae.")}
+    old["z_mean"], old["z_std"] = tensors["encoder.z_mean"], tensors["encoder.z_std"]
+    torch.save(old, tmp_path / "b" / "weights.pt")
     back = dynamap.load_model(tmp_path / "b")
-    assert back.state_ == "vae"
+    assert back.encoder_.family == "vae" and back.state_dim_ == m.state_dim_
     np.testing.assert_array_equal(back.simulate_batch([-39.0], 200), m.simulate_batch([-39.0], 200))
 
 
@@ -243,7 +260,7 @@ def test_a_single_series_delay_fit_orders_the_regimes_along_c():
     (v,) = _hh_segments([-40.0], 300.0)
     cfg = dynamap.FitConfig(spike_threshold=-30.0, delay_candidates=1, map=MapConfig(c_shifts=()))
     model = dynamap.DynamapModel(cfg, seed=0).fit([v], param_values=[-40.0], progress=False)
-    assert model.mode_ == "single" and model.state_ == "delay"
+    assert model.mode_ == "single" and isinstance(model.map_, DelayMap)
     r = model.map_.readout.detach().numpy()
     assert r[1, 0] > 0 and not np.any(r[1, 1:])  # the drive: c enters through the constant only
     sw = dynamap.sweep(model.as_system(), "c", [-50.0, -45.0, -40.0, -35.0, -30.0],
@@ -443,9 +460,9 @@ def test_sweeps_keep_only_the_newest_samples_with_the_same_orbits_and_marks():
     m = _random_map(taps=6, lag=3, width=40, seed=3, scale=0.05)
     with torch.no_grad():
         m.readout[1].mul_(60.0)  # strong c: columns with large |c| run away
-    model = types.SimpleNamespace(map_=m, latent_dim_=m.dim, config=None,
+    model = types.SimpleNamespace(map_=m, state_dim_=m.dim, config=None,
                                   normalise_c=lambda c: np.asarray(c, dtype=np.float64),
-                                  _decoder=lambda: NewestSample(np.zeros(m.dim), np.ones(m.dim), 1.5, 2.0))
+                                  encoder_=DelayEncoder(m.dim, m.dim, 1.5, 2.0))
     c = np.linspace(-1.0, 1.0, 21)
     x0 = np.random.default_rng(4).standard_normal((21, m.dim)) * 0.3
     fast, fast_final = _orbits.iterate_model(model, c, 700, 300, x0=x0, processes=1)
@@ -469,9 +486,9 @@ def test_a_delay_maps_split_batch_runs_in_threads_with_the_one_part_result(monke
     with torch.no_grad():
         m.lo.fill_(-3.0)
         m.hi.fill_(3.0)
-    model = types.SimpleNamespace(map_=m, latent_dim_=m.dim, config=types.SimpleNamespace(num_threads=1),
+    model = types.SimpleNamespace(map_=m, state_dim_=m.dim, config=types.SimpleNamespace(num_threads=1),
                                   normalise_c=lambda c: np.asarray(c, dtype=np.float64),
-                                  _decoder=lambda: NewestSample(np.zeros(m.dim), np.ones(m.dim), 1.5, 2.0))
+                                  encoder_=DelayEncoder(m.dim, m.dim, 1.5, 2.0))
     c = np.linspace(-1.0, 1.0, 23)
     x0 = np.random.default_rng(8).standard_normal((23, m.dim)) * 0.3
     one, one_final = _orbits.iterate_model(model, c, 600, 100, x0=x0, processes=1)
@@ -529,7 +546,7 @@ def test_the_largest_exponent_of_a_linear_delay_map_is_its_spectral_radius():
         m.hi.fill_(50.0)
         m.readout[0, 1:5] = torch.tensor([-0.3, 0.2, -0.15, 0.1])
         m.readout[1, 1:5] = torch.tensor([0.1, -0.05, 0.0, 0.02])
-    model = types.SimpleNamespace(map_=m, latent_dim_=m.dim, config=None,
+    model = types.SimpleNamespace(map_=m, state_dim_=m.dim, config=None,
                                   normalise_c=lambda c: np.asarray(c, dtype=np.float64))
     c = np.array([-1.0, 0.0, 0.7])
     x0 = np.random.default_rng(12).standard_normal((3, m.dim))

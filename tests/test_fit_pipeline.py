@@ -31,7 +31,7 @@ def tiny_model(hh_series, tiny_config):
 def test_fit_attributes_and_data_rules(tiny_model, tiny_config):
     m = tiny_model
     assert m.mode_ == "single" and m.param_values_ == [-40.0]
-    assert m.latent_dim_ in (1, 2)
+    assert m.state_dim_ in (1, 2)
     # HH rule outcomes: threshold near the textbook -30 mV, 0.01 s map step
     assert -36.0 < m.spike_threshold_ < -28.0
     assert m.dt_ == pytest.approx(0.01)
@@ -209,7 +209,7 @@ def test_restart_rounds_keep_the_best_round(hh_series, tiny_model, tiny_config):
     best = int(np.argmin(scores))
     assert m.history_["map"]["round"] == best
     assert m.history_["map"]["selected_score"] == min(scores)
-    assert m.latent_dim_ == rounds[best]["latent_dim"]
+    assert m.state_dim_ == rounds[best]["latent_dim"]
     # the VAE, standardisation and anchors are the chosen round's: the training series' recovered
     # states are standardised exactly, and the anchors are among them
     z = m.transform(series)
@@ -242,7 +242,7 @@ def test_tagged_mode_trains_longer(hh_series, tiny_config):
 def test_tagged_polynomial_control_round_trip(tmp_path, hh_series, tiny_config):
     cfg = FitConfig.from_dict({**tiny_config.to_dict(), "map": {**tiny_config.map.to_dict(), "c_degree": 2}})
     m = DynamapModel(cfg, seed=1).fit(hh_series, param_values=[-40.0, -37.0], progress=False)
-    assert m.map_.c_degree == 2 and m.map_.net[0].in_features == m.latent_dim_
+    assert m.map_.c_degree == 2 and m.map_.net[0].in_features == m.state_dim_
     m.save(tmp_path / "b")
     back = DynamapModel.load(tmp_path / "b")
     assert back.map_.c_degree == 2
@@ -315,7 +315,7 @@ def _fake_evaluator(s_true, slope):
 
 
 def test_calibration_picks_from_the_grid_then_refines_around_the_pick():
-    from dynamap.training.map import calibrate_shifts
+    from dynamap.training.selection import calibrate_shifts
 
     s_true = [0.00712, -0.0137, 0.00712]  # segments 0 and 2 share one control value
     c_norm = [-1.0, 0.0, -1.0]

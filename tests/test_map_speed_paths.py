@@ -17,6 +17,8 @@ import torch
 
 from dynamap.models import _orbits as orbits
 from dynamap.models._orbits import iterate_model
+from dynamap.models.base import StateMap
+from dynamap.models.encoders import VAEEncoder
 from dynamap.models.map import ParametricMap, fast_stepper
 from dynamap.models.vae import VAE
 from dynamap.pipeline.config import FitConfig
@@ -30,17 +32,17 @@ def _model(activation="tanh", residual=True, d=3, hidden=16, window=8, out_scale
     m = DynamapModel(cfg, seed=0)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(1)
-        m.vae_ = VAE(window, d, hidden, 2, "silu").eval()
+        vae = VAE(window, d, hidden, 2, "silu").eval()
         m.map_ = ParametricMap(d, hidden, 2, activation, residual, c_degree).eval()
     with torch.no_grad():
         m.map_.out_scale.fill_(out_scale)
         m.map_.lo.fill_(-box)
         m.map_.hi.fill_(box)
     rng = np.random.default_rng(0)
-    m.latent_dim_, m.name_, m.mode_, m.state_ = d, "V", "single", "vae"
+    m.name_, m.mode_ = "V", "single"
     m.sampling_ = types.SimpleNamespace(dt_map=0.01, spike_threshold=-30.0, spike_hysteresis=0.0, stride=1)
-    m.z_mean_, m.z_std_ = rng.normal(size=d) * 0.1, 0.5 + rng.random(d)
     m.x_mean_, m.x_std_ = -50.0, 10.0
+    m.encoder_ = VAEEncoder(vae, rng.normal(size=d) * 0.1, 0.5 + rng.random(d), m.x_mean_, m.x_std_)
     m.c_center_, m.c_scale_, m.c_offset_ = -40.0, 4.0, 0.0
     m.param_values_ = [-40.0]
     m.anchors_, m.anchor_c_ = rng.normal(size=(64, d)), np.full(64, -40.0)
@@ -58,21 +60,21 @@ def test_fast_stepper_matches_the_module(activation, residual, c_degree):
         ref = m.map_.double()(z.double(), c.double())
         m.map_.float()
         mod = m.map_(z, c)
-        fast = fast_stepper(m.map_, c, m.latent_dim_)(z.T.contiguous(), torch.empty(3, 40)).T
+        fast = fast_stepper(m.map_, c, m.state_dim_)(z.T.contiguous(), torch.empty(3, 40)).T
     err_fast = float((fast.double() - ref).abs().max())
     err_mod = float((mod.double() - ref).abs().max())
     assert err_fast <= max(4 * err_mod, 1e-6)  # float32 round-off, like the module itself
 
 
-def test_fast_stepper_falls_back_to_the_forward_of_other_networks():
-    class Other(torch.nn.Module):
+def test_a_map_family_without_a_stepper_of_its_own_steps_by_its_forward():
+    class Other(StateMap):
         def forward(self, u, c):
             return 0.9 * u + 0.1 * c
 
     m = _model()
     m.map_ = Other()
     z, c = torch.randn(5, 3), torch.randn(5, 1)
-    out = fast_stepper(m.map_, c, m.latent_dim_)(z.T.contiguous(), torch.empty(3, 5))
+    out = fast_stepper(m.map_, c, m.state_dim_)(z.T.contiguous(), torch.empty(3, 5))
     torch.testing.assert_close(out.T, 0.9 * z + 0.1 * c)
 
 
@@ -80,13 +82,14 @@ def test_decode_matches_the_decoder():
     m = _model()
     z = torch.as_tensor(np.random.default_rng(3).normal(size=(20_011, 3)))  # several chunks and a tail
     with torch.no_grad():
-        dec = m.vae_.decoder.double()
-        ref = dec(z * torch.as_tensor(m.z_std_) + torch.as_tensor(m.z_mean_))[:, 0] * m.x_std_ + m.x_mean_
-        m.vae_.float()
-    x = m._decode_torch(z)
+        enc = m.encoder_
+        dec = enc.vae.decoder.double()
+        ref = dec(z * torch.as_tensor(enc.z_std) + torch.as_tensor(enc.z_mean))[:, 0] * m.x_std_ + m.x_mean_
+        enc.vae.float()
+    x = m.decode(z)
     assert x.dtype == torch.float32 and x.shape == (20_011,)
     np.testing.assert_allclose(x.numpy(), ref.numpy(), rtol=0, atol=2e-5)
-    assert m._decode_torch(z[:0]).shape == (0,)
+    assert m.decode(z[:0]).shape == (0,)
 
 
 def test_orbit_matches_the_module_loop():
@@ -217,7 +220,7 @@ def test_stacked_maps_step_as_each_map_alone():
 
     from dynamap.models.map import ParametricMap
     from dynamap.training._seeding import build
-    from dynamap.training.map import iterate, iterate_stacked
+    from dynamap.training.selection import iterate, iterate_stacked
 
     gen = torch.Generator().manual_seed(3)
     nets = [build(ParametricMap, 3, 16, 2, "tanh", True, gen=gen).eval() for _ in range(3)]

@@ -193,7 +193,7 @@ def test_final_runs_default_to_the_check_length():
 def test_shift_calibration_in_chunks_equals_one_batch(monkeypatch):
     """The calibration runs go through in batches of at most MAX_COLUMNS free runs; the chunking
     changes neither the scores nor the chosen shift. Unset final lengths follow the data (check)."""
-    import dynamap.training.map as tm
+    import dynamap.training.selection as tm
 
     lat, decode, ref = _circle_problem()
     cfg = MapConfig(hidden=16, horizons=(1, 4), stage_steps=(200, 50), batch_size=64, states_per_batch=64,

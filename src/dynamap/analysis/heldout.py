@@ -85,7 +85,7 @@ def heldout_report(model, recordings: Mapping[float, object], tag_recordings: Ma
         z = ztag[v] if series is tag_recordings.get(v) else model.transform(series)  # a tag: encoded above
         x = model.resample(series)[model.sampling_.window - 1:]
         with torch.no_grad():
-            xhat = model._decode_torch(torch.from_numpy(z.astype(np.float32))).numpy()
+            xhat = model.decode(torch.from_numpy(z.astype(np.float32))).numpy()
         recon = float(np.sqrt(np.mean((xhat - x) ** 2)) / max(float(np.std(x)), 1e-12))
         nearest = float(tags[np.argmin(np.abs(tags - v))])
         row = {"value": v, "nearest_tag": nearest, "recon_rel": recon,

@@ -1,23 +1,21 @@
 """The fast path of a fitted model's map: batched free orbits (float32, decoded) and the largest
 Lyapunov exponent by forward-mode tangents (float64).
 
-``model`` is a fitted :class:`dynamap.DynamapModel` (duck-typed: ``map_``, ``latent_dim_``,
-``normalise_c``, ``_decoder``, ``anchors_``, ``anchor_c_``, ``config.num_threads``).
+``model`` is a fitted :class:`dynamap.DynamapModel` (duck-typed: ``map_``, ``encoder_``, ``state_dim_``,
+``normalise_c``, ``anchors_``, ``anchor_c_``, ``config.num_threads``).
 :class:`~dynamap.models.learned_map.LearnedMap` exposes these through the system protocol.
 """
 
 from __future__ import annotations
 
 import contextlib
-import copy
 import sys
-import warnings
 
 import numpy as np
 import torch
 
 from .._core.forking import default_jobs, run_forked, usable_cores
-from .map import fast_stepper, iterate_into
+from .map import iterate_into
 
 __all__ = ["anchor_states", "decode_block", "iterate_model", "largest_lyapunov", "model_threads", "sweep_processes",
            "torch_threads"]
@@ -47,7 +45,7 @@ def anchor_states(model, c: np.ndarray, start: int = 0) -> np.ndarray:
     spread over the recording) of the training segment whose tag is nearest to each c. Depends on c
     only, so a value gives the same orbit alone or inside a batch."""
     c = np.atleast_1d(np.asarray(c, dtype=np.float64))
-    out = np.empty((c.size, int(model.latent_dim_)))
+    out = np.empty((c.size, int(model.state_dim_)))
     tags = np.unique(model.anchor_c_)
     for i, ci in enumerate(c):
         tag = tags[np.argmin(np.abs(tags - ci))]
@@ -77,7 +75,7 @@ def decode_block(decode, states: torch.Tensor) -> torch.Tensor:
     """Decoded observable (T, B) of a time-major block of states (T, d, B) (non-finite entries read as
     0, the rest clamped to [-1e3, 1e3]: rows that diverge are the caller's to mark). ``decode`` maps
     rows (N, k) to (N,); one with a ``columns`` attribute reads only the first ``columns`` coordinates,
-    and only those are gathered into rows (:class:`~dynamap.models.vae.NewestSample`: one of d)."""
+    and only those are gathered into rows (:class:`~dynamap.models.encoders.NewestSample`: one of d)."""
     t, d, b = states.shape
     k = min(int(getattr(decode, "columns", d) or d), d)
     rows = torch.nan_to_num(states[:, :k].transpose(1, 2).reshape(t * b, k), 0.0, 0.0, 0.0)
@@ -106,12 +104,17 @@ def _in_threads(fn, items: list) -> None:
             job.result()
 
 
+def _newest_only(model, whole_states: bool) -> bool:
+    """Whether an orbit keeps only the newest sample of each step: a shift-register map
+    (``map_.shift_register``) whose decoder reads coordinate 0 alone, unless ``whole_states``."""
+    return not whole_states and model.map_.shift_register and model.encoder_.decoder().columns == 1
+
+
 def _parts_in_threads(model, whole_states: bool) -> bool:
     """Whether the parts of a split batch run in threads rather than forked processes: where each
-    part's step loop is compiled code that releases the GIL (``map_.stepper_releases_gil``) and only
-    the newest samples are kept (the state's first coordinate decodes it)."""
-    return (not whole_states and bool(getattr(model.map_, "stepper_releases_gil", False))
-            and getattr(model._decoder(), "columns", None) == 1)
+    part's step loop is compiled code that releases the GIL (``map_.releases_gil``) and only the
+    newest samples are kept (:func:`_newest_only`)."""
+    return model.map_.releases_gil and _newest_only(model, whole_states)
 
 
 def _iterate_part(model, x0: np.ndarray, c_values: np.ndarray, n_steps: int, n_transient: int,
@@ -129,15 +132,14 @@ def _iterate_part(model, x0: np.ndarray, c_values: np.ndarray, n_steps: int, n_t
     pad = np.r_[np.arange(n_b), np.full(n_cols - n_b, n_b - 1)]  # padding: copies of the last value
     z = torch.as_tensor(x0[pad].T, dtype=torch.float32).contiguous()  # (d, columns)
     c = torch.as_tensor(model.normalise_c(c_values)[pad], dtype=torch.float32)[:, None]
-    decoder = model._decoder()
-    if getattr(decoder, "columns", None) == 1 and not whole_states:  # the newest samples: a delay map?
+    decoder = model.encoder_.decoder()
+    if _newest_only(model, whole_states):  # its loop computes each column alone: no padding
         with torch.inference_mode():
-            step = fast_stepper(model.map_, c[:n_b], d)
-        if hasattr(step, "run_newest"):  # its compiled loop computes each column alone: no padding
-            _iterate_newest(step, decoder, z[:, :n_b].contiguous(), n_steps, n_transient, xs, final, bar)
-            return
+            step = model.map_.stepper(c[:n_b])
+        _iterate_newest(step, decoder, z[:, :n_b].contiguous(), n_steps, n_transient, xs, final, bar)
+        return
     with torch.inference_mode():
-        step = fast_stepper(model.map_, c, d)
+        step = model.map_.stepper(c)
     states = torch.empty(n_steps, d, n_cols)  # time-major: each step writes one contiguous block
     bad = torch.empty(n_steps, n_b, dtype=torch.bool)
 
@@ -274,7 +276,7 @@ def iterate_model(
     c_values = np.atleast_1d(np.asarray(c_values, dtype=np.float64))
     if x0 is None:
         x0 = anchor_states(model, c_values, start=start_index)
-    n_b, d = c_values.size, int(model.latent_dim_)
+    n_b, d = c_values.size, int(model.state_dim_)
     x0 = np.asarray(x0, dtype=np.float64).reshape(n_b, d)
     cores = usable_cores()
     if processes is None:
@@ -308,49 +310,24 @@ def iterate_model(
 def largest_lyapunov(model, x0: np.ndarray, c_values: np.ndarray, n_steps: int,
                      v0: np.ndarray | None = None) -> np.ndarray:
     """Largest exponent per step of each row (B,), by tangent propagation with renormalisation every
-    step from tangent vectors ``v0`` (B, d) (default: seeded random ones). For a map with a compiled
-    tangent loop (``map_.log_growth``: the delay map) by it, the map and tangents in float64 as
-    torch's, the rows split in threads as :func:`iterate_model`'s parts; otherwise by forward-mode
-    differentiation (torch.func.jvp) of the map in float64."""
+    step from tangent vectors ``v0`` (B, d) (default: seeded random ones): the map's
+    :meth:`~dynamap.models.base.StateMap.log_growth` in float64, the rows split in threads as
+    :func:`iterate_model`'s parts where its loop releases the GIL (``map_.releases_gil``)."""
     x = torch.as_tensor(np.nan_to_num(np.asarray(x0, dtype=np.float64)))
     if v0 is None:
         v = torch.randn(x.shape, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
     else:
         v = torch.as_tensor(np.asarray(v0, dtype=np.float64).reshape(x.shape)).clone()
     v = v / v.norm(dim=1, keepdim=True)
-    if hasattr(model.map_, "log_growth"):
-        c = np.asarray(model.normalise_c(c_values), dtype=np.float64)
-        acc = np.empty(x.shape[0])
-        n_parts = max(1, min(sweep_processes(model, x.shape[0]), x.shape[0]))
+    c = np.asarray(model.normalise_c(c_values), dtype=np.float64)
+    acc = np.empty(x.shape[0])
+    n_parts = max(1, min(sweep_processes(model, x.shape[0]), x.shape[0])) if model.map_.releases_gil else 1
 
-        def part(idx: np.ndarray) -> None:
-            acc[idx] = model.map_.log_growth(x.numpy()[idx], v.numpy()[idx], c[idx], n_steps)
+    def part(idx: np.ndarray) -> None:
+        acc[idx] = model.map_.log_growth(x.numpy()[idx], v.numpy()[idx], c[idx], n_steps)
 
+    with model_threads(model):
         _in_threads(part, np.array_split(np.arange(x.shape[0]), n_parts))
-        out = acc / n_steps
-        out[~np.all(np.isfinite(np.asarray(x0)), axis=1)] = np.nan
-        return out
-    return _largest_jvp(model, x, v, model.normalise_c(c_values), n_steps, np.asarray(x0))
-
-
-def _largest_jvp(model, x: torch.Tensor, v: torch.Tensor, c_norm: np.ndarray, n_steps: int,
-                 x0: np.ndarray) -> np.ndarray:
-    """:func:`largest_lyapunov` by torch.func.jvp of the map in float64."""
-    from torch.func import jvp
-
-    net = copy.deepcopy(model.map_).to(torch.float64).eval()
-    for prm in net.parameters():
-        prm.requires_grad_(False)
-    c = torch.as_tensor(c_norm, dtype=torch.float64)[:, None]
-    acc = torch.zeros(x.shape[0], dtype=torch.float64)
-    with torch.no_grad(), warnings.catch_warnings(), model_threads(model):
-        # torch.func.jvp imports a torch-internal module that calls the deprecated torch.jit.script
-        warnings.simplefilter("ignore", DeprecationWarning)
-        for _ in range(n_steps):
-            x, v = jvp(lambda z: net(z, c), (x,), (v,))
-            nrm = v.norm(dim=1, keepdim=True)
-            acc += torch.log(nrm[:, 0])
-            v = v / nrm
-    out = (acc / n_steps).numpy()
-    out[~np.all(np.isfinite(x0), axis=1)] = np.nan
+    out = acc / n_steps
+    out[~np.all(np.isfinite(np.asarray(x0)), axis=1)] = np.nan
     return out

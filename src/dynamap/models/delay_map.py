@@ -1,4 +1,4 @@
-"""The map on delay coordinates (``FitConfig.state`` "delay"): the state is the last ``span`` samples of
+"""The map on delay coordinates (the ridge family on the delay encoder): the state is the last ``span`` samples of
 the standardised series, newest first, and one step predicts the next sample and shifts the rest.
 
     u(n+1) = [u_0 + f(x, c), u_0, u_1, ..., u_{span-2}],   x = (u_0, u_lag, ..., u_{(taps-1) lag})
@@ -13,9 +13,8 @@ the training noise as in Cestnik & Martens, arXiv 2509.11338, 2025). The newest 
 the box ``[lo, hi]`` (as a :class:`~dynamap.models.map.ParametricMap`'s states), so a free run cannot
 run away.
 
-:func:`tap_coordinates` is the matching "VAE": an exact linear encoder that keeps the newest ``span``
-entries of a delay window and a decoder that returns the newest sample, so the fit, sweeps, spectra
-and bundles treat a delay model like any other.
+The delay encoder (:class:`~dynamap.models.encoders.DelayEncoder`) gives its states; under another
+encoder the ridge family is :class:`~dynamap.models.feature_map.FeatureMap`.
 """
 
 from __future__ import annotations
@@ -24,34 +23,39 @@ import numpy as np
 import torch
 from torch import nn
 
-from .vae import VAE
+from .base import StateMap
 
-__all__ = ["DelayMap", "tap_coordinates"]
+__all__ = ["DelayMap", "RandomFeatures"]
 
 #: steps of whole states kept at a time by the stepper's ``run_newest`` (64 x 16 x 100 float32 states:
-#: 400 kB, cache-sized; within 4 % of a loop that keeps the newest samples alone, measured 2026-12-07)
+#: 400 kB, cache-sized)
 NEWEST_BLOCK = 64
 
 
-class DelayMap(nn.Module):
-    """Batched delay map: (B, span) states and (B, 1) control inputs -> (B, span)."""
+class RandomFeatures(StateMap):
+    """The ridge family's common part: fixed random features phi(x) = [1, x, tanh(W x + w)] of the
+    inputs x = u[tap_index], readouts for 1 and for c of the first ``n_out`` inputs' increments, and
+    the state box [lo, hi]."""
 
-    #: its stepper's ``run_newest`` is compiled code that releases the GIL: the parts of a split batch
-    #: run in threads of one process (:func:`dynamap.models._orbits.iterate_model`), not forked ones
-    stepper_releases_gil = True
+    family = "ridge"
 
-    def __init__(self, taps: int, lag: int, width: int):
+    def __init__(self, dim: int, tap_index: torch.Tensor, width: int, n_out: int):
         super().__init__()
-        self.taps, self.lag, self.width = int(taps), int(lag), int(width)
-        #: the state: the newest (taps - 1) lag + 1 samples
-        self.dim = (self.taps - 1) * self.lag + 1
-        self.register_buffer("tap_index", torch.arange(self.taps) * self.lag)
+        self.dim, self.taps, self.width, self.n_out = int(dim), int(tap_index.numel()), int(width), int(n_out)
+        self.register_buffer("tap_index", tap_index)
         self.register_buffer("w_in", torch.zeros(self.width, self.taps))
         self.register_buffer("b_in", torch.zeros(self.width))
+        shape = (2, 1 + self.taps + self.width) if n_out == 1 else (2, n_out, 1 + self.taps + self.width)
         #: readouts for 1 and for c, over phi = [1, x, tanh(W x + w)]
-        self.readout = nn.Parameter(torch.zeros(2, 1 + self.taps + self.width))
+        self.readout = nn.Parameter(torch.zeros(shape))
         self.register_buffer("lo", torch.full((self.dim,), -torch.inf))
         self.register_buffer("hi", torch.full((self.dim,), torch.inf))
+
+    def readout_tensor(self, betas: list[np.ndarray]) -> torch.Tensor:
+        """The readout parameter of the ridge solutions ``betas`` (one (2 n_phi,) array per output)."""
+        n_phi = 1 + self.taps + self.width
+        parts = [b.reshape(2, n_phi) for b in betas]
+        return torch.from_numpy((parts[0] if self.n_out == 1 else np.stack(parts, axis=1)).astype(np.float32))
 
     def init_features(self, gen: torch.Generator) -> None:
         """Draw the fixed random features from ``gen``."""
@@ -63,6 +67,24 @@ class DelayMap(nn.Module):
         """phi(x) = [1, x, tanh(W x + w)] of tap vectors x (..., taps)."""
         one = torch.ones(x.shape[:-1] + (1,), dtype=x.dtype)
         return torch.cat([one, x, torch.tanh(x @ self.w_in.to(x.dtype).T + self.b_in.to(x.dtype))], -1)
+
+
+class DelayMap(RandomFeatures):
+    """Batched delay map: (B, span) states and (B, 1) control inputs -> (B, span). Its stepper is the
+    compiled loop of :mod:`dynamap.models._delay_kernel`, which releases the GIL."""
+
+    releases_gil = True
+    shift_register = True
+    spectrum_method = "exact Jacobian products + QR (compiled, float64)"
+    #: over 25 000 steps the slow exponent's estimate moved by up to 8 % between runs that differ only
+    #: in rounding; over four times as long the spread of such an average halves (docs/experiments.md)
+    spectrum_factor = 4
+
+    def __init__(self, taps: int, lag: int, width: int):
+        lag = int(lag)
+        #: the state: the newest (taps - 1) lag + 1 samples
+        super().__init__((int(taps) - 1) * lag + 1, torch.arange(int(taps)) * lag, width, 1)
+        self.lag = lag
 
     def forward(self, u: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
         phi = self.features(u[..., self.tap_index])
@@ -99,6 +121,11 @@ class DelayMap(nn.Module):
         return _delay_kernel.qr_sums(np.asarray(z, dtype=np.float64), np.asarray(q, dtype=np.float64),
                                      idx, w, b, r, float(c), lo, hi, int(n_transient), int(n_steps))
 
+    def spectrum_sums(self, z: np.ndarray, q: np.ndarray, c: np.ndarray, n_transient: int,
+                      n_steps: int) -> np.ndarray:
+        """:meth:`qr_sums` of each row."""
+        return np.array([self.qr_sums(z[i], q[i], float(c[i]), n_transient, n_steps) for i in range(len(c))])
+
     def stepper(self, c: torch.Tensor):
         """A step function ``step(z_t, out) -> out`` for states kept TRANSPOSED, (span, B), with the
         per-column controls ``c`` (B, 1), as :func:`dynamap.models.map.fast_stepper` for this map: the
@@ -134,25 +161,3 @@ class DelayMap(nn.Module):
         step.run = run
         step.run_newest = run_newest
         return step
-
-
-def tap_coordinates(window: int, span: int) -> VAE:
-    """A :class:`~dynamap.models.vae.VAE` whose encoder means are the newest ``span`` entries of a
-    window (log-variances 0) and whose decoder's first output is the newest state entry: exact linear
-    layers, no training."""
-    if span > window:
-        raise ValueError(f"the delay state ({span} samples) is longer than the window ({window})")
-    with torch.random.fork_rng(devices=[]):
-        vae = VAE(window, span, span, 1, "tanh")
-    vae.encoder[1] = nn.Identity()
-    vae.decoder[1] = nn.Identity()
-    eye = torch.eye(span)
-    with torch.no_grad():
-        for lin in (*vae.encoder[0::2], *vae.decoder[0::2]):
-            lin.weight.zero_()
-            lin.bias.zero_()
-        vae.encoder[0].weight[:, :span] = eye
-        vae.encoder[2].weight[:span] = eye
-        vae.decoder[0].weight.copy_(eye)
-        vae.decoder[2].weight[:span] = eye
-    return vae.eval()

@@ -33,11 +33,6 @@ MODEL_TRANSIENT_STEPS = 5_000
 MODEL_RECORD_STEPS = 20_000
 #: steps used for the largest Lyapunov exponent of each sweep point
 MODEL_LYAPUNOV_STEPS = 5_000
-#: a delay map's spectrum (its compiled loop, about 20x the generic path) is averaged over this many
-#: times the default orbit: over 25 000 steps the slow exponent's estimate moved by up to 8 % between
-#: runs that differ only in rounding (a slow ratio of 1.88 against 2.04); four times as long, the
-#: spread of such an average halves (1.96 here, 1.94 over 16 times)
-DELAY_SPECTRUM_FACTOR = 4
 
 
 class LearnedMap:
@@ -58,10 +53,9 @@ class LearnedMap:
         self.default_dt = self.dt
         self.default_transient = MODEL_TRANSIENT_STEPS * self.dt
         self.default_t_end = (MODEL_TRANSIENT_STEPS + MODEL_RECORD_STEPS) * self.dt
-        compiled = hasattr(model.map_, "qr_sums")
-        self.default_lyapunov_t_end = self.default_t_end * (DELAY_SPECTRUM_FACTOR if compiled else 1)
+        self.default_lyapunov_t_end = self.default_t_end * model.map_.spectrum_factor
         self.spike_threshold = float(model.spike_threshold_)
-        self.spike_hysteresis = float(getattr(model, "spike_hysteresis_", 0.0))
+        self.spike_hysteresis = float(model.spike_hysteresis_)
         self.observable = str(model.name_)
         self.variables = tuple(f"u{i + 1}" for i in range(self.dim))
         self.time_unit = "time unit of the training series"
@@ -88,7 +82,7 @@ class LearnedMap:
 
     @property
     def dim(self) -> int:
-        return int(self._model.latent_dim_)
+        return int(self._model.state_dim_)
 
     @property
     def param_names(self) -> tuple[str, ...]:
@@ -139,7 +133,7 @@ class LearnedMap:
     def decode(self, x: np.ndarray) -> np.ndarray:
         """Observable values (B,) of states (B, dim)."""
         x = np.atleast_2d(np.asarray(x, dtype=np.float64))
-        return self._model._decode_torch(torch.from_numpy(x)).numpy().astype(np.float64)
+        return self._model.decode(torch.from_numpy(x)).numpy().astype(np.float64)
 
     def initial_states(self, p: np.ndarray, start: int = 0) -> np.ndarray:
         """Start states (B, dim) on the data attractor for parameter rows ``p`` (B, 1) or control
@@ -174,21 +168,16 @@ class LearnedMap:
                       n_steps: int) -> np.ndarray | None:
         """For :func:`dynamap.analysis.lyapunov.lyapunov_map`: each row's sums over the last
         ``n_steps`` of ``n_transient + n_steps`` steps of the log stretches of its tangent basis ``q``
-        (B, dim, k), re-orthonormalised every step, from ``x0`` (B, dim) at ``p`` (B, 1): for a delay
-        map by its compiled loop (float64, as the generic path; about 30x faster); None for the
-        other maps (the generic path then runs)."""
-        net = self._model.map_
-        if not hasattr(net, "qr_sums"):
-            return None
+        (B, dim, k), re-orthonormalised every step, from ``x0`` (B, dim) at ``p`` (B, 1): the map's
+        compiled loop (:meth:`StateMap.spectrum_sums <dynamap.models.base.StateMap.spectrum_sums>`,
+        float64 as the generic path), or None where its family has none (the generic path then runs)."""
         c = np.asarray(self._model.normalise_c(np.asarray(p, dtype=np.float64).reshape(-1)), dtype=np.float64)
-        return np.array([net.qr_sums(x0[i], q[i], float(c[i]), n_transient, n_steps) for i in range(len(c))])
+        return self._model.map_.spectrum_sums(x0, q, c, n_transient, n_steps)
 
     @property
     def spectrum_method(self) -> str:
         """How :func:`~dynamap.analysis.lyapunov.lyapunov_spectrum` computes this map's spectrum."""
-        if hasattr(self._model.map_, "qr_sums"):
-            return "exact Jacobian products + QR (compiled, float64)"
-        return "exact Jacobian (autograd) products + QR"
+        return self._model.map_.spectrum_method
 
     def info(self) -> dict:
         return {"name": self.name, "kind": self.kind, "dim": self.dim, "observable": self.observable,

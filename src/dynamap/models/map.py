@@ -18,15 +18,17 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from torch import nn
 
+from .base import StateMap
 from .vae import mlp
 
-__all__ = ["iterate_into", "ParametricMap", "fast_stepper", "stacked_stepper", "is_plain_tanh"]
+__all__ = ["iterate_into", "ParametricMap", "fast_stepper", "plain_stepper", "stacked_stepper", "is_plain_tanh"]
 
 
-class ParametricMap(nn.Module):
+class ParametricMap(StateMap):
     """Batched map: (B, d) states and (B, 1) normalised control inputs -> (B, d)."""
+
+    family = "mlp"
 
     def __init__(self, dim: int, hidden: int, depth: int, activation: str, residual: bool = True,
                  c_degree: int = 0):
@@ -54,6 +56,10 @@ class ParametricMap(nn.Module):
             out = self.net(torch.cat([u, c], dim=-1)) * self.out_scale
         out = u + out if self.residual else out
         return torch.clamp(out, self.lo, self.hi)
+
+    def stepper(self, c: torch.Tensor):
+        """:func:`plain_stepper` of this map."""
+        return plain_stepper(self, c)
 
 
 def _plain(net: torch.nn.Module, layers: list, d: int, k: int, n_c: int) -> bool:
@@ -91,7 +97,13 @@ def _hidden_layers(lins: list, acts: list, c: torch.Tensor, d: int, k: int) -> l
     return hidden
 
 
-def fast_stepper(net: torch.nn.Module, c: torch.Tensor, d: int | None = None):
+def fast_stepper(net: StateMap, c: torch.Tensor, d: int | None = None):
+    """The map's own step function (:meth:`StateMap.stepper <dynamap.models.base.StateMap.stepper>`)
+    at the per-column controls ``c`` (B, 1); ``d`` is ignored (the map knows its dimension)."""
+    return net.stepper(c)
+
+
+def plain_stepper(net: torch.nn.Module, c: torch.Tensor, d: int | None = None):
     """A step function ``step(z_t, out) -> out`` for states kept TRANSPOSED, (d, B): it writes
     F(z, c)^T into ``out`` (which must not be ``z_t``) for the fixed per-row controls ``c`` (B, 1);
     ``net`` is a :class:`ParametricMap` (``d``: its state dimension, default ``net.dim``).
@@ -114,8 +126,6 @@ def fast_stepper(net: torch.nn.Module, c: torch.Tensor, d: int | None = None):
     the batch has whole tiles of :data:`dynamap.models._orbits.MIN_BATCH_COLUMNS` columns. Falls back to
     the module's forward when the network is not the plain Linear/activation Sequential of
     :class:`ParametricMap`."""
-    if hasattr(net, "stepper"):  # a map with its own fast step (the delay map)
-        return net.stepper(c)
     seq = getattr(net, "net", None)
     d = int(getattr(net, "dim", 0) if d is None else d)
     c = c.detach().to(torch.float32)

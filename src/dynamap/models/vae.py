@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-__all__ = ["VAE", "NewestSample", "decode_newest", "mlp"]
+__all__ = ["VAE", "decode_newest", "mlp"]
 
 _ACT = {"tanh": nn.Tanh, "silu": nn.SiLU, "gelu": nn.GELU, "elu": nn.ELU}
 
@@ -98,19 +98,3 @@ def decode_newest(vae, z: torch.Tensor, z_mean, z_std, x_mean: float, x_std: flo
             torch.mv(h, w_last, out=last[: h.shape[0]])
             out[s : s + rows] = last[:rows]
         return out.mul_(x_std).add_(b_last * x_std + x_mean)
-
-
-class NewestSample:
-    """The decoder of delay states (:func:`~dynamap.models.delay_map.tap_coordinates`, whose decoder
-    returns the newest coordinate): standardised states (N, k) -> observable (N,) in data units,
-    float32, reading column 0 only (``columns`` = 1, so callers may pass just that column). Equal to
-    :func:`decode_newest` of the tap coordinates up to float32 round-off, without the identity layers."""
-
-    columns = 1
-
-    def __init__(self, z_mean, z_std, x_mean: float, x_std: float):
-        self.scale = float(z_std[0]) * float(x_std)
-        self.shift = float(z_mean[0]) * float(x_std) + float(x_mean)
-
-    def __call__(self, z: torch.Tensor) -> torch.Tensor:
-        return z[:, 0].detach().to(torch.float32) * self.scale + self.shift

@@ -11,12 +11,14 @@ import dataclasses
 
 from .._core.errors import ConfigError
 from ..training._config import ConfigBase, check_choice, check_int_range, check_positive, check_range
-from ..training.config import MapConfig, VAEConfig
+from ..training.config import LinearConfig, MapConfig, VAEConfig
+from ._compat import translate_fit_config
 
-__all__ = ["FitConfig", "STATES"]
+__all__ = ["ENCODER_FAMILIES", "FitConfig", "MAP_FAMILY_NAMES"]
 
-#: the state spaces of the map (``FitConfig.state``)
-STATES = ("auto", "vae", "delay")
+#: the encoders (``FitConfig.encoder``) and the map families (``FitConfig.map_family``)
+ENCODER_FAMILIES = ("delay", "linear", "vae")
+MAP_FAMILY_NAMES = ("ridge", "mlp")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,22 +46,20 @@ class FitConfig(ConfigBase):
     * ``min_fast_periods`` (20): a series shorter than this many fast time scales (or 4 windows, or
       64 map samples) is an InputError.
 
-    State space:
+    The reconstruction, an encoder x a map (any with any):
 
-    * ``state`` ("delay"): "delay" maps delay vectors of the series itself (the newest
-      (``delay_taps`` - 1) ``delay_lag`` + 1 samples; :class:`dynamap.models.DelayMap`, a
-      parameter-aware next-generation reservoir computer with ridge readouts, ``map.features``,
-      ``map.ridge``, ``map.ridge_noise``, ``map.drive``; no VAE, no rollout training); "vae" maps the
-      recovered states of the VAE (the method of Kuptsov & Stankevich 2025; the two compared in
-      docs/experiments.md); "auto" is "delay" (the name configs saved on 2026-12-03 hold).
-    * ``delay_taps`` (6), ``delay_lag`` (3): the delay map's inputs, every ``delay_lag``-th sample of
-      the history (in map steps).
-    * ``delay_candidates`` (2): map candidates (random features) per round in the delay state, in
+    * ``encoder`` ("delay"): the states. "delay": the newest (``delay_taps`` - 1) ``delay_lag`` + 1
+      samples themselves; "linear": principal components of the delay window (``linear``); "vae": the
+      paper's VAE means, latent dimension read off the training (``vae``).
+    * ``map_family`` ("ridge"): "ridge": fixed random features with ridge readouts (on delay states
+      the parameter-aware next-generation reservoir computer :class:`dynamap.models.DelayMap`);
+      "mlp": the paper's residual MLP trained on rollouts (``map``).
+    * ``delay_taps`` (6), ``delay_lag`` (3): the delay encoder's state and the delay map's inputs,
+      every ``delay_lag``-th sample of the history (in map steps).
+    * ``delay_candidates`` (2): map candidates (random features) per round of the ridge family, in
       place of ``n_candidates``.
-    * ``delay_calibrate`` (true): calibrate the delay map's control (``map.c_shifts``) as the VAE
-      maps'; it doubles the fit time (150-160 s on the demo's 4 tags) and puts the free runs at the tags
-      closer to the data (D_H within 0.15 at all three tags of the slow check for 3 of 3 seeds, 2 of 3
-      without), with the same held-out accuracy.
+    * ``delay_calibrate`` (true): calibrate the ridge family's control (``map.c_shifts``); the mlp
+      family always calibrates.
 
     Control input c:
 
@@ -87,7 +87,9 @@ class FitConfig(ConfigBase):
 
     vae: VAEConfig = dataclasses.field(default_factory=VAEConfig)
     map: MapConfig = dataclasses.field(default_factory=MapConfig)
-    state: str = "delay"
+    linear: LinearConfig = dataclasses.field(default_factory=LinearConfig)
+    encoder: str = "delay"
+    map_family: str = "ridge"
     delay_taps: int = 6
     delay_lag: int = 3
     delay_candidates: int = 2
@@ -112,20 +114,27 @@ class FitConfig(ConfigBase):
     restarts: int = 2
     tagged_restarts: int = 0
 
-    #: options measured and not adopted, with their old defaults (the record: docs/experiments.md)
-    REMOVED = {"tagged_c_degree": None}
+    @classmethod
+    def from_dict(cls, data: dict):
+        return super().from_dict(translate_fit_config(data))
 
-    @property
-    def state_space(self) -> str:
-        """The state space of a fit: "vae" or "delay"."""
-        return "vae" if self.state == "vae" else "delay"
+    def candidates(self) -> int:
+        """Map candidates per round: ``delay_candidates`` for the ridge family, else ``n_candidates``."""
+        return self.delay_candidates if self.map_family == "ridge" else self.n_candidates
+
+    def calibrates(self) -> bool:
+        """Whether the fit calibrates the control (the ridge family only with ``delay_calibrate``)."""
+        return self.map_family != "ridge" or self.delay_calibrate
 
     def __post_init__(self):
         if not isinstance(self.vae, VAEConfig):
             raise ConfigError(f"vae must be a VAEConfig, got {type(self.vae).__name__}")
         if not isinstance(self.map, MapConfig):
             raise ConfigError(f"map must be a MapConfig, got {type(self.map).__name__}")
-        check_choice("state", self.state, STATES)
+        if not isinstance(self.linear, LinearConfig):
+            raise ConfigError(f"linear must be a LinearConfig, got {type(self.linear).__name__}")
+        check_choice("encoder", self.encoder, ENCODER_FAMILIES)
+        check_choice("map_family", self.map_family, MAP_FAMILY_NAMES)
         check_int_range("delay_taps", self.delay_taps, 1, 64)
         check_int_range("delay_lag", self.delay_lag, 1, 64)
         check_int_range("delay_candidates", self.delay_candidates, 1)

@@ -276,7 +276,7 @@ def run_demo(out, seed: int = 0, quick: bool = False, progress: bool = True) -> 
                 "quick": bool(quick),
                 "single": {
                     "training_value": s.single_value,
-                    "latent_dim": int(m1.latent_dim_),
+                    "latent_dim": int(m1.state_dim_),
                     "dt_map": float(m1.dt_),
                     "c_range": list(s.single_c_range),
                     "c_num": int(s.single_c_num),
@@ -286,7 +286,7 @@ def run_demo(out, seed: int = 0, quick: bool = False, progress: bool = True) -> 
                 "tagged": {
                     "training_values": list(map(float, s.tagged_values)),
                     "heldout_values": [float(x) for x in grid],
-                    "latent_dim": int(m2.latent_dim_),
+                    "latent_dim": int(m2.state_dim_),
                     "dt_map": float(m2.dt_),
                     "scores": ev2,
                     "spectra_at_tags": spectra,
@@ -301,9 +301,9 @@ def run_demo(out, seed: int = 0, quick: bool = False, progress: bool = True) -> 
                 free = m1.simulate_batch([float(m1.param_values_[0])], n_free,
                                          int(s.model_transient / m1.dt_))[0]
                 fits = {
-                    "single": {"latent_dim": m1.latent_dim_, "dt": m1.dt_, "c": float(m1.param_values_[0]),
+                    "single": {"latent_dim": m1.state_dim_, "dt": m1.dt_, "c": float(m1.param_values_[0]),
                                "history": m1.history_, "recovered": m1.transform(v), "free_run": free},
-                    "tagged": {"history": m2.history_, "latent_dim": m2.latent_dim_},
+                    "tagged": {"history": m2.history_, "latent_dim": m2.state_dim_},
                 }
                 write_demo_report(tmp / "report.html", s, metrics, true_sweep, sw1, sw2_full, traj, v, fits)
 

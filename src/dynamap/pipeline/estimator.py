@@ -4,9 +4,10 @@ Steps (Kuptsov & Stankevich 2025, with our choices documented in :class:`FitConf
 
 1. data rules: spike threshold, sampling step (stride) and window D_e from the series;
 2. delay windows R(n) (lag 1, gathered on the fly), scaled by the pooled mean/std of the series;
-3. VAE for each candidate D_r, latent dimension by the plateau rule, encoder means = recovered states;
-4. parametric map u(n+1) = F(u(n), c) on standardised states with rollout losses, checkpoint selected
-   on free-running spike statistics;
+3. the encoder (``FitConfig.encoder``: delay taps, principal components, or the paper's VAE with its
+   latent dimension read off the training), whose states are the recovered states;
+4. map candidates u(n+1) = F(u(n), c) of ``FitConfig.map_family`` on the states, each selected on
+   free-running spike statistics;
 5. steps 3-4 form a round; while the best map so far scores worse than ``restart_score``, another
    round runs with fresh random streams (``FitConfig.restarts``) and the best map of all rounds is kept.
 
@@ -30,14 +31,12 @@ from ..embedding.delay import DelayWindows
 from ..embedding.rules import SamplingChoice, choose_sampling
 from ..io.bundle import Bundle, read_bundle, write_bundle
 from ..models._orbits import torch_threads
-from ..models.delay_map import DelayMap, tap_coordinates
+from ..models.encoders import ENCODERS
 from ..models.learned_map import LearnedMap
-from ..models.map import ParametricMap
-from ..models.vae import VAE, NewestSample, decode_newest
+from ..training.encoders import fit_encoder
 from ..training.freerun import train_stats
-from ..training.latent_dim import search_latent_dim
-from ..training.map import fit_map
-from ..training.vae import encode_windows
+from ..training.map import blank_map, fit_map
+from . import _compat
 from ._inputs import check_series
 from .config import FitConfig
 
@@ -87,7 +86,6 @@ class DynamapModel:
         timings["embedding_s"] = time.perf_counter() - t0
 
         self._set_control(tags, series_list)
-        self.state_ = cfg.state_space
         refs = [train_stats(r[samp.window - 1 :], self.dt_, self.spike_threshold_, keep_trace=True,
                             hysteresis=self.spike_hysteresis_)
                 for r in res]
@@ -109,7 +107,7 @@ class DynamapModel:
                 best = out
             if best["selected_score"] <= cfg.restart_score:
                 break
-        self._use_round(best)
+        self.encoder_, self.map_, self.c_shift_ = best["encoder"], best["map"], best["c_shift"]
         latents = best["latents"]
         map_hist = {**best["map_hist"], "round": best["round"], "rounds": rounds}
         self._keep_anchors(latents)
@@ -190,44 +188,34 @@ class DynamapModel:
         self.anchor_c_ = np.asarray(anchor_c, dtype=np.float64)
 
     def _round(self, windows, n_seg, refs, c_norm, mcfg, seed, r, progress) -> dict:
-        """One round of the fit with the random streams of ``seed``: the VAE with its latent-dimension
-        search, the recovered states, and the map candidates (side by side, ``n_jobs`` at a time)."""
+        """One round of the fit with the random streams of ``seed``: the encoder, the recovered states,
+        and the map candidates (side by side, ``n_jobs`` at a time)."""
         cfg = self.config
         n_jobs = default_jobs(cfg.num_threads) if cfg.n_jobs is None else cfg.n_jobs
         t1 = time.perf_counter()
-        delay = self.state_ == "delay"
-        if delay:  # the delay vectors themselves, standardised like the series
-            d = self._delay_span()
-            vae = tap_coordinates(windows.window, d)
-            evidence = {"state": "delay", "taps": cfg.delay_taps, "lag": cfg.delay_lag, "chosen": d}
-        else:
-            d, vae, evidence = search_latent_dim(windows, cfg.vae, seed=seed, progress=progress, n_jobs=n_jobs)
+        encoder, evidence = fit_encoder(cfg.encoder, windows, cfg, seed=seed, x_mean=self.x_mean_,
+                                        x_std=self.x_std_, span=self._delay_span(), progress=progress,
+                                        n_jobs=n_jobs)
         vae_s = time.perf_counter() - t1
         t2 = time.perf_counter()
-        mu = encode_windows(vae, windows)
-        if delay:  # one scale for all entries, so that the shift is exact
-            z_mean, z_std = np.zeros(d), np.ones(d)
-        else:
-            z_mean = mu.mean(0).astype(np.float64)
-            z_std = np.maximum(mu.std(0), 1e-6).astype(np.float64)
-        z = (mu - z_mean) / z_std
+        z = encoder.encode(windows)
         latents = [z[windows.segment_of == i].astype(np.float32) for i in range(n_seg)]
-        out = {"round": r, "seed": seed, "latent_dim": d, "vae": vae, "evidence": evidence,
-               "z_mean": z_mean, "z_std": z_std, "latents": latents}
-        self._use_round(out)  # the candidates decode their free runs with this round's VAE
+        out = {"round": r, "seed": seed, "latent_dim": encoder.dim, "encoder": encoder, "evidence": evidence,
+               "latents": latents}
+        decode = encoder.decoder()
         tag = "" if r == 0 else f" (round {r + 1})"
 
         def candidate(job: tuple[int, str | None]):
             k, label = job  # label: the round's progress bar, shown by its first candidate only
-            return fit_map(latents, c_norm, mcfg, seed=seed, decode=self._decoder(), refs=refs,
+            return fit_map(latents, c_norm, mcfg, seed=seed, decode=decode, refs=refs,
                            dt=self.dt_, threshold=self.spike_threshold_,
                            hysteresis=self.spike_hysteresis_, candidate=k,
-                           progress=progress and label is not None, label=label,
-                           delay=(cfg.delay_taps, cfg.delay_lag) if delay else None,
+                           progress=progress and label is not None, label=label, family=cfg.map_family,
+                           encoder=encoder, delay=(cfg.delay_taps, cfg.delay_lag),
                            single=self.mode_ == "single")
 
         best, cand_hist = None, []
-        n_cand = cfg.delay_candidates if delay else cfg.n_candidates
+        n_cand = cfg.candidates()
         for first in range(0, n_cand, n_jobs):  # n_jobs candidates side by side
             ks = range(first, min(first + n_jobs, n_cand))
             label = (f"map candidate {first}" if len(ks) == 1 else f"map candidates {first}-{ks[-1]}") + tag
@@ -263,10 +251,10 @@ class DynamapModel:
         return out
 
     def _delay_span(self) -> int:
-        """Samples in the delay map's state; the window must hold them."""
+        """Samples in the delay encoder's state; with that encoder the window must hold them."""
         cfg = self.config
         span = (cfg.delay_taps - 1) * cfg.delay_lag + 1
-        if span > self.sampling_.window:
+        if cfg.encoder == "delay" and span > self.sampling_.window:
             raise InputError(f"the delay map's state spans {span} samples (delay_taps {cfg.delay_taps}, "
                              f"delay_lag {cfg.delay_lag}), more than the delay window of "
                              f"{self.sampling_.window}; use fewer taps, a shorter lag or a longer window")
@@ -274,23 +262,16 @@ class DynamapModel:
 
     def _map_config(self):
         """The map settings of this model's mode: ``config.map``, in tagged mode with the stage steps
-        multiplied by ``tagged_steps_factor``; in the delay state without calibration unless
-        ``delay_calibrate``."""
+        multiplied by ``tagged_steps_factor``; without calibration where the config says so
+        (:meth:`FitConfig.calibrates`)."""
         cfg = self.config
         mcfg = cfg.map
-        if self.state_ == "delay" and not cfg.delay_calibrate:
+        if not cfg.calibrates():
             mcfg = dataclasses.replace(mcfg, c_shifts=(), c_refine=())
         if self.mode_ == "tagged":
             steps = tuple(max(1, round(n * cfg.tagged_steps_factor)) for n in mcfg.stage_steps)
             mcfg = dataclasses.replace(mcfg, stage_steps=steps)
         return mcfg
-
-    def _use_round(self, out: dict) -> None:
-        """Make a round's VAE, state standardisation and (when trained) map and shifts the model's."""
-        self.latent_dim_, self.vae_ = out["latent_dim"], out["vae"]
-        self.z_mean_, self.z_std_ = out["z_mean"], out["z_std"]
-        if "map" in out:
-            self.map_, self.c_shift_ = out["map"], out["c_shift"]
 
     # ------------------------------------------------------------------ helpers
     def normalise_c(self, c: np.ndarray) -> np.ndarray:
@@ -306,18 +287,9 @@ class DynamapModel:
         order = np.argsort(tags)
         return base + np.interp(c, tags[order], shift[order])
 
-    def _decoder(self):
-        """The decoder of standardised states (N, d) -> observable (N,) in data units, float32: for
-        delay states :class:`~dynamap.models.vae.NewestSample` (reads column 0 only), otherwise
-        :func:`~dynamap.models.vae.decode_newest` of the VAE."""
-        if self.state_ == "delay":
-            return NewestSample(self.z_mean_, self.z_std_, self.x_mean_, self.x_std_)
-        vae, z_mean, z_std, x_mean, x_std = self.vae_, self.z_mean_, self.z_std_, self.x_mean_, self.x_std_
-        return lambda z: decode_newest(vae, z, z_mean, z_std, x_mean, x_std)
-
-    def _decode_torch(self, z: torch.Tensor) -> torch.Tensor:
-        """Standardised states (N, d) -> observable (N,) in data units, float32 (:meth:`_decoder`)."""
-        return self._decoder()(z)
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """Standardised states (N, d) -> observable (N,) in data units, float32 (the encoder's decoder)."""
+        return self.encoder_.decoder()(z)
 
     def _check_fitted(self):
         if not hasattr(self, "map_"):
@@ -340,7 +312,7 @@ class DynamapModel:
         """Recovered (standardised) states (n, D_r) of a series sampled like the training data."""
         self._check_fitted()
         w = DelayWindows([(self.resample(series) - self.x_mean_) / self.x_std_], self.sampling_.window)
-        return (encode_windows(self.vae_, w) - self.z_mean_) / self.z_std_
+        return self.encoder_.encode(w)
 
     def as_system(self) -> LearnedMap:
         """The fitted map as a system with control ``c`` (:class:`~dynamap.models.learned_map.LearnedMap`):
@@ -374,6 +346,11 @@ class DynamapModel:
         return float(self.sampling_.dt_map)
 
     @property
+    def state_dim_(self) -> int:
+        """The dimension of the recovered states (the encoder's)."""
+        return int(self.encoder_.dim)
+
+    @property
     def spike_threshold_(self) -> float:
         return float(self.sampling_.spike_threshold)
 
@@ -390,41 +367,36 @@ class DynamapModel:
             v = getattr(self, key + "_")
             fitted[key] = v.to_dict() if key == "sampling" else (list(v) if isinstance(v, list) else v)
         fitted["seed"] = self.seed
-        tensors = {"vae": self.vae_.state_dict(), "map": self.map_.state_dict(),
+        fitted["encoder"] = self.encoder_.params()
+        tensors = {"map": self.map_.state_dict(),
+                   **{f"encoder.{k}": v for k, v in self.encoder_.tensors().items()},
                    **{k: torch.from_numpy(np.asarray(getattr(self, k + "_"))) for k in FITTED_ARRAYS}}
         write_bundle(directory, Bundle(self.config.to_dict(), fitted, tensors, self.history_),
                      {"latent_dim.png": _latent_png(self.history_)})
 
     @classmethod
     def load(cls, directory) -> DynamapModel:
-        """Rebuild a fitted model from a bundle written by :meth:`save`."""
-        b = read_bundle(directory)
+        """Rebuild a fitted model from a bundle written by :meth:`save` (or by an earlier version)."""
+        b = _compat.current_bundle(read_bundle(directory))
         try:
             model = cls(cls.config_class.from_dict(b.fit_config), seed=int(b.fitted["seed"]))
             for key in FITTED_JSON:
-                if key in FITTED_DEFAULTS and key not in b.fitted:
-                    value = FITTED_DEFAULTS[key](b.fitted)
-                else:
-                    value = b.fitted[key]
+                value = FITTED_DEFAULTS[key](b.fitted) if key in FITTED_DEFAULTS and key not in b.fitted \
+                    else b.fitted[key]
                 setattr(model, key + "_", _FITTED_TYPES[key](value))
             for key in FITTED_ARRAYS:
                 setattr(model, key + "_", b.tensors[key].numpy())
+            params = b.fitted["encoder"]
+            enc_tensors = {k[8:]: v for k, v in b.tensors.items() if k.startswith("encoder.")}
+            model.encoder_ = ENCODERS[params["family"]].restore(params, enc_tensors)
         except (KeyError, TypeError, ValueError) as e:
             raise InputError(f"{directory}/config.json is not a valid model config ({e!r})") from None
         if len(model.c_shift_) != len(model.param_values_):
             raise InputError(f"{directory}/config.json: c_shift has {len(model.c_shift_)} values for "
                              f"{len(model.param_values_)} training values")
-        v, m = model.config.vae, model._map_config()
-        with torch.random.fork_rng(devices=[]):  # empty modules of the fitted shapes, then the weights
-            if model.state_ == "delay":
-                model.vae_ = tap_coordinates(model.sampling_.window, model.latent_dim_)
-                model.map_ = DelayMap(model.config.delay_taps, model.config.delay_lag, m.features)
-            else:
-                model.vae_ = VAE(model.sampling_.window, model.latent_dim_, v.hidden, v.depth, v.activation)
-                model.map_ = ParametricMap(model.latent_dim_, *m.architecture())
-        model.vae_.load_state_dict(b.tensors["vae"])
+        cfg = model.config
+        model.map_ = blank_map(cfg.map_family, model.encoder_, model._map_config(), (cfg.delay_taps, cfg.delay_lag))
         model.map_.load_state_dict(b.tensors["map"])
-        model.vae_.eval()
         model.map_.eval()
         model.history_ = b.history
         model.source_dir_ = str(directory)
@@ -432,18 +404,17 @@ class DynamapModel:
 
 
 #: the fitted attributes of a model (``NAME_``) saved in ``config.json`` under ``NAME``, with the type
-#: each is read back as; and those saved as tensors in ``weights.pt``
+#: each is read back as; and those saved as tensors in ``weights.pt``; the encoder and the map are
+#: saved by their own members (``fitted["encoder"]``, tensors ``encoder.*`` and ``map``)
 _FITTED_TYPES = {
-    "latent_dim": int, "mode": str, "param_values": lambda v: [float(x) for x in v],
+    "mode": str, "param_values": lambda v: [float(x) for x in v],
     "sampling": lambda d: SamplingChoice(**d), "x_mean": float, "x_std": float, "c_center": float,
     "c_scale": float, "c_offset": float, "c_shift": lambda v: [float(x) for x in v], "name": str,
-    "state": str,
 }
 FITTED_JSON = tuple(_FITTED_TYPES)
-FITTED_ARRAYS = ("z_mean", "z_std", "anchors", "anchor_c")
+FITTED_ARRAYS = ("anchors", "anchor_c")
 #: bundles written before a field existed: its value then
-FITTED_DEFAULTS = {"c_shift": lambda fitted: [0.0] * len(fitted["param_values"]),
-                   "state": lambda fitted: "vae"}
+FITTED_DEFAULTS = {"c_shift": lambda fitted: [0.0] * len(fitted["param_values"])}
 
 
 def _latent_png(history: dict) -> bytes:

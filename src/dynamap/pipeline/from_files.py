@@ -123,8 +123,7 @@ def backend_words(backend: str, jobs: int | None) -> str:
 
 def report_fit(model: DynamapModel, metrics: dict, out, prefix: str = "") -> None:
     """The fit's summary on stderr: the bundle, its rounds, the control's calibration, the check."""
-    state = (f"delay map on the newest {model.latent_dim_} samples" if model.state_ == "delay"
-             else f"latent dimension {model.latent_dim_}")
+    state = f"{model.config.map_family} map on {model.encoder_.describe()}"
     print(f"{prefix}wrote model bundle to {out} ({state}, map step {model.dt_:g}, "
           f"spike threshold {model.spike_threshold_:.4g} with hysteresis {model.spike_hysteresis_:.3g})",
           file=sys.stderr)

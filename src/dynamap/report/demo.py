@@ -34,7 +34,7 @@ def _fit_figures(r: Report, f: dict, mode: str) -> None:
     pick = cand["ridge"][cand.get("selected_step", 0)] if cand.get("ridge") else {}
     control = ("affine in c" if mode == "tagged" else
                "with c as an additive drive (MapConfig.drive; one training value cannot tell how c acts)")
-    r.paragraph(f"The {mode} map is a delay map (FitConfig.state \"delay\"): its state is the newest "
+    r.paragraph(f"The {mode} map is a delay map (the delay encoder under the ridge map): its state is the newest "
                 f"{f['latent_dim']} samples of V ({ld.get('taps')} taps, lag {ld.get('lag')}), its "
                 f"increment a ridge regression over random features of the taps {control}; the fit "
                 f"picked noise {pick.get('noise')} and penalty {pick.get('penalty')} by its free runs "

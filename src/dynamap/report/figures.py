@@ -9,7 +9,6 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
 
 __all__ = ["REGIME_COLORS", "latent_evidence_figure", "sweep_figure", "to_png"]
 

@@ -1,18 +1,23 @@
-"""Training: the VAE with latent-dimension search, the parametric map with rollout losses."""
+"""Training: the encoders (the VAE with its latent-dimension search), the map families (ridge readouts,
+rollout losses) and the free-run selection they share."""
 
-from .config import MapConfig, VAEConfig
+from .config import LinearConfig, MapConfig, VAEConfig
+from .encoders import fit_encoder
 from .freerun import TrainStats, score, train_stats
 from .latent_dim import choose_latent_dim, search_latent_dim
-from .map import fit_map, iterate
+from .map import fit_map
+from .selection import iterate
 from .vae import encode_windows, evaluate_vae, fit_vae
 
 __all__ = [
+    "LinearConfig",
     "MapConfig",
     "TrainStats",
     "VAEConfig",
     "choose_latent_dim",
     "encode_windows",
     "evaluate_vae",
+    "fit_encoder",
     "fit_map",
     "fit_vae",
     "iterate",

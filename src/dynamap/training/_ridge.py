@@ -1,8 +1,8 @@
-"""Ridge readouts of the delay map (:class:`~dynamap.models.delay_map.DelayMap`, ``FitConfig.state``
-"delay").
+"""Ridge readouts of the random-feature maps (:class:`~dynamap.models.delay_map.RandomFeatures`: the
+delay map, which predicts the newest sample u_0, and the feature map, which predicts every coordinate).
 
-The readouts a, b of f(x, c) = a . phi(x) + c b . phi(x) are the ridge regression of the increments
-u_0(n+1) - u~_0(n) of the newest sample on [phi(x~), c phi(x~)], where x~ are the taps with Gaussian
+The readouts a, b of each output j, f_j(x, c) = a . phi(x) + c b . phi(x), are the ridge regression
+of its increments u_j(n+1) - u~_j(n) on [phi(x~), c phi(x~)] (the same design for every output), where x~ are the taps with Gaussian
 noise of standard deviation ``noise`` (the target is the clean next sample, so the readout learns to
 pull perturbed histories back and free runs stay on the data; Cestnik & Martens 2025), each pair with
 ``draws`` independent draws of the noise; with ``tangent`` each row's noise loses its part along the
@@ -14,7 +14,7 @@ a narrow control pathway, c changing the one field a that all tags share only wh
 With one training value (single-series mode, ``drive`` given) the data cannot tell a from b: the
 readout a is fitted on phi alone and c enters as an additive drive, b = (g, 0, ..., 0) with a's
 constant lowered by g c_0, so that f(x, c) = a . phi(x) + g (c - c_0); g is ``drive`` times the median
-|u_0(n+1) - u_0(n)| of the series (``MapConfig.drive``).
+|u_j(n+1) - u_j(n)| of the output's coordinate (``MapConfig.drive``).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..models.delay_map import DelayMap
+from ..models.delay_map import RandomFeatures
 
 __all__ = ["ridge_readouts", "ridge_readout_sets"]
 
@@ -30,7 +30,7 @@ __all__ = ["ridge_readouts", "ridge_readout_sets"]
 CHUNK = 65536
 
 
-def ridge_readouts(fmap: DelayMap, states: list[np.ndarray], c_norm: list[float], noise: float,
+def ridge_readouts(fmap: RandomFeatures, states: list[np.ndarray], c_norm: list[float], noise: float,
                    penalties, rng: np.random.Generator, drive: float | None = None) -> list[dict]:
     """The readout of ``fmap`` fitted to the one-step pairs of each segment of delay ``states`` ((n_i,
     span) each, standardised) with its control ``c_norm[i]``, once per penalty in ``penalties``: a state
@@ -38,7 +38,7 @@ def ridge_readouts(fmap: DelayMap, states: list[np.ndarray], c_norm: list[float]
     return ridge_readout_sets(fmap, states, c_norm, noise, penalties, rng, drive)[None]
 
 
-def ridge_readout_sets(fmap: DelayMap, states: list[np.ndarray], c_norm: list[float], noise: float,
+def ridge_readout_sets(fmap: RandomFeatures, states: list[np.ndarray], c_norm: list[float], noise: float,
                        penalties, rng: np.random.Generator, drive: float | None = None,
                        without=(), draws: int = 1, c_penalty: float = 1.0, tangent: bool = False) -> dict:
     """:func:`ridge_readouts` on all segments (key None) and, for each segment k in ``without``, on all
@@ -50,8 +50,10 @@ def ridge_readout_sets(fmap: DelayMap, states: list[np.ndarray], c_norm: list[fl
         raise ValueError(f"the single-series drive needs one segment, got {len(states)}")
     blocks = _segment_blocks(fmap, states, noise, rng, draws, tangent)
     g = None
-    if drive is not None:
-        g = float(drive) * float(np.median(np.abs(np.diff(states[0][:, 0].astype(np.float64)))))
+    if drive is not None:  # one gain per output
+        outs = fmap.tap_index.numpy()[: fmap.n_out]
+        g = [float(drive) * float(np.median(np.abs(np.diff(states[0][:, int(j)].astype(np.float64)))))
+             for j in outs]
     out = {}
     for key in (None, *without):
         keep = [i for i in range(len(states)) if i != key]
@@ -59,10 +61,10 @@ def ridge_readout_sets(fmap: DelayMap, states: list[np.ndarray], c_norm: list[fl
     return out
 
 
-def _segment_blocks(fmap: DelayMap, states: list[np.ndarray], noise: float, rng: np.random.Generator,
+def _segment_blocks(fmap: RandomFeatures, states: list[np.ndarray], noise: float, rng: np.random.Generator,
                     draws: int = 1, tangent: bool = False) -> list[tuple[np.ndarray, np.ndarray]]:
-    """phi' phi and phi' target of each segment (noisy taps, see :func:`ridge_readouts`), averaged over
-    ``draws`` independent draws of the noise."""
+    """phi' phi and phi' target (one row per output) of each segment (noisy taps, see
+    :func:`ridge_readouts`), averaged over ``draws`` independent draws of the noise."""
     idx = fmap.tap_index.numpy()
     w = fmap.w_in.numpy().astype(np.float64)
     bias = fmap.b_in.numpy().astype(np.float64)
@@ -71,7 +73,7 @@ def _segment_blocks(fmap: DelayMap, states: list[np.ndarray], noise: float, rng:
     blocks = []
     n_draws = max(1, int(draws)) if noise > 0 else 1
     for x in states:
-        g_seg, r_seg = np.zeros((n_phi, n_phi)), np.zeros(n_phi)  # phi' phi, phi' target of the segment
+        g_seg, r_seg = np.zeros((n_phi, n_phi)), np.zeros((fmap.n_out, n_phi))  # phi' phi, phi' targets
         for a in range(0, x.shape[0] - 1, CHUNK):
             rows = slice(a, min(a + CHUNK, x.shape[0] - 1))
             clean = x[rows][:, idx].astype(np.float64)
@@ -92,20 +94,22 @@ def _segment_blocks(fmap: DelayMap, states: list[np.ndarray], noise: float, rng:
                 taps_t = torch.from_numpy(taps)
                 phi = torch.cat([torch.ones(taps.shape[0], 1, dtype=torch.float64), taps_t,
                                  torch.tanh_(torch.addmm(b_t, taps_t, w_t.T))], 1)
-                target = torch.from_numpy(nxt[:, 0].astype(np.float64) - taps[:, 0])
                 g_seg += (phi.T @ phi).numpy()
-                r_seg += (phi.T @ target).numpy()
+                for j in range(fmap.n_out):  # output j: the increment of input j (the first inputs)
+                    target = torch.from_numpy(nxt[:, idx[j]].astype(np.float64) - taps[:, j])
+                    r_seg[j] += (phi.T @ target).numpy()
         blocks.append((g_seg / n_draws, r_seg / n_draws))
     return blocks
 
 
-def _solve(fmap: DelayMap, blocks: list, c_norm: list[float], penalties, g: float | None,
+def _solve(fmap: RandomFeatures, blocks: list, c_norm: list[float], penalties, g: float | None,
            c_penalty: float = 1.0) -> list[dict]:
     """The readouts from the segments' ``blocks`` with controls ``c_norm``, one per penalty; ``g``: the
-    single-series drive's gain (None in tagged mode); ``c_penalty``: the penalty on b relative to a."""
+    single-series drive's gain per output (None in tagged mode); ``c_penalty``: the penalty on b
+    relative to a."""
     n_phi = 1 + fmap.taps + fmap.width
     gram = np.zeros((n_phi, n_phi) if g is not None else (2 * n_phi, 2 * n_phi))
-    rhs = np.zeros(gram.shape[0])
+    rhs = np.zeros((fmap.n_out, gram.shape[0]))
     for (g_seg, r_seg), cv in zip(blocks, c_norm):
         if g is not None:
             gram += g_seg
@@ -113,19 +117,23 @@ def _solve(fmap: DelayMap, blocks: list, c_norm: list[float], penalties, g: floa
         else:  # the design [phi, c phi] of a segment: its Gram matrix is [[1, c], [c, c^2]] (x) phi' phi
             cv = float(cv)
             gram += np.kron(np.array([[1.0, cv], [cv, cv * cv]]), g_seg)
-            rhs += np.concatenate([r_seg, cv * r_seg])
+            for j in range(fmap.n_out):
+                rhs[j] += np.concatenate([r_seg[j], cv * r_seg[j]])
     scale = float(np.mean(np.diag(gram)))
     weight = np.ones(gram.shape[0])
     if g is None:
         weight[n_phi:] = float(c_penalty)
     out = []
     for lam in penalties:
-        beta = np.linalg.solve(gram + np.diag(float(lam) * scale * weight), rhs)
-        if g is not None:  # b = (g, 0, ...), a's constant lowered by g c_0
-            beta = np.concatenate([beta, np.zeros(n_phi)])
-            beta[0] -= g * float(c_norm[0])
-            beta[n_phi] = g
+        betas = []
+        for j in range(fmap.n_out):  # one right-hand side at a time (the same rounding for every output)
+            beta = np.linalg.solve(gram + np.diag(float(lam) * scale * weight), rhs[j])
+            if g is not None:  # b = (g, 0, ...), a's constant lowered by g c_0
+                beta = np.concatenate([beta, np.zeros(n_phi)])
+                beta[0] -= g[j] * float(c_norm[0])
+                beta[n_phi] = g[j]
+            betas.append(beta)
         state = {k: v.clone() for k, v in fmap.state_dict().items()}
-        state["readout"] = torch.from_numpy(beta.reshape(2, n_phi).astype(np.float32))
+        state["readout"] = fmap.readout_tensor(betas)
         out.append(state)
     return out

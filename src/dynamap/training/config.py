@@ -16,7 +16,7 @@ from .._core.errors import ConfigError
 from ._config import ConfigBase, check_choice, check_int_range, check_positive, check_range
 from .freerun import CHECK_TRANSIENT_FRACTION
 
-__all__ = ["VAEConfig", "MapConfig", "ACTIVATIONS", "MAX_C_DEGREE"]
+__all__ = ["ACTIVATIONS", "LinearConfig", "MAX_C_DEGREE", "MapConfig", "VAEConfig"]
 
 ACTIVATIONS = ("tanh", "silu", "gelu", "elu")
 #: highest degree of the polynomial control input (``MapConfig.c_degree``)
@@ -85,6 +85,19 @@ class VAEConfig(ConfigBase):
 
 
 @dataclasses.dataclass(frozen=True)
+class LinearConfig(ConfigBase):
+    """The linear encoder (``FitConfig.encoder`` "linear"): principal components of the delay window.
+
+    * ``dim`` (6): the state's dimension, the leading components kept (at most the window's length).
+    """
+
+    dim: int = 6
+
+    def __post_init__(self):
+        check_int_range("dim", self.dim, 1, 128)
+
+
+@dataclasses.dataclass(frozen=True)
 class MapConfig(ConfigBase):
     """The map u(n+1) = F(u(n), c) and its rollout training.
 
@@ -142,9 +155,9 @@ class MapConfig(ConfigBase):
     * ``c_refine`` ((-0.00125, -0.000625, 0.000625, 0.00125)): offsets tried around each pick; one
       replaces the pick only where it scores better (empty: off).
 
-    The delay map (``FitConfig.state`` "delay", :class:`dynamap.models.DelayMap`): no rollout training;
-    ``box_margin`` and the selection and calibration settings above apply, the network and training
-    settings do not.
+    The ridge family (``FitConfig.map_family`` "ridge": :class:`dynamap.models.DelayMap` on delay states,
+    :class:`dynamap.models.FeatureMap` on the others): no rollout training; ``box_margin`` and the
+    selection and calibration settings above apply, the network and training settings do not.
 
     * ``features`` (300): random tanh features of the delay taps.
     * ``ridge`` ((1e-9, 1e-8, 1e-7, 1e-6)), ``ridge_noise`` ((3e-4, 1e-3, 3e-3)): ridge penalties

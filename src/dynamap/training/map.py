@@ -1,244 +1,83 @@
-"""fit_map: train the parametric map on recovered states with multi-step rollouts, and select the
-checkpoint whose FREE-RUNNING behaviour matches the data best (see :mod:`.freerun`)."""
+"""fit_map: one candidate map of a family, trained on encoded states and selected by its FREE-RUNNING
+behaviour (:mod:`.selection`), never by the loss.
+
+The families (:data:`MAP_FAMILIES`): "mlp", the residual MLP trained on rollouts (:mod:`.rollout`), and
+"ridge", random features with closed-form readouts (:mod:`.ridge`). :func:`new_map` is the factory: the
+one place that knows which module a family builds on which encoder's states.
+"""
 
 from __future__ import annotations
 
-import copy
+import dataclasses
 from collections.abc import Callable
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
-from ..embedding.delay import same_segment_ahead
-from ..models._orbits import DECODE_BLOCK_STATES, decode_block
-from ..models.delay_map import DelayMap
-from ..models.map import ParametricMap, fast_stepper, iterate_into, stacked_stepper
-from . import _bptt
-from ._ridge import ridge_readout_sets
-from ._seeding import build, generators
+from ..models.base import StateMap
+from ..models.encoders import DelayEncoder, Encoder
+from ._seeding import generators
 from .config import MapConfig
-from .freerun import TrainStats, score, train_stats
+from .freerun import TrainStats
+from .ridge import new_ridge_map, train_ridge, validate_ridge
+from .rollout import new_mlp_map, train_rollout
+from .selection import Checkpoints, FreeRunScorer, finish_selection
 
-__all__ = ["fit_map", "iterate", "iterate_stacked", "FreeRunScorer", "CrossTagScorer", "interior_tags", "calibrate_shifts"]
+__all__ = ["MAP_FAMILIES", "MapJob", "blank_map", "fit_map", "new_map"]
 
-#: free runs iterated side by side in one batch of the selection (bounds the memory of the orbits)
-MAX_COLUMNS = 256
-#: checkpoints of the short-run selection scored together (their free runs side by side)
-SELECT_BATCH = 8
-
-
-def _orbit_tm(fmap: ParametricMap, z0: torch.Tensor, c: torch.Tensor, n_steps: int) -> torch.Tensor:
-    """Free orbit, time-major (n_steps, d, B), from z0 (B, d), no grad."""
-    b, d = z0.shape
-    out = torch.empty(n_steps, d, b)
-    step = fast_stepper(fmap, c, d)
-    with torch.no_grad():
-        iterate_into(step, z0.detach().to(torch.float32).T.contiguous(), out)
-    return out
+#: map family -> (its trainer, its validation after the selection or None)
+MAP_FAMILIES: dict[str, tuple[Callable, Callable | None]] = {
+    "mlp": (train_rollout, None),
+    "ridge": (train_ridge, validate_ridge),
+}
 
 
-def _stacked_tm(nets: list[ParametricMap], z0: torch.Tensor, c: torch.Tensor, n_steps: int) -> torch.Tensor:
-    """Free orbits of K maps side by side, time-major (n_steps, K, d, B), from the same z0 (B, d)."""
-    b, d = z0.shape
-    out = torch.empty(n_steps, len(nets), d, b)
-    step = stacked_stepper(nets, c)
-    with torch.no_grad():
-        start = z0.detach().to(torch.float32).T.contiguous()[None].repeat(len(nets), 1, 1)
-        iterate_into(step, start, out)
-    return out
+@dataclasses.dataclass
+class MapJob:
+    """One candidate's training: the map, its data and random streams, the selection's state."""
+
+    fmap: StateMap
+    latents: list[np.ndarray]
+    c_norm: list[float]
+    cfg: MapConfig
+    gen: torch.Generator
+    rng: np.random.Generator
+    scorer: FreeRunScorer
+    checkpoints: Checkpoints
+    hist: dict
+    scoring: dict
+    single: bool = False
+    progress: bool = False
+    label: str = ""
+    held: list = dataclasses.field(default_factory=list)
+    without: dict = dataclasses.field(default_factory=dict)
 
 
-def iterate(fmap: ParametricMap, z0: torch.Tensor, c: torch.Tensor, n_steps: int) -> torch.Tensor:
-    """Free orbit (B, n_steps, d) from z0 (B, d), no grad (the step loop of :func:`fast_stepper`)."""
-    return _orbit_tm(fmap, z0, c, n_steps).permute(2, 0, 1)
-
-
-def iterate_stacked(nets: list[ParametricMap], z0: torch.Tensor, c: torch.Tensor, n_steps: int) -> torch.Tensor:
-    """Free orbits (K * B, n_steps, d) of K maps side by side from the same z0 (B, d) and controls
-    c (B, 1), map by map (rows k * B ... (k + 1) * B - 1 are map k's), no grad
-    (:func:`~dynamap.models.map.stacked_stepper`)."""
-    out = _stacked_tm(nets, z0, c, n_steps)
-    t, k, d, b = out.shape
-    return out.permute(1, 3, 0, 2).reshape(k * b, t, d)
-
-
-class FreeRunScorer:
-    """Free runs of maps from ``cfg.select_starts`` states of each latent segment, each with its
-    segment's control, scored against the data's statistics ``refs`` (arguments as in :func:`fit_map`):
-    :meth:`shifts` for one map with the controls shifted, :meth:`maps` for several maps side by side.
-    Both return scores (n, n_seg) and details, in batches of at most ``MAX_COLUMNS`` runs."""
-
-    def __init__(self, latents: list[np.ndarray], c_norm: list[float], cfg: MapConfig, *,
-                 decode: Callable[[torch.Tensor], torch.Tensor], refs: list[TrainStats], dt: float,
-                 threshold: float, hysteresis: float = 0.0):
-        starts, cs = [], []
-        for i, x in enumerate(latents):
-            pos = np.linspace(0, x.shape[0] - 1, cfg.select_starts).astype(int)
-            starts.append(x[pos])
-            cs += [c_norm[i]] * cfg.select_starts
-        self.z_eval = torch.from_numpy(np.concatenate(starts).astype(np.float32))
-        self.c_eval = torch.tensor(cs, dtype=torch.float32)[:, None]
-        self.n_seg, self.n_start = len(latents), cfg.select_starts
-        self.cfg, self.decode, self.refs = cfg, decode, refs
-        self.dt, self.threshold, self.hysteresis = dt, threshold, hysteresis
-
-    def shifts(self, fmap: ParametricMap, n_steps: int, n_transient: int, shifts
-               ) -> tuple[np.ndarray, list[list[dict]]]:
-        """Runs of ``fmap`` with each segment's control shifted by each of ``shifts`` (normalised
-        units; (n_shift,) for all segments alike or (n_shift, n_seg))."""
-        shifts = np.asarray(shifts, dtype=np.float64)
-        if shifts.ndim == 1:
-            shifts = np.repeat(shifts[:, None], self.n_seg, axis=1)
-        per_chunk = max(1, MAX_COLUMNS // (self.n_seg * self.n_start))
-        out = []
-        for first in range(0, shifts.shape[0], per_chunk):
-            part = shifts[first : first + per_chunk]
-            z0 = self.z_eval.repeat(part.shape[0], 1)
-            c0 = (self.c_eval.to(torch.float64).repeat(part.shape[0], 1)
-                  + torch.from_numpy(np.repeat(part.ravel(), self.n_start))[:, None]).to(torch.float32)
-            out.append(self._score([_orbit_tm(fmap, z0, c0, n_steps)[n_transient:]], part.shape[0]))
-        return np.concatenate([o[0] for o in out]), [row for o in out for row in o[1]]
-
-    def maps(self, nets: list[ParametricMap], n_steps: int, n_transient: int
-             ) -> tuple[np.ndarray, list[list[dict]]]:
-        """Runs of each of ``nets`` (unshifted controls), iterated side by side."""
-        per_chunk = max(1, MAX_COLUMNS // (self.n_seg * self.n_start))
-        out = []
-        for first in range(0, len(nets), per_chunk):
-            part = nets[first : first + per_chunk]
-            orbits = _stacked_tm(part, self.z_eval, self.c_eval, n_steps)[n_transient:]
-            out.append(self._score(list(orbits.unbind(1)), len(part)))
-        return np.concatenate([o[0] for o in out]), [row for o in out for row in o[1]]
-
-    def _score(self, orbits: list[torch.Tensor], n_groups: int) -> tuple[np.ndarray, list[list[dict]]]:
-        """Scores (n_groups, n_seg) of runs given as time-major blocks ``orbits`` (T, d, B_k) whose
-        columns, concatenated, are the n_groups * n_seg * n_start runs in that order. Checked and
-        decoded in place, a cache-sized block of steps at a time (no copy of the whole orbits)."""
-        xs, bads = [], []
-        with torch.no_grad():
-            for tm in orbits:
-                t, _, b = tm.shape
-                bads.append(~((tm.amax((0, 1)) <= 1e3) & (tm.amin((0, 1)) >= -1e3)))  # NaN fails both
-                x = torch.empty(b, t)
-                block = max(1, DECODE_BLOCK_STATES // b)
-                for k0 in range(0, t, block):
-                    x[:, k0 : k0 + block] = decode_block(self.decode, tm[k0 : k0 + block]).T
-                xs.append(x)
-        del orbits
-        x = torch.cat(xs).numpy().astype(np.float64)
-        x[torch.cat(bads).numpy()] = np.nan
-        scores = np.empty((n_groups, self.n_seg))
-        details: list[list[dict]] = []
-        for j in range(n_groups):
-            row = []
-            for i in range(self.n_seg):
-                at = (j * self.n_seg + i) * self.n_start
-                stats = [train_stats(x[at + k], self.dt, self.threshold, keep_trace=True,
-                                     hysteresis=self.hysteresis) for k in range(self.n_start)]
-                per = [score(self.refs[i], st, self.cfg.select_spectral, self.dt) for st in stats]
-                scores[j, i] = float(np.mean([p[0] for p in per]))
-                isi = [st.isi.mean() for st in stats if st.finite and st.isi.size]
-                ref_isi = self.refs[i].isi
-                ratio = float(np.mean(isi) / ref_isi.mean()) if isi and ref_isi.size else None
-                row.append({"score": float(scores[j, i]), "starts": [p[1] for p in per], "isi_ratio": ratio})
-            details.append(row)
-        return scores, details
-
-
-def _new_map(latents: list[np.ndarray], cfg: MapConfig, gen: torch.Generator,
-             delay: tuple[int, int] | None = None) -> ParametricMap | DelayMap:
-    """A fresh map near the identity (small increments), or for ``delay`` = (taps, lag) the delay map
-    with its random features and a zero readout; its state box around the data's states (for the delay
-    map, the range of the samples)."""
+def new_map(family: str, latents: list[np.ndarray], cfg: MapConfig, gen: torch.Generator, *,
+            encoder: Encoder, delay: tuple[int, int] | None = None) -> StateMap:
+    """The untrained map of ``family`` on the standardised states ``latents`` of ``encoder``, with its
+    state box around them (``cfg.box_margin``): the ridge family on delay states is the shift-register
+    delay map over the taps ``delay`` = (taps, lag)."""
     d = latents[0].shape[1]
-    if delay is not None:
-        fmap = DelayMap(*delay, cfg.features)
-        fmap.init_features(gen)
+    if family == "ridge":
+        fmap = new_ridge_map(d, cfg, gen, delay if isinstance(encoder, DelayEncoder) else None)
+    elif family == "mlp":
+        fmap = new_mlp_map(d, cfg, gen)
     else:
-        fmap = build(ParametricMap, d, *cfg.architecture(), gen=gen)
-        with torch.no_grad():  # start near the identity: small increments
-            fmap.net[-1].weight.mul_(0.1)
-            fmap.net[-1].bias.zero_()
+        raise ValueError(f"unknown map family {family!r}; valid: {sorted(MAP_FAMILIES)}")
     if cfg.box_margin >= 0:
-        allu = np.concatenate(latents)
-        lo, hi = allu.min(0), allu.max(0)
-        if delay is not None:  # every entry is the same series
-            lo, hi = np.full(d, lo.min()), np.full(d, hi.max())
-        fmap.lo.copy_(torch.from_numpy(lo - cfg.box_margin * (hi - lo)))
-        fmap.hi.copy_(torch.from_numpy(hi + cfg.box_margin * (hi - lo)))
+        lo, hi = encoder.box(np.concatenate(latents), cfg.box_margin)
+        fmap.lo.copy_(torch.from_numpy(lo))
+        fmap.hi.copy_(torch.from_numpy(hi))
     return fmap
 
 
-def _rollout_loss(fmap: ParametricMap, z: torch.Tensor, c: torch.Tensor, tgt: torch.Tensor,
-                  horizon: int) -> torch.Tensor:
-    """Mean squared error of a free rollout of ``horizon`` steps from ``z`` against ``tgt[:, 1:]``."""
-    loss = 0.0
-    for j in range(1, horizon + 1):
-        z = fmap(z, c)
-        loss = loss + ((z - tgt[:, j]) ** 2).mean(-1).mean()
-    return loss / horizon
-
-
-def _holding(fmap: ParametricMap, state: dict) -> ParametricMap:
-    """A copy of ``fmap`` with the weights ``state``, in eval mode."""
-    out = copy.deepcopy(fmap)
-    out.load_state_dict(state)
-    return out.eval()
-
-
-class _Checkpoints:
-    """The checkpoints of the short-run selection: each is scored when ``SELECT_BATCH`` are waiting
-    (their free runs side by side, :meth:`FreeRunScorer.maps`) and the ``final_top`` best kept, in
-    training order, so the result is that of scoring each one at once."""
-
-    def __init__(self, fmap: ParametricMap, scorer: FreeRunScorer, cfg: MapConfig, hist: dict):
-        self.fmap, self.scorer, self.cfg, self.hist = fmap, scorer, cfg, hist
-        self.waiting: list[tuple[int, dict]] = []
-        self.top: list[tuple[float, int, dict]] = []
-
-    def add(self, step: int, state: dict | None = None) -> None:
-        """Queue the map's weights now (or ``state``) as checkpoint ``step``."""
-        self.waiting.append((step, copy.deepcopy(self.fmap.state_dict()) if state is None else state))
-        if len(self.waiting) >= SELECT_BATCH:
-            self.flush()
-
-    def flush(self) -> None:
-        if not self.waiting:
-            return
-        nets = [_holding(self.fmap, sd) for _, sd in self.waiting]
-        scores, details = self.scorer.maps(nets, self.cfg.select_steps, self.cfg.select_transient)
-        for (step, sd), sc, det in zip(self.waiting, scores, details):
-            s = float(sc.mean())
-            self.hist["select"].append({"step": step, "score": s, "segments": det})
-            if len(self.top) < self.cfg.final_top or s < self.top[-1][0]:
-                self.top.append((s, step, sd))
-                self.top.sort(key=lambda item: item[0])
-                del self.top[self.cfg.final_top :]
-        self.waiting = []
-
-
-def _pick_final(fmap: ParametricMap, top: list, scorer: FreeRunScorer, run: tuple[int, int], hist: dict) -> None:
-    """The short runs screen; long runs (as long as the free-running check, side by side) pick the
-    winner among the ``top`` checkpoints, which ``fmap`` then holds (in eval mode); ``hist`` records
-    the runs."""
-    final_steps, final_transient = run
-    if final_steps:
-        scores, details = scorer.maps([_holding(fmap, sd) for _, _, sd in top], final_steps, final_transient)
-        longs = [(float(sc.mean()), det) for sc, det in zip(scores, details)]
-    else:
-        longs = [(s_short, None) for s_short, _, _ in top]
-    best = (np.inf, None, -1)
-    hist["final"] = []
-    for (s_short, st, sd), (s_long, det) in zip(top, longs):
-        hist["final"].append({"step": st, "short_score": s_short, "long_score": s_long,
-                              "isi_ratios": None if det is None else [seg["isi_ratio"] for seg in det]})
-        if s_long < best[0]:
-            best = (s_long, sd, st)
-    fmap.load_state_dict(best[1])
-    fmap.eval()
-    hist["selected_step"] = best[2]
-    hist["selected_score"] = best[0]
+def blank_map(family: str, encoder: Encoder, cfg: MapConfig, delay: tuple[int, int]) -> StateMap:
+    """An empty module of the shape :func:`new_map` builds (for loading saved weights into); the
+    global random stream is left as it was."""
+    with torch.random.fork_rng(devices=[]):
+        return new_map(family, [np.zeros((1, encoder.dim), np.float32)], dataclasses.replace(cfg, box_margin=-1.0),
+                       torch.Generator().manual_seed(0), encoder=encoder, delay=delay)
 
 
 def fit_map(
@@ -255,168 +94,40 @@ def fit_map(
     candidate: int = 0,
     progress: bool = False,
     label: str | None = None,
+    family: str = "mlp",
+    encoder: Encoder | None = None,
     delay: tuple[int, int] | None = None,
     single: bool = False,
-) -> tuple[ParametricMap | DelayMap, dict]:
-    """Train F on standardised latent segments ``latents`` (each (n_i, d)) with control ``c_norm[i]``.
+) -> tuple[StateMap, dict]:
+    """Train a map of ``family`` on standardised state segments ``latents`` (each (n_i, d)) with control
+    ``c_norm[i]`` and select it by its free runs.
 
     ``decode`` maps (N, d) standardised states to the observable in data units; ``refs`` are the data's
     spike statistics per segment at step ``dt`` (spikes: crossings of ``threshold`` with
     ``hysteresis``, see :func:`~dynamap.analysis.spikes.spike_times`); ``candidate`` picks an
     independent random stream (initialisation and batches) for the same seed; ``label`` names the
-    progress bar (default "map candidate <candidate>"). With ``delay`` = (taps, lag) the states are
-    delay vectors and the map is a :class:`~dynamap.models.delay_map.DelayMap` whose readouts are fitted
-    by ridge regression (one per ``cfg.ridge_noise`` x ``cfg.ridge``), each scored as a checkpoint, instead
-    of the rollout training; ``single`` (single-series mode, one segment) makes its c an additive drive
-    (``cfg.drive``, :mod:`dynamap.training._ridge`). Returns the selected map and a JSON-able history.
-    """
+    progress bar (default "map candidate <candidate>"). ``encoder``: the states' encoder (its state
+    box; default: a per-coordinate box, or with ``delay`` = (taps, lag) delay states); ``single``
+    (single-series mode, one segment) makes the ridge family's c an additive drive (``cfg.drive``,
+    :mod:`dynamap.training._ridge`). Returns the selected map and a JSON-able history."""
+    if family not in MAP_FAMILIES:
+        raise ValueError(f"unknown map family {family!r}; valid: {sorted(MAP_FAMILIES)}")
+    if encoder is None:  # states without an encoder object: the box they imply
+        d = latents[0].shape[1]
+        encoder = DelayEncoder(d, d, 0.0, 1.0) if delay is not None else Encoder(d, d, 0.0, 1.0)
     gen, rng = generators(seed, 200 + candidate)
-    fmap = _new_map(latents, cfg, gen, delay)
-    u = torch.from_numpy(np.concatenate(latents).astype(np.float32))
-    seg = np.concatenate([np.full(x.shape[0], i) for i, x in enumerate(latents)])
-    cvec = torch.tensor(np.asarray(c_norm, dtype=np.float32)[seg])[:, None]
-    total_steps = int(sum(cfg.stage_steps))
-    opt = torch.optim.Adam(fmap.parameters(), lr=cfg.lr, fused=True)
-    by_hand, work = _bptt.supports(fmap), {}  # the rollout gradient by hand (same values, faster)
-    gamma = (cfg.lr_final / cfg.lr) ** (1.0 / max(total_steps, 1))
-    sched = torch.optim.lr_scheduler.ExponentialLR(opt, gamma)
-
-    scorer = FreeRunScorer(latents, c_norm, cfg, decode=decode, refs=refs, dt=dt, threshold=threshold,
-                           hysteresis=hysteresis)
-    n_seg = len(latents)
-
+    fmap = new_map(family, latents, cfg, gen, encoder=encoder, delay=delay)
+    scoring = {"decode": decode, "refs": refs, "dt": dt, "threshold": threshold, "hysteresis": hysteresis}
+    scorer = FreeRunScorer(latents, c_norm, cfg, **scoring)
     # the long runs are as long as the fit's free-running check (half the longest segment, plus its
     # transient) unless the config fixes them
-    final_steps, final_transient = cfg.final_run(max(x.shape[0] for x in latents) // 2)
-
-    hist = {"loss": [], "select": [], "stage_of_step": [], "final_run": [final_steps, final_transient]}
-    checkpoints = _Checkpoints(fmap, scorer, cfg, hist)  # the final_top best of the short runs
-    if delay is not None:  # closed-form readouts, one checkpoint per (noise, penalty)
-        # each also fitted without each interior tag in turn: the cross-tag validation of the selected one
-        held = [] if single else interior_tags(c_norm)
-        hist["ridge"], without = [], {}
-        for noise in cfg.ridge_noise:
-            sets = ridge_readout_sets(fmap, latents, c_norm, noise, cfg.ridge, rng,
-                                      drive=cfg.drive if single else None, without=held, draws=cfg.ridge_draws,
-                                      c_penalty=cfg.ridge_c_penalty, tangent=cfg.ridge_tangent)
-            for j, (lam, state) in enumerate(zip(cfg.ridge, sets[None])):
-                step = len(hist["ridge"])
-                hist["ridge"].append({"step": step, "noise": noise, "penalty": lam})
-                without[step] = {k: [sets[k][j]] for k in held}
-                checkpoints.add(step, state)
-    stages = [] if delay is not None else list(zip(cfg.horizons, cfg.stage_steps))  # the rollout curriculum
-    step = 0
-    bar = tqdm(total=sum(n for _, n in stages), desc=label or f"map candidate {candidate}", disable=not progress,
-               leave=False)
-    for stage, (horizon, n_steps) in enumerate(stages):
-        valid = np.flatnonzero(same_segment_ahead(seg, horizon))
-        offs = torch.arange(horizon + 1)
-        bs = max(cfg.batch_size, cfg.states_per_batch // horizon) if cfg.stage_batch is None \
-            else cfg.stage_batch[stage]
-        acc = []
-        noise = cfg.noise if cfg.stage_noise is None else cfg.stage_noise[stage]
-        for _ in range(n_steps):
-            k0 = torch.from_numpy(rng.choice(valid, bs))
-            tgt = u[k0[:, None] + offs[None, :]]  # (B, H+1, d)
-            c = cvec[k0]
-            if cfg.c_noise > 0:  # jitter the control input: nearby c values behave alike
-                c = c + cfg.c_noise * torch.randn(c.shape, generator=gen)
-            # noisy start, clean target: the map learns to pull perturbed states back to the data
-            z = tgt[:, 0] + noise * torch.randn(tgt[:, 0].shape, generator=gen)
-            if by_hand:
-                loss = _bptt.rollout_loss_grad(fmap, z, c, tgt, horizon, work)
-            else:
-                opt.zero_grad(set_to_none=True)
-                loss = _rollout_loss(fmap, z, c, tgt, horizon)
-                loss.backward()
-                loss = float(loss.detach())
-            torch.nn.utils.clip_grad_norm_(fmap.parameters(), cfg.grad_clip)
-            opt.step()
-            sched.step()
-            acc.append(loss)
-            step += 1
-            bar.update(1)
-            if len(acc) == 50:
-                hist["loss"].append(float(np.mean(acc)))
-                hist["stage_of_step"].append(stage)
-                acc = []
-            if stage > 0 and step % cfg.select_every == 0:
-                checkpoints.add(step)
-    bar.close()
-    if not checkpoints.top and not checkpoints.waiting:  # a single one-step stage: the last state
-        checkpoints.add(step)
-    checkpoints.flush()
-    _pick_final(fmap, checkpoints.top, scorer, (final_steps, final_transient), hist)
-    hist["c_shift"] = [0.0] * n_seg
-    if cfg.c_shifts and final_steps:
-        shift, chosen, hist["calibration"] = calibrate_shifts(
-            lambda n, tr, sh: scorer.shifts(fmap, n, tr, sh), c_norm, cfg, (final_steps, final_transient))
-        hist["c_shift"] = [float(v) for v in shift]
-        hist["selected_score"] = float(chosen.mean())
-    if delay is not None and held:  # how far the map can be trusted between its tags
-        xval = CrossTagScorer(latents, c_norm, cfg, held, decode=decode, refs=refs, dt=dt, threshold=threshold,
-                              hysteresis=hysteresis)
-        hist["xval"] = {"held_out": held, **xval.score(fmap, without[hist["selected_step"]])[0]}
+    final_run = cfg.final_run(max(x.shape[0] for x in latents) // 2)
+    hist = {"loss": [], "select": [], "stage_of_step": [], "final_run": list(final_run)}
+    job = MapJob(fmap, latents, c_norm, cfg, gen, rng, scorer, Checkpoints(fmap, scorer, cfg, hist), hist,
+                 scoring, single=single, progress=progress, label=label or f"map candidate {candidate}")
+    train, validate = MAP_FAMILIES[family]
+    last = train(job)
+    finish_selection(fmap, job.checkpoints, scorer, cfg, c_norm, hist, last)
+    if validate is not None:
+        validate(job)
     return fmap, hist
-
-
-def interior_tags(c_norm: list[float]) -> list[int]:
-    """The segments whose control lies strictly between the smallest and the largest (the tags a
-    cross-tag validation holds out: the map interpolates to them)."""
-    c = np.asarray(c_norm, dtype=np.float64)
-    return [int(i) for i in np.flatnonzero((c > c.min()) & (c < c.max()))]
-
-
-class CrossTagScorer:
-    """Cross-tag validation: the readouts fitted without segment k, run freely at segment k's control
-    from its states and scored against its data, for each k in ``held`` (arguments as in
-    :class:`FreeRunScorer`)."""
-
-    def __init__(self, latents: list[np.ndarray], c_norm: list[float], cfg: MapConfig, held: list[int], *,
-                 refs: list[TrainStats], **kw):
-        self.cfg, self.held = cfg, held
-        self.scorers = {k: FreeRunScorer([latents[k]], [c_norm[k]], cfg, refs=[refs[k]], **kw) for k in held}
-
-    def score(self, fmap, sets: dict) -> list[dict]:
-        """For each readout j: the mean score at the held-out segments k of ``sets[k][j]`` (the readouts
-        fitted without segment k) and the details per segment (at least one segment held out)."""
-        n = len(sets[self.held[0]])
-        per = {k: self.scorers[k].maps([_holding(fmap, sd) for sd in sets[k]], self.cfg.select_steps,
-                                       self.cfg.select_transient) for k in self.held}
-        return [{"score": float(np.mean([per[k][0][j, 0] for k in self.held])),
-                 "segments": {str(k): per[k][1][j][0] for k in self.held}} for j in range(n)]
-
-
-def calibrate_shifts(evaluate_shifts: Callable, c_norm: list[float], cfg: MapConfig, run: tuple[int, int]
-                     ) -> tuple[np.ndarray, np.ndarray, dict]:
-    """Calibrate the control input (``MapConfig.c_shifts``, ``c_refine``): per segment,
-    the shift of c (normalised units) whose free runs of ``run`` = (steps, transient) score best.
-    Returns the shifts, their scores (one per segment) and the history of the search."""
-    n_seg = len(c_norm)
-    # 0 is in the grid, so the result never scores worse than no shift in the same runs
-    grid = np.unique(np.r_[0.0, np.asarray(cfg.c_shifts, dtype=np.float64)])
-    scores, details = evaluate_shifts(*run, grid)
-    # segments with the same control value share one shift: pick by their mean score
-    _, group = np.unique(np.asarray(c_norm, dtype=np.float64), return_inverse=True)
-    group = group.ravel()
-    pick = np.array([scores[:, group == g].mean(axis=1).argmin() for g in group])
-    zero = int(np.flatnonzero(grid == 0.0)[0])
-    shift, chosen = grid[pick], scores[pick, np.arange(n_seg)]
-    ratios = [details[j][i]["isi_ratio"] for i, j in enumerate(pick)]
-    calib = {"shifts": grid.tolist(), "scores": scores.T.tolist(), "unshifted_score": float(scores[zero].mean())}
-    if cfg.c_refine:
-        # a finer search around each segment's pick (the period can change abruptly with c); a
-        # refined shift replaces the pick only where it scores better
-        fine = shift[None, :] + np.asarray(cfg.c_refine, dtype=np.float64)[:, None]
-        fscores, fdetails = evaluate_shifts(*run, fine)
-        for g in np.unique(group):
-            on = np.flatnonzero(group == g)
-            j = int(fscores[:, on].mean(axis=1).argmin())
-            if fscores[j, on].mean() < chosen[on].mean():
-                shift[on], chosen[on] = fine[j, on], fscores[j, on]
-                for i in on:
-                    ratios[i] = fdetails[j][i]["isi_ratio"]
-        calib["refine"] = {"shifts": fine.T.tolist(), "scores": fscores.T.tolist()}
-    calib["isi_ratios"] = ratios
-    return shift, chosen, calib
-

@@ -1,0 +1,75 @@
+"""The members every map family has: states (B, dim) and controls (B, 1) -> next states (B, dim).
+
+A family overrides what it computes better; the defaults work for any module whose ``forward`` is
+the map:
+
+* ``stepper(c)``: a step function ``step(z_t, out) -> out`` on TRANSPOSED states (dim, B) at the
+  per-column controls ``c`` (B, 1) (default: the module's forward);
+* ``log_growth(z, v, c, n_steps)``: the largest Lyapunov exponent's sums (default: forward-mode
+  tangents in float64);
+* ``spectrum_sums(z, q, c, n_transient, n_steps)``: a compiled spectrum loop, or None where the
+  family has none (the analysis then runs its generic QR path on the system's Jacobians);
+* ``releases_gil``: the stepper is compiled code that releases the GIL (parts of a batch may run
+  in threads);
+* ``shift_register``: the map writes only coordinate 0 of the state and shifts the rest (a delay
+  map), so an orbit is the newest samples alone;
+* ``spectrum_method``, ``spectrum_factor``: how its spectrum is computed, and over how many times a
+  system's default orbit it is averaged (a compiled loop makes long orbits cheap).
+"""
+
+from __future__ import annotations
+
+import copy
+import warnings
+from typing import ClassVar
+
+import numpy as np
+import torch
+from torch import nn
+
+__all__ = ["StateMap"]
+
+
+class StateMap(nn.Module):
+    """Base of the map families (see the module)."""
+
+    family: ClassVar[str] = ""
+    releases_gil: ClassVar[bool] = False
+    shift_register: ClassVar[bool] = False
+    spectrum_method: ClassVar[str] = "exact Jacobian (autograd) products + QR"
+    spectrum_factor: ClassVar[int] = 1
+
+    def stepper(self, c: torch.Tensor):
+        """The module's forward as a step on transposed states."""
+        c = c.detach().to(torch.float32)
+        return lambda z_t, out: out.copy_(self(z_t.T, c).T)
+
+    def log_growth(self, z: np.ndarray, v: np.ndarray, c: np.ndarray, n_steps: int) -> np.ndarray:
+        """Sums over ``n_steps`` steps of the log growth of unit tangents ``v`` (B, dim), renormalised
+        every step, along the orbits from ``z`` (B, dim) at normalised controls ``c`` (B,), by
+        torch.func.jvp of a float64 copy of the map."""
+        from torch.func import jvp
+
+        net = copy.deepcopy(self).to(torch.float64).eval()
+        for prm in net.parameters():
+            prm.requires_grad_(False)
+        x = torch.as_tensor(np.asarray(z, dtype=np.float64))
+        v = torch.as_tensor(np.asarray(v, dtype=np.float64)).clone()
+        cc = torch.as_tensor(np.asarray(c, dtype=np.float64))[:, None]
+        acc = torch.zeros(x.shape[0], dtype=torch.float64)
+        with torch.no_grad(), warnings.catch_warnings():
+            # torch.func.jvp imports a torch-internal module that calls the deprecated torch.jit.script
+            warnings.simplefilter("ignore", DeprecationWarning)
+            for _ in range(n_steps):
+                x, v = jvp(lambda s: net(s, cc), (x,), (v,))
+                nrm = v.norm(dim=1, keepdim=True)
+                acc += torch.log(nrm[:, 0])
+                v = v / nrm
+        return acc.numpy()
+
+    def spectrum_sums(self, z: np.ndarray, q: np.ndarray, c: np.ndarray, n_transient: int,
+                      n_steps: int) -> np.ndarray | None:
+        """Each row's sums of log stretches of its tangent basis ``q`` (B, dim, k) over the last
+        ``n_steps`` of ``n_transient + n_steps`` steps from ``z`` (B, dim) at normalised controls
+        ``c`` (B,); None: no compiled loop for this family."""
+        return None
