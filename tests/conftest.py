@@ -58,3 +58,9 @@ def cli_exit_2(capsys):
         assert fragment in err, err
 
     return check
+
+
+@pytest.fixture(scope="session")
+def make_tiny_config():
+    """:func:`tiny_fit_config` itself (``make_tiny_config(encoder=..., ...)``)."""
+    return tiny_fit_config

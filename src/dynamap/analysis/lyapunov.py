@@ -190,7 +190,8 @@ def lyapunov_spectrum(
     p = system.param_vector(params)[None, :]
     x0 = system.initial_states(p)
     per_step = lyapunov_map(system, x0, p, n_steps=n_total - n_tr, n_transient=n_tr, k=k)[0]
-    if not np.all(np.isfinite(per_step)):
+    # -inf is an exponent (a direction the map annihilates: a clamped sample's row of the Jacobian is 0)
+    if np.any(np.isnan(per_step) | (per_step == np.inf)):
         raise NumericalError(f"the orbit of {system.name!r} diverged at {dict(params or {})}; "
                              "choose parameter values nearer the training values or the defaults")
     method = "Jacobian products + QR"
