@@ -53,7 +53,7 @@ def _sweep(labels, member=0, values=range(6)):
 
 @pytest.fixture
 def ens_sweep():
-    return combine_sweeps([_sweep(m, i) for i, m in enumerate(MEMBERS)], seeds=[7, 8, 9])
+    return combine_sweeps([_sweep(m, i) for i, m in enumerate(MEMBERS)], seeds=[7, 8, 9]).to_dict()
 
 
 def test_modal_label_ties_go_to_the_first_member():
@@ -209,12 +209,13 @@ def test_cli_option_errors(tmp_path, capsys, monkeypatch, cli_exit_2):
 
 
 def test_ensemble_sweep_api_equals_member_sweeps(series, tiny_config):
-    from dynamap import SweepSettings, sweep
+    from dynamap import SweepResult, SweepSettings, sweep
 
     e = fit_ensemble(series, k=2, seed=0, config=tiny_config, jobs=1)
     settings = SweepSettings(t_end=40.0, transient=10.0, lyapunov=False)
     values = np.linspace(-41.0, -39.0, 3)
     got = e.sweep("c", values, settings)
+    assert isinstance(got, SweepResult) and got.ensemble["k"] == 2  # the type every sweep has
     for i, m in enumerate(e.members):
         alone = sweep(m.as_system(), "c", values, settings).to_dict()
-        assert [p["member_regimes"][i] for p in got["points"]] == [p["regime"] for p in alone["points"]]
+        assert [p["member_regimes"][i] for p in got.points] == [p["regime"] for p in alone["points"]]

@@ -9,6 +9,7 @@ import dynamap
 from dynamap.embedding import DelayWindows
 from dynamap.models import DelayEncoder, DelayMap, FeatureMap, LinearEncoder, ParametricMap, VAEEncoder
 from dynamap.models.base import StateMap
+from dynamap.systems.conformance import check_system
 from dynamap.training._ridge import ridge_readouts
 from dynamap.training.encoders import fit_encoder
 
@@ -29,7 +30,7 @@ def series():
 def test_every_encoder_under_every_map_fits_runs_and_round_trips(encoder, family, series, tmp_path,
                                                                   make_tiny_config):
     """A tiny fit of each pair (mechanics, not quality): the families it was asked for, states of the
-    encoder's dimension, a learned system that sweeps, has a spectrum of its dimension, decodes its
+    encoder's dimension, a learned system that passes the system protocol's checks, sweeps, has a spectrum of its dimension, decodes its
     states into the series' range, and a saved bundle that iterates the same orbits."""
     cfg = make_tiny_config(encoder=encoder, map_family=family, delay_candidates=1)
     model = dynamap.fit(series, config=cfg, seed=0, progress=False)
@@ -42,6 +43,7 @@ def test_every_encoder_under_every_map_fits_runs_and_round_trips(encoder, family
     v = np.asarray(series.values)
     assert v.min() - 10.0 < x.min() and x.max() < v.max() + 10.0  # the observable, in mV
     learned = model.as_system()
+    check_system(learned)  # the system protocol, as every built-in system
     sw = dynamap.sweep(learned, "c", [-40.5, -39.5], dynamap.SweepSettings(t_end=40.0, transient=10.0))
     assert [p["status"] for p in sw.to_dict()["points"]] == ["ok", "ok"]
     spec = dynamap.lyapunov_spectrum(learned, {"c": -40.0}, t_end=40.0, transient=20.0, k=2)
@@ -105,8 +107,9 @@ def test_the_feature_maps_ridge_readout_recovers_a_linear_map():
 
 
 def test_a_map_family_gets_the_base_members_it_does_not_override():
-    """The base's defaults: a forward-only family steps by its forward, and its largest exponent's
-    sums come from forward-mode tangents: for the linear map u' = a u, log|a| per step."""
+    """The base's defaults: a forward-only family steps by its forward, and its exponents come from
+    forward-mode tangents and from the QR loop on its exact Jacobian: for the linear map u' = a u,
+    log|a| per step."""
 
     class Scale(StateMap):
         family = "scale"
@@ -119,9 +122,12 @@ def test_a_map_family_gets_the_base_members_it_does_not_override():
             return u * (0.5 + 0.1 * c)
 
     m = Scale()
-    assert not m.releases_gil and not m.shift_register and m.spectrum_sums(None, None, None, 0, 1) is None
+    assert not m.releases_gil and not m.shift_register
     z = torch.randn(2, 4)
     out = m.stepper(torch.ones(4, 1))(z, torch.empty(2, 4))
     torch.testing.assert_close(out, 0.6 * z)
     sums = m.log_growth(np.ones((3, 2)), np.eye(2)[[0, 1, 0]], np.array([0.0, 1.0, 2.0]), 50)
     np.testing.assert_allclose(sums / 50, np.log([0.5, 0.6, 0.7]), rtol=1e-12)
+    q = np.tile(np.eye(2), (3, 1, 1))
+    spec = m.spectrum_sums(np.ones((3, 2)), q, np.array([0.0, 1.0, 2.0]), 5, 50) / 50
+    np.testing.assert_allclose(spec, np.log([[0.5, 0.5], [0.6, 0.6], [0.7, 0.7]]), rtol=1e-12)

@@ -16,26 +16,23 @@ import numpy as np
 from .._core.errors import InputError
 from .compare import _label_json, point_label
 from .scores import modal_label
+from .sweep import SweepResult, as_sweep
 
 __all__ = ["combine_sweeps"]
 
 
-def _as_dict(sweep) -> dict:
-    return sweep.to_dict() if hasattr(sweep, "to_dict") else dict(sweep)
-
-
 def combine_sweeps(member_sweeps: Sequence, *, seeds: Sequence[int] | None = None,
-                   members: Sequence[str] | None = None, value_tol: float = 1e-9) -> dict:
+                   members: Sequence[str] | None = None, value_tol: float = 1e-9) -> SweepResult:
     """One ensemble sweep from the sweeps of its ``k`` members (dicts of the ``sweep.json`` schema or
     :class:`~dynamap.SweepResult`, all over the same values of the same parameter, in the same order).
 
     Per point, beside the representative member's fields: ``member_labels`` (every member's label,
     as :func:`~dynamap.analysis.compare.point_label` writes it), ``member_regimes``,
     ``member_spikes_per_burst``, ``modal_label``, ``n_agree`` (members with the modal label),
-    ``agreement`` (n_agree / k) and ``modal_member`` (the representative's index). At the top:
-    ``ensemble`` = ``{"k", "seeds", "members", "mean_agreement", "member_sources"}``.
+    ``agreement`` (n_agree / k) and ``modal_member`` (the representative's index); its ``ensemble``
+    is ``{"k", "seeds", "members", "mean_agreement", "member_sources"}``.
     """
-    sweeps = [_as_dict(s) for s in member_sweeps]
+    sweeps = [s.to_dict() if isinstance(s, SweepResult) else dict(s) for s in member_sweeps]
     if not sweeps:
         raise InputError("member_sweeps is empty; pass the sweep of every ensemble member")
     k = len(sweeps)
@@ -70,14 +67,13 @@ def combine_sweeps(member_sweeps: Sequence, *, seeds: Sequence[int] | None = Non
             "modal_member": int(first),
         })
         points.append(pt)
-    out = {key: v for key, v in sweeps[0].items() if key != "points"}
-    out["points"] = points
-    out["ensemble"] = {
+    ensemble = {
         "k": k,
         "seeds": None if seeds is None else [int(s) for s in seeds],
         "members": None if members is None else [str(m) for m in members],
         "mean_agreement": float(np.mean([p["agreement"] for p in points])),
         "member_sources": [s.get("source") for s in sweeps],
     }
-    return out
+    first = as_sweep({**sweeps[0], "ensemble": None})
+    return SweepResult(first.param, points, first.source, first.settings, ensemble)
 

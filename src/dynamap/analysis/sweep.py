@@ -17,11 +17,10 @@ import numpy as np
 
 from .._core.errors import InputError
 from ..systems.base import Flow
-from ..systems.simulate import _iterate_map, check_times, flow_run
-from .lyapunov import lyapunov_map
+from ..systems.simulate import check_times, flow_run
 from .regimes import classify
 
-__all__ = ["SweepSettings", "SweepResult", "sweep", "sweep_values"]
+__all__ = ["SweepSettings", "SweepResult", "as_sweep", "sweep", "sweep_values"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,15 +60,29 @@ class SweepSettings:
 @dataclasses.dataclass
 class SweepResult:
     """Points of a sweep: ``{"param", "source", "settings", "points": [{"value", "regime",
-    "spikes_per_burst", "isi_mean", "lyapunov_max", "status", ...}]}``, the same for every system."""
+    "spikes_per_burst", "isi_mean", "lyapunov_max", "status", ...}]}``, the same for every system;
+    an ensemble's sweep also has ``ensemble`` (:func:`dynamap.analysis.ensemble.combine_sweeps`)."""
 
     param: str
     points: list[dict]
     source: dict
     settings: dict
+    ensemble: dict | None = None
 
     def to_dict(self) -> dict:
-        return {"param": self.param, "source": self.source, "settings": self.settings, "points": self.points}
+        out = {"param": self.param, "source": self.source, "settings": self.settings, "points": self.points}
+        if self.ensemble is not None:
+            out["ensemble"] = self.ensemble
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping) -> SweepResult:
+        """A sweep from its ``sweep.json`` dict."""
+        try:
+            return cls(param=data["param"], points=list(data["points"]), source=dict(data.get("source") or {}),
+                       settings=dict(data.get("settings") or {}), ensemble=data.get("ensemble"))
+        except (KeyError, TypeError) as e:
+            raise InputError(f"not a sweep (sweep.json schema): missing {e}") from None
 
     @property
     def values(self) -> np.ndarray:
@@ -78,6 +91,11 @@ class SweepResult:
     @property
     def regimes(self) -> list[str]:
         return [pt["regime"] for pt in self.points]
+
+
+def as_sweep(obj) -> SweepResult:
+    """A :class:`SweepResult` or a dict of the ``sweep.json`` schema, as a :class:`SweepResult`."""
+    return obj if isinstance(obj, SweepResult) else SweepResult.from_dict(obj)
 
 
 def sweep_values(start: float, stop: float, num: int) -> np.ndarray:
@@ -130,24 +148,15 @@ def _map_steps(system, s: SweepSettings) -> tuple[int, int, int]:
 
 def _map_points(system, pvecs: np.ndarray, s: SweepSettings, threshold: float, x0: np.ndarray,
                 n_jobs: int | None, progress: bool) -> list[dict]:
-    """Points of a map: all values as one batch where the map has a batched fast path (``orbits``,
-    ``largest_lyapunov``: a learned map), else one orbit after the other by ``step``/``jacobian``."""
+    """Points of a map: its decoded orbits (``system.orbits``: a learned map's values as one batch) and
+    the largest exponents from the final states (``system.largest_lyapunov``)."""
     n_rec, n_skip, n_le = _map_steps(system, s)
     dt, hysteresis = float(system.dt), float(system.spike_hysteresis)
-    if hasattr(system, "orbits"):
-        xs, finals = system.orbits(pvecs, n_rec, n_skip, x0=x0, progress=progress, processes=n_jobs)
-        les = np.full(len(pvecs), np.nan)
-        ok = np.all(np.isfinite(finals), axis=1)
-        if s.lyapunov and ok.any():
-            les[ok] = system.largest_lyapunov(finals[ok], pvecs[ok], n_le)
-    else:
-        xs, finals, les = [], [], np.full(len(pvecs), np.nan)
-        for i, pv in enumerate(pvecs):
-            states = _iterate_map(system, pv, n_rec + n_skip, n_skip, x0[i])
-            xs.append(system.decode(states))
-            finals.append(states[-1])
-            if s.lyapunov and np.all(np.isfinite(states)):
-                les[i] = lyapunov_map(system, states[-1][None, :], pv[None, :], n_steps=n_le, n_transient=0)[0, 0]
+    xs, finals = system.orbits(pvecs, n_rec, n_skip, x0=x0, progress=progress, processes=n_jobs)
+    les = np.full(len(pvecs), np.nan)
+    ok = np.all(np.isfinite(finals), axis=1)
+    if s.lyapunov and ok.any():
+        les[ok] = system.largest_lyapunov(finals[ok], pvecs[ok], n_le)
     points = []
     for i, (x, final, le) in enumerate(zip(xs, finals, les)):
         if not np.all(np.isfinite(x)):

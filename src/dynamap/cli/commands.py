@@ -145,7 +145,7 @@ def _sweep_ensemble(args, values, sets) -> int:
                              lyapunov=not args.no_lyapunov, spike_threshold=args.spike_threshold)
     with _progress(len(values) * ens.k, f"sweep of {ens.k} models, {args.param}", args.quiet) as bar:
         result = ens.sweep(args.param, values, settings, fixed=sets, n_jobs=args.jobs or None,
-                           progress=None if args.quiet else bar.update, continuation=args.continuation)
+                           progress=None if args.quiet else bar.update, continuation=args.continuation).to_dict()
     with staged_dir(args.out) as tmp:
         write_json(result, tmp / "sweep.json")
         ensemble_sweep_figure(result, tmp / "sweep.png",

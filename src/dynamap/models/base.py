@@ -7,8 +7,8 @@ the map:
   per-column controls ``c`` (B, 1) (default: the module's forward);
 * ``log_growth(z, v, c, n_steps)``: the largest Lyapunov exponent's sums (default: forward-mode
   tangents in float64);
-* ``spectrum_sums(z, q, c, n_transient, n_steps)``: a compiled spectrum loop, or None where the
-  family has none (the analysis then runs its generic QR path on the system's Jacobians);
+* ``spectrum_sums(z, q, c, n_transient, n_steps)``: the Lyapunov spectrum's sums (default: the QR
+  loop of :func:`~dynamap.systems.tangent.tangent_sums` on the exact Jacobians of a float64 copy);
 * ``releases_gil``: the stepper is compiled code that releases the GIL (parts of a batch may run
   in threads);
 * ``shift_register``: the map writes only coordinate 0 of the state and shifts the rest (a delay
@@ -26,8 +26,33 @@ from typing import ClassVar
 import numpy as np
 import torch
 from torch import nn
+from torch.func import jacrev, vmap
 
-__all__ = ["StateMap"]
+from ..systems.tangent import tangent_sums
+
+__all__ = ["Float64Map", "StateMap"]
+
+
+class Float64Map:
+    """A map module in float64 as a batched system of normalised controls: ``step(x, c)`` and the
+    exact ``jacobian(x, c)`` (torch.func, reverse mode, vmapped over rows) of states (B, dim) at
+    controls (B, 1), on a frozen float64 copy of the module."""
+
+    def __init__(self, module: nn.Module):
+        net = copy.deepcopy(module).to(torch.float64).eval()
+        for prm in net.parameters():
+            prm.requires_grad_(False)
+        self.net = net
+
+    def step(self, x: np.ndarray, c) -> np.ndarray:
+        with torch.no_grad():
+            return self.net(torch.from_numpy(np.asarray(x, dtype=np.float64)), torch.as_tensor(c)).numpy()
+
+    def jacobian(self, x: np.ndarray, c) -> np.ndarray:
+        net = self.net
+        f = lambda xi, ci: net(xi[None], ci[None])[0]  # noqa: E731
+        return vmap(jacrev(f, argnums=0))(torch.from_numpy(np.asarray(x, dtype=np.float64)),
+                                          torch.as_tensor(c)).numpy()
 
 
 class StateMap(nn.Module):
@@ -68,8 +93,9 @@ class StateMap(nn.Module):
         return acc.numpy()
 
     def spectrum_sums(self, z: np.ndarray, q: np.ndarray, c: np.ndarray, n_transient: int,
-                      n_steps: int) -> np.ndarray | None:
+                      n_steps: int) -> np.ndarray:
         """Each row's sums of log stretches of its tangent basis ``q`` (B, dim, k) over the last
         ``n_steps`` of ``n_transient + n_steps`` steps from ``z`` (B, dim) at normalised controls
-        ``c`` (B,); None: no compiled loop for this family."""
-        return None
+        ``c`` (B,): :func:`~dynamap.systems.tangent.tangent_sums` of :class:`Float64Map`."""
+        c = np.asarray(c, dtype=np.float64).reshape(-1, 1)
+        return tangent_sums(Float64Map(self), z, c, q, n_transient, n_steps)

@@ -14,16 +14,15 @@ network; :meth:`orbits` is the float32 fast path used by sweeps and simulations.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 
 import numpy as np
 import torch
-from torch.func import jacrev, vmap
 
 from .._core.errors import InputError
 from ..systems.base import Parameter
 from . import _orbits
+from .base import Float64Map
 
 __all__ = ["LearnedMap", "MODEL_LYAPUNOV_STEPS", "MODEL_RECORD_STEPS", "MODEL_TRANSIENT_STEPS"]
 
@@ -65,14 +64,11 @@ class LearnedMap:
 
     # ------------------------------------------------------------------ the system protocol
     @property
-    def _net64(self) -> torch.nn.Module:
-        """A float64 copy of the network for ``step``/``jacobian``, made on first use (the fast
-        paths, which sweeps and simulations use, run the float32 network itself)."""
+    def _net64(self) -> Float64Map:
+        """The map in float64 for ``step``/``jacobian``, made on first use (the fast paths, which
+        sweeps and simulations use, run the float32 network itself)."""
         if self._net64_copy is None:
-            net = copy.deepcopy(self._model.map_).to(torch.float64).eval()
-            for prm in net.parameters():
-                prm.requires_grad_(False)
-            self._net64_copy = net
+            self._net64_copy = Float64Map(self._model.map_)
         return self._net64_copy
 
     @property
@@ -119,16 +115,12 @@ class LearnedMap:
 
     def step(self, x: np.ndarray, p: np.ndarray) -> np.ndarray:
         x = np.atleast_2d(np.asarray(x, dtype=np.float64))
-        with torch.no_grad():
-            return self._net64(torch.from_numpy(x), self._c(p, x.shape[0])).numpy()
+        return self._net64.step(x, self._c(p, x.shape[0]))
 
     def jacobian(self, x: np.ndarray, p: np.ndarray) -> np.ndarray:
         """Exact dF/dx (B, dim, dim) by torch.func (reverse mode, vmapped over the batch)."""
         x = np.atleast_2d(np.asarray(x, dtype=np.float64))
-        c = self._c(p, x.shape[0])
-        net = self._net64  # made (on first use) outside the transform: torch.func forbids copying inside
-        f = lambda xi, ci: net(xi[None], ci[None])[0]  # noqa: E731
-        return vmap(jacrev(f, argnums=0))(torch.from_numpy(x), c).numpy()
+        return self._net64.jacobian(x, self._c(p, x.shape[0]))
 
     def decode(self, x: np.ndarray) -> np.ndarray:
         """Observable values (B,) of states (B, dim)."""
@@ -142,6 +134,13 @@ class LearnedMap:
         inside a batch."""
         c = np.asarray(p, dtype=np.float64).reshape(-1)
         return _orbits.anchor_states(self._model, c, start=start)
+
+    def record(self, p: np.ndarray, n_total: int, n_skip: int, x0=None) -> tuple[np.ndarray, tuple[str, ...]]:
+        """What :func:`~dynamap.simulate` records: the decoded observable (n_total - n_skip, 1) of the
+        orbit from ``x0`` (default a state on the data) at the parameter vector ``p``."""
+        start = None if x0 is None else np.asarray(x0, dtype=np.float64)[None, :]
+        x, _ = self.orbits(np.asarray(p, dtype=np.float64)[None, :], n_total - n_skip, n_skip, x0=start)
+        return x[0, :, None], (self.observable,)
 
     # ------------------------------------------------------------------ fast paths
     def orbits(self, p: np.ndarray, n_steps: int, n_transient: int, *, x0: np.ndarray | None = None,
@@ -165,12 +164,12 @@ class LearnedMap:
         return _orbits.largest_lyapunov(self._model, x0, c, int(n_steps), v0=v0)
 
     def spectrum_sums(self, x0: np.ndarray, p: np.ndarray, q: np.ndarray, n_transient: int,
-                      n_steps: int) -> np.ndarray | None:
+                      n_steps: int) -> np.ndarray:
         """For :func:`dynamap.analysis.lyapunov.lyapunov_map`: each row's sums over the last
         ``n_steps`` of ``n_transient + n_steps`` steps of the log stretches of its tangent basis ``q``
-        (B, dim, k), re-orthonormalised every step, from ``x0`` (B, dim) at ``p`` (B, 1): the map's
-        compiled loop (:meth:`StateMap.spectrum_sums <dynamap.models.base.StateMap.spectrum_sums>`,
-        float64 as the generic path), or None where its family has none (the generic path then runs)."""
+        (B, dim, k), re-orthonormalised every step, from ``x0`` (B, dim) at ``p`` (B, 1): the map
+        family's own (:meth:`StateMap.spectrum_sums <dynamap.models.base.StateMap.spectrum_sums>`, in
+        float64; a delay map's compiled loop)."""
         c = np.asarray(self._model.normalise_c(np.asarray(p, dtype=np.float64).reshape(-1)), dtype=np.float64)
         return self._model.map_.spectrum_sums(x0, q, c, n_transient, n_steps)
 

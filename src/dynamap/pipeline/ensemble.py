@@ -21,7 +21,7 @@ from .._core.backends import check_backend, run_units
 from .._core.errors import InputError
 from .._core.forking import default_jobs
 from ..analysis.ensemble import combine_sweeps
-from ..analysis.sweep import SweepSettings, sweep
+from ..analysis.sweep import SweepResult, SweepSettings, sweep
 from ..io.outputs import staged_dir, write_json
 from ._inputs import check_series
 from .config import FitConfig
@@ -106,12 +106,12 @@ class DynamapEnsemble:
         """Every member's learned map (:meth:`DynamapModel.as_system`)."""
         return [m.as_system() for m in self.members]
 
-    def sweep(self, param: str, values, settings: SweepSettings | None = None, **kwargs) -> dict:
+    def sweep(self, param: str, values, settings: SweepSettings | None = None, **kwargs) -> SweepResult:
         """Every member swept over ``values`` (:func:`dynamap.sweep`, the same ``settings`` and
-        keywords), combined point by point (:func:`dynamap.analysis.ensemble.combine_sweeps`): the
-        ensemble's ``sweep.json`` dict, its points with the modal label and the agreement.
+        keywords), combined point by point (:func:`dynamap.analysis.ensemble.combine_sweeps`): a
+        :class:`~dynamap.SweepResult` whose points carry the modal label and the agreement.
         ``kwargs["progress"]`` is called with the points of every member."""
-        sweeps = [sweep(m.as_system(), param, values, settings, **kwargs).to_dict() for m in self.members]
+        sweeps = [sweep(m.as_system(), param, values, settings, **kwargs) for m in self.members]
         return combine_sweeps(sweeps, seeds=self.seeds, members=[member_name(i) for i in range(self.k)])
 
     # ------------------------------------------------------------------ persistence

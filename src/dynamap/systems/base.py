@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from .._core.errors import InputError
+from .tangent import lyapunov_map, tangent_sums
 
 __all__ = ["Parameter", "Flow", "DiscreteMap", "System"]
 
@@ -166,6 +167,53 @@ class DiscreteMap(_SystemBase):
 
     def jacobian(self, x: np.ndarray, p: np.ndarray) -> np.ndarray:
         return self.jac_fn(np.asarray(x, dtype=np.float64), np.asarray(p, dtype=np.float64))
+
+    #: how :func:`~dynamap.lyapunov_spectrum` computes this map's spectrum
+    spectrum_method = "Jacobian products + QR"
+
+    def iterate(self, p: np.ndarray, n_total: int, n_skip: int, x0=None) -> np.ndarray:
+        """States (n_total - n_skip, dim) after ``n_skip`` of ``n_total`` steps from ``x0`` (default
+        the initial state) at the parameter vector ``p``; NaN from the step where the orbit diverged."""
+        x = np.asarray(self.initial_state if x0 is None else x0, dtype=np.float64)[None, :]
+        pp = np.asarray(p, dtype=np.float64)[None, :]
+        out = np.empty((n_total - n_skip, self.dim))
+        for i in range(n_total):
+            if i >= n_skip:
+                out[i - n_skip] = x[0]
+            x = self.step(x, pp)
+            if not np.all(np.isfinite(x)):
+                out[max(i + 1 - n_skip, 0) :] = np.nan
+                break
+        return out
+
+    def record(self, p: np.ndarray, n_total: int, n_skip: int, x0=None) -> tuple[np.ndarray, tuple[str, ...]]:
+        """What :func:`~dynamap.simulate` records: the states (:meth:`iterate`) and their variables."""
+        return self.iterate(p, n_total, n_skip, x0), self.variables
+
+    def orbits(self, p: np.ndarray, n_steps: int, n_transient: int, *, x0: np.ndarray | None = None,
+               progress: bool = False, processes: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Decoded orbits (B, n_steps) after ``n_transient`` steps and final states (B, dim) of the
+        parameter rows ``p`` (B, n_p), one row after the other from ``x0`` (B, dim; default the initial
+        states); diverged rows are NaN. ``progress`` and ``processes`` are accepted for the protocol."""
+        x0 = self.initial_states(p) if x0 is None else np.asarray(x0, dtype=np.float64)
+        xs, finals = [], []
+        for i, pv in enumerate(np.asarray(p, dtype=np.float64)):
+            states = self.iterate(pv, n_steps + n_transient, n_transient, x0[i])
+            xs.append(self.decode(states))
+            finals.append(states[-1])
+        return np.array(xs).reshape(len(xs), n_steps), np.array(finals).reshape(len(finals), self.dim)
+
+    def largest_lyapunov(self, x0: np.ndarray, p: np.ndarray, n_steps: int) -> np.ndarray:
+        """Largest exponent per step of each row (B,) from the states ``x0`` (B, dim), by the full QR
+        spectrum of :func:`~dynamap.systems.tangent.lyapunov_map` row by row."""
+        return np.array([lyapunov_map(self, x0[i][None, :], p[i][None, :], n_steps=n_steps, n_transient=0)[0, 0]
+                         for i in range(len(x0))])
+
+    def spectrum_sums(self, x0: np.ndarray, p: np.ndarray, q: np.ndarray, n_transient: int,
+                      n_steps: int) -> np.ndarray:
+        """The spectrum's sums (B, k) from ``x0`` (B, dim) with tangent bases ``q`` (B, dim, k)
+        (:func:`~dynamap.systems.tangent.tangent_sums`)."""
+        return tangent_sums(self, x0, p, q, n_transient, n_steps)
 
 
 System = Flow | DiscreteMap

@@ -96,20 +96,6 @@ def flow_run(
     return FlowRun(samples, lyap, int(status), STATUS_MESSAGES[int(status)], yf, int(nsteps))
 
 
-def _iterate_map(system: DiscreteMap, p: np.ndarray, n_total: int, n_skip: int, x0) -> np.ndarray:
-    x = np.asarray(system.initial_state if x0 is None else x0, dtype=np.float64)[None, :]
-    pp = np.asarray(p, dtype=np.float64)[None, :]
-    out = np.empty((n_total - n_skip, system.dim))
-    for i in range(n_total):
-        if i >= n_skip:
-            out[i - n_skip] = x[0]
-        x = system.step(x, pp)
-        if not np.all(np.isfinite(x)):
-            out[max(i + 1 - n_skip, 0) :] = np.nan
-            break
-    return out
-
-
 def simulate(
     system,
     params: Mapping[str, float] | None = None,
@@ -152,12 +138,8 @@ def simulate(
         n_total, n_skip = int(round(t_end / system.dt)), int(round(transient / system.dt))
         if n_total - n_skip > 5e7:
             raise InputError(f"{n_total - n_skip} steps is too many; lower t_end")
-        if hasattr(system, "orbits"):  # a learned map: its batched fast path, decoded
-            start = None if y0 is None else np.asarray(y0, dtype=np.float64)[None, :]
-            x, _ = system.orbits(p[None, :], n_total - n_skip, n_skip, x0=start)
-            states, variables = x[0, ::stride, None], (system.observable,)
-        else:
-            states = _iterate_map(system, p, n_total, n_skip, y0)[::stride]
+        states, variables = system.record(p, n_total, n_skip, y0)
+        states = states[::stride]
         t = system.dt * (n_skip + stride * np.arange(states.shape[0], dtype=np.float64))
     if not np.all(np.isfinite(states)):
         raise NumericalError(f"the orbit of {system.name!r} diverged at {dict(params or {})}")
