@@ -68,11 +68,11 @@ def test_calibration_keeps_the_best_shift_per_segment(tiny_model, hh_series, tin
     assert m.c_shift_ == [0.0] and "calibration" not in m.history_["map"]["candidates"][0]
 
 
-def test_calibration_shifts_interpolate_between_training_values(tiny_config):
-    m = DynamapModel(tiny_config)
-    m.param_values_, m.c_center_, m.c_scale_, m.c_offset_ = [-37.0, -40.0, -43.0], -40.0, 3.0, 0.0
-    m.c_shift_ = [0.01, -0.02, 0.0]
-    got = m.normalise_c(np.array([-45.0, -43.0, -41.5, -40.0, -38.5, -37.0, -30.0]))
+def test_calibration_shifts_interpolate_between_training_values():
+    from dynamap.pipeline.fitted import Control
+
+    m = Control("tagged", (-37.0, -40.0, -43.0), -40.0, 3.0, 0.0, (0.01, -0.02, 0.0))
+    got = m.normalise(np.array([-45.0, -43.0, -41.5, -40.0, -38.5, -37.0, -30.0]))
     base = (np.array([-45.0, -43.0, -41.5, -40.0, -38.5, -37.0, -30.0]) + 40.0) / 3.0
     np.testing.assert_allclose(got - base, [0.0, 0.0, -0.01, -0.02, -0.005, 0.01, 0.01], atol=1e-12)
 

@@ -7,6 +7,7 @@ batch around it. The models here are built by hand (random weights, no fitting),
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 import types
@@ -23,6 +24,7 @@ from dynamap.models.map import ParametricMap, fast_stepper
 from dynamap.models.vae import VAE
 from dynamap.pipeline.config import FitConfig
 from dynamap.pipeline.estimator import DynamapModel
+from dynamap.pipeline.fitted import Control, Fitted
 from dynamap.training.config import MapConfig, VAEConfig
 
 
@@ -33,19 +35,17 @@ def _model(activation="tanh", residual=True, d=3, hidden=16, window=8, out_scale
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(1)
         vae = VAE(window, d, hidden, 2, "silu").eval()
-        m.map_ = ParametricMap(d, hidden, 2, activation, residual, c_degree).eval()
+        fmap = ParametricMap(d, hidden, 2, activation, residual, c_degree).eval()
     with torch.no_grad():
-        m.map_.out_scale.fill_(out_scale)
-        m.map_.lo.fill_(-box)
-        m.map_.hi.fill_(box)
+        fmap.out_scale.fill_(out_scale)
+        fmap.lo.fill_(-box)
+        fmap.hi.fill_(box)
     rng = np.random.default_rng(0)
-    m.name_, m.mode_ = "V", "single"
-    m.sampling_ = types.SimpleNamespace(dt_map=0.01, spike_threshold=-30.0, spike_hysteresis=0.0, stride=1)
-    m.x_mean_, m.x_std_ = -50.0, 10.0
-    m.encoder_ = VAEEncoder(vae, rng.normal(size=d) * 0.1, 0.5 + rng.random(d), m.x_mean_, m.x_std_)
-    m.c_center_, m.c_scale_, m.c_offset_ = -40.0, 4.0, 0.0
-    m.param_values_ = [-40.0]
-    m.anchors_, m.anchor_c_ = rng.normal(size=(64, d)), np.full(64, -40.0)
+    sampling = types.SimpleNamespace(dt_map=0.01, spike_threshold=-30.0, spike_hysteresis=0.0, stride=1)
+    encoder = VAEEncoder(vae, rng.normal(size=d) * 0.1, 0.5 + rng.random(d), -50.0, 10.0)
+    control = Control("single", (-40.0,), -40.0, 4.0, 0.0, (0.0,))
+    m.fitted_ = Fitted(sampling, "V", -50.0, 10.0, control, encoder, fmap, rng.normal(size=(64, d)),
+                       np.full(64, -40.0), {})
     return m
 
 
@@ -72,7 +72,7 @@ def test_a_map_family_without_a_stepper_of_its_own_steps_by_its_forward():
             return 0.9 * u + 0.1 * c
 
     m = _model()
-    m.map_ = Other()
+    m.fitted_ = dataclasses.replace(m.fitted_, map=Other())
     z, c = torch.randn(5, 3), torch.randn(5, 1)
     out = fast_stepper(m.map_, c, m.state_dim_)(z.T.contiguous(), torch.empty(3, 5))
     torch.testing.assert_close(out.T, 0.9 * z + 0.1 * c)

@@ -10,11 +10,12 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PKG = ROOT / "src" / "dynamap"
 
-# lower layers may not import higher ones (STYLE.md: cli/report -> pipeline -> training/analysis -> models
-# -> systems/io/embedding -> _core). report is a leaf beside analysis: it turns dicts into figures and
-# HTML, and pipeline (the composer) calls it.
-RANK = {"_core": 0, "systems": 1, "io": 1, "embedding": 1, "models": 2, "analysis": 3, "training": 3,
-        "report": 3, "pipeline": 4, "cli": 6}
+# lower layers may not import higher ones, nor others of their own rank (STYLE.md: cli/report -> pipeline ->
+# training/analysis -> models -> systems/io/embedding -> _core; training sits above analysis, whose spike
+# statistics its free-run selection scores with). report is a leaf beside training: it turns dicts into
+# figures and HTML, and pipeline (the composer) calls it. No subpackage imports the package root.
+RANK = {"_core": 0, "systems": 1, "io": 1, "embedding": 1, "models": 2, "analysis": 3, "training": 4,
+        "report": 4, "pipeline": 5, "cli": 6}
 
 
 def test_ci_runs_the_readme_test_command():
@@ -24,19 +25,47 @@ def test_ci_runs_the_readme_test_command():
     assert cmd[0] in (ROOT / "README.md").read_text()
 
 
-def test_layers_point_down():
+def _layer_violations(pkg: Path) -> list[str]:
+    """Imports (relative or absolute, at module level or inside functions) from a subpackage of the
+    package ``pkg`` to the package root, or to a subpackage of the same or a higher rank."""
     bad = []
-    for path in PKG.rglob("*.py"):
-        rel = path.relative_to(PKG).parts
+    for path in pkg.rglob("*.py"):
+        rel = path.relative_to(pkg).parts
         if len(rel) < 2 or rel[0] not in RANK:
             continue
-        own = RANK[rel[0]]
+        here = [pkg.name, *rel[:-1]]
         for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.ImportFrom) and node.level >= 2 and node.module:
-                top = node.module.split(".")[0]
-                if top in RANK and RANK[top] > own:
-                    bad.append(f"{'/'.join(rel)} imports {top}")
+            if not isinstance(node, ast.ImportFrom):
+                continue
+            if node.level:
+                target = here[: len(here) - node.level + 1] + (node.module.split(".") if node.module else [])
+            else:
+                target = (node.module or "").split(".")
+            if target[0] != pkg.name:
+                continue
+            if len(target) == 1:
+                bad.append(f"{'/'.join(rel)} imports the package root")
+            elif target[1] in RANK and target[1] != rel[0] and RANK[target[1]] >= RANK[rel[0]]:
+                bad.append(f"{'/'.join(rel)} imports {target[1]}")
+    return bad
+
+
+def test_layers_point_down():
+    bad = _layer_violations(PKG)
     assert not bad, bad
+
+
+def test_the_layer_check_sees_root_sideways_and_lazy_imports(tmp_path):
+    """The check itself: a lazy import of the package root, an absolute sideways import between
+    layers of one rank and a relative upward one are all reported."""
+    pkg = tmp_path / "dynamap"
+    for sub in ("io", "systems", "models"):
+        (pkg / sub).mkdir(parents=True)
+    (pkg / "io" / "a.py").write_text("def f():\n    from .. import __version__\n")
+    (pkg / "systems" / "b.py").write_text("from dynamap.io.a import f\n")
+    (pkg / "systems" / "c.py").write_text("def g():\n    from ..models import m\n")
+    assert sorted(_layer_violations(pkg)) == ["io/a.py imports the package root", "systems/b.py imports io",
+                                              "systems/c.py imports models"]
 
 
 def _module_imports() -> dict[str, set[str]]:

@@ -22,9 +22,10 @@ from .analysis.scores import (
 from .analysis.spikes import burst_stats, spike_times
 from .analysis.sweep import SweepResult, SweepSettings, sweep
 from .io.series import read_series, write_series
+from ._core.version import VERSION
 from .systems import SYSTEMS, DiscreteMap, Flow, get_system, list_systems, simulate
 
-__version__ = "0.1.0"
+__version__ = VERSION
 
 _LAZY = {  # names whose modules import torch: loaded on first use, so `import dynamap` stays light
     "DynamapEnsemble": "dynamap.pipeline.ensemble",

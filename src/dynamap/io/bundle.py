@@ -24,6 +24,7 @@ import numpy as np
 import torch
 
 from .._core.errors import InputError
+from .._core.version import VERSION
 from .outputs import replace_dir, temp_sibling_dir
 
 __all__ = ["Bundle", "read_bundle", "write_bundle"]
@@ -42,9 +43,7 @@ class Bundle:
 
 
 def _versions() -> dict:
-    from .. import __version__
-
-    return {"dynamap": __version__, "torch": torch.__version__, "numpy": np.__version__,
+    return {"dynamap": VERSION, "torch": torch.__version__, "numpy": np.__version__,
             "python": platform.python_version(), "bundle_format": FORMAT}
 
 

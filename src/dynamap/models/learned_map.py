@@ -58,7 +58,7 @@ class LearnedMap:
         self.observable = str(model.name_)
         self.variables = tuple(f"u{i + 1}" for i in range(self.dim))
         self.time_unit = "time unit of the training series"
-        source = str(getattr(model, "source_dir_", "") or "")
+        source = str(model.source_dir_ or "")
         self.name = f"model {source}" if source else "model"
         self.provenance = {"model": source, "mode": model.mode_, "training_values": tags}
 

@@ -1,13 +1,16 @@
-"""Validation of the series a fit is given."""
+"""Validation of the series a fit is given, and the data rules' sampling choice for them."""
 
 from __future__ import annotations
+
+import dataclasses
 
 import numpy as np
 
 from .._core.errors import InputError
 from .._core.types import Series
+from ..embedding.rules import SamplingChoice, choose_sampling
 
-__all__ = ["check_series"]
+__all__ = ["check_series", "sampling_for"]
 
 
 def check_series(series_list, param_values):
@@ -42,3 +45,33 @@ def check_series(series_list, param_values):
     if param_values is not None and len(series_list) > 1 and len(set(param_values)) < 2:
         raise InputError("tagged mode needs at least two distinct param_values")
     return list(series_list), param_values
+
+
+def sampling_for(xs: list[np.ndarray], dt: float, cfg) -> SamplingChoice:
+    """The data rules' sampling choice (stride, window, spike threshold) for the series ``xs`` at step
+    ``dt`` with the FitConfig ``cfg`` (its ``dt`` overriding the map step); every series checked to be
+    long enough."""
+    for i, x in enumerate(xs):
+        if x.shape[0] < 64:
+            raise InputError(f"series {i} is too short: {x.shape[0]} samples; need at least 64 "
+                             "(and many fast oscillations); supply a longer recording")
+    samp = choose_sampling(
+        xs, dt, threshold=cfg.spike_threshold, threshold_level=cfg.threshold_level,
+        samples_per_fast=cfg.samples_per_fast, window_fast=cfg.window_fast,
+        min_window=cfg.min_window, max_window=cfg.max_window, hysteresis_noise=cfg.hysteresis_noise,
+    )
+    if cfg.dt is not None:
+        stride = max(1, int(round(cfg.dt / dt)))
+        window = int(np.clip(round(cfg.window_fast * samp.fast_time / (stride * dt)), cfg.min_window,
+                             cfg.max_window))
+        samp = dataclasses.replace(samp, stride=stride, dt_map=stride * dt, window=window)
+    for i, x in enumerate(xs):
+        n = len(range(0, x.shape[0], samp.stride))
+        need = int(max(cfg.min_fast_periods * samp.fast_time / samp.dt_map, 4 * samp.window, 64))
+        if n < need:
+            raise InputError(
+                f"series {i} is too short: {n} samples at the map step {samp.dt_map:g} "
+                f"({x.shape[0] * dt:g} time units); need at least {need} ({cfg.min_fast_periods} fast "
+                f"time scales of {samp.fast_time:g}); supply a longer recording"
+            )
+    return samp

@@ -126,6 +126,21 @@ class FitConfig(ConfigBase):
         """Whether the fit calibrates the control (the ridge family only with ``delay_calibrate``)."""
         return self.map_family != "ridge" or self.delay_calibrate
 
+    def map_settings(self, mode: str) -> MapConfig:
+        """The map settings of a fit in ``mode``: ``map``, in tagged mode with the stage steps multiplied
+        by ``tagged_steps_factor``, without calibration unless :meth:`calibrates`."""
+        mcfg = self.map
+        if not self.calibrates():
+            mcfg = dataclasses.replace(mcfg, c_shifts=(), c_refine=())
+        if mode == "tagged":
+            steps = tuple(max(1, round(n * self.tagged_steps_factor)) for n in mcfg.stage_steps)
+            mcfg = dataclasses.replace(mcfg, stage_steps=steps)
+        return mcfg
+
+    def delay_span(self) -> int:
+        """Samples in the delay encoder's state: (delay_taps - 1) delay_lag + 1."""
+        return (self.delay_taps - 1) * self.delay_lag + 1
+
     def __post_init__(self):
         if not isinstance(self.vae, VAEConfig):
             raise ConfigError(f"vae must be a VAEConfig, got {type(self.vae).__name__}")

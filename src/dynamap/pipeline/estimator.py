@@ -28,22 +28,29 @@ from .._core.errors import InputError
 from .._core.forking import default_jobs, run_forked
 from .._core.types import Series
 from ..embedding.delay import DelayWindows
-from ..embedding.rules import SamplingChoice, choose_sampling
-from ..io.bundle import Bundle, read_bundle, write_bundle
 from ..models._orbits import torch_threads
-from ..models.encoders import ENCODERS
 from ..models.learned_map import LearnedMap
 from ..training.encoders import fit_encoder
 from ..training.freerun import train_stats
-from ..training.map import blank_map, fit_map
-from . import _compat
-from ._inputs import check_series
+from ..training.map import fit_map
+from ._inputs import check_series, sampling_for
 from .config import FitConfig
+from .fitted import Control, Fitted, anchors_of, load_fitted, save_fitted
 
 __all__ = ["DynamapModel", "fit", "load_model"]
 
-#: start states kept per segment for ``initial_states`` (spread evenly over the recording)
-N_ANCHORS = 64
+#: the fitted attributes of a model (``model.NAME``), read from its :class:`~dynamap.pipeline.fitted.Fitted`
+FITTED_ATTRIBUTES = {
+    "sampling_": lambda f: f.sampling, "name_": lambda f: f.name, "x_mean_": lambda f: f.x_mean,
+    "x_std_": lambda f: f.x_std, "control_": lambda f: f.control, "mode_": lambda f: f.control.mode,
+    "param_values_": lambda f: list(f.control.param_values), "c_center_": lambda f: f.control.center,
+    "c_scale_": lambda f: f.control.scale, "c_offset_": lambda f: f.control.offset,
+    "c_shift_": lambda f: list(f.control.shift), "encoder_": lambda f: f.encoder, "map_": lambda f: f.map,
+    "anchors_": lambda f: f.anchors, "anchor_c_": lambda f: f.anchor_c, "history_": lambda f: f.history,
+    "source_dir_": lambda f: f.source_dir, "dt_": lambda f: float(f.sampling.dt_map),
+    "spike_threshold_": lambda f: float(f.sampling.spike_threshold),
+    "spike_hysteresis_": lambda f: float(f.sampling.spike_hysteresis), "state_dim_": lambda f: int(f.encoder.dim),
+}
 
 
 def round_seed(seed: int, r: int) -> int:
@@ -55,7 +62,11 @@ def round_seed(seed: int, r: int) -> int:
 
 class DynamapModel:
     """Estimator (scikit-learn style): settings in ``__init__``, ``fit`` returns self, learned
-    attributes end in ``_``. Same seed and data give the same model."""
+    attributes end in ``_``. Same seed and data give the same model.
+
+    ``fit`` builds one frozen :class:`~dynamap.pipeline.fitted.Fitted` at its end and assigns it once
+    (``fitted_``); the fitted attributes (:data:`FITTED_ATTRIBUTES`: ``encoder_``, ``map_``, ``mode_``,
+    ``param_values_``, ``dt_``, ``sampling_``, ``history_``, ...) read from it."""
 
     config_class = FitConfig
 
@@ -63,43 +74,51 @@ class DynamapModel:
         self.config = FitConfig() if config is None else config
         self.seed = seed
 
+    def __getattr__(self, name: str):
+        get = FITTED_ATTRIBUTES.get(name)
+        fitted = self.__dict__.get("fitted_")
+        if get is None or fitted is None:
+            raise AttributeError(f"DynamapModel has no attribute {name!r}"
+                                 + ("" if get is None else " (not fitted yet: call fit or load_model)"))
+        return get(fitted)
+
     # ------------------------------------------------------------------ fitting
     def fit(self, series_list, param_values=None, progress: bool = True) -> DynamapModel:
         cfg = self.config
         series_list, tags = check_series(series_list, param_values)
         with torch_threads(cfg.num_threads):
-            return self._fit(series_list, tags, progress)
+            self.fitted_ = self._fit(series_list, tags, progress)
+        return self
 
-    def _fit(self, series_list, tags, progress):
+    def _fit(self, series_list, tags, progress) -> Fitted:
         cfg = self.config
         timings = {}
         t0 = time.perf_counter()
         dt = float(series_list[0].dt)
         xs = [np.asarray(s.values, dtype=np.float64) for s in series_list]
-        samp = self._sampling(xs, dt)
-        self.sampling_ = samp
-        self.name_ = series_list[0].name
+        samp = sampling_for(xs, dt, cfg)
         res = [x[:: samp.stride] for x in xs]
         pooled = np.concatenate(res)
-        self.x_mean_, self.x_std_ = float(pooled.mean()), float(pooled.std())
-        windows = DelayWindows([(r - self.x_mean_) / self.x_std_ for r in res], samp.window)
+        x_mean, x_std = float(pooled.mean()), float(pooled.std())
+        windows = DelayWindows([(r - x_mean) / x_std for r in res], samp.window)
         timings["embedding_s"] = time.perf_counter() - t0
 
-        self._set_control(tags, series_list)
-        refs = [train_stats(r[samp.window - 1 :], self.dt_, self.spike_threshold_, keep_trace=True,
-                            hysteresis=self.spike_hysteresis_)
+        control = Control.of(tags, series_list, cfg)
+        refs = [train_stats(r[samp.window - 1 :], float(samp.dt_map), float(samp.spike_threshold),
+                            keep_trace=True, hysteresis=float(samp.spike_hysteresis))
                 for r in res]
-        self.c_shift_ = [0.0] * len(self.param_values_)
-        c_norm = [float(v) for v in self.normalise_c(np.asarray(self.param_values_))]
-        mcfg = self._map_config()
+        c_norm = [float(v) for v in control.normalise(np.asarray(control.param_values))]
+        data = {"windows": windows, "n_seg": len(res), "refs": refs, "c_norm": c_norm, "sampling": samp,
+                "x_mean": x_mean, "x_std": x_std, "single": control.mode == "single",
+                "map_config": cfg.map_settings(control.mode)}
 
-        # rounds: a VAE (latent dimension search) and its map candidates; another round with fresh
-        # random streams while no map scores restart_score or better
-        n_rounds = 1 + (cfg.restarts if self.mode_ == "single" else cfg.tagged_restarts)
+        # rounds: an encoder and its map candidates; another round with fresh random streams while no
+        # map scores restart_score or better
+        n_rounds = 1 + (cfg.restarts if control.mode == "single" else cfg.tagged_restarts)
         rounds, best = [], None
         timings["vae_s"] = timings["map_s"] = 0.0
         for r in range(n_rounds):
-            out = self._round(windows, len(res), refs, c_norm, mcfg, round_seed(self.seed, r), r, progress)
+            out = self._round(data, round_seed(self.seed, r), r, progress)
             timings["vae_s"] += out["vae_s"]
             timings["map_s"] += out["map_s"]
             rounds.append({k: out[k] for k in ("seed", "latent_dim", "selected_score", "vae_s", "map_s")})
@@ -107,99 +126,38 @@ class DynamapModel:
                 best = out
             if best["selected_score"] <= cfg.restart_score:
                 break
-        self.encoder_, self.map_, self.c_shift_ = best["encoder"], best["map"], best["c_shift"]
-        latents = best["latents"]
+        control = dataclasses.replace(control, shift=tuple(best["c_shift"]))
+        anchors, anchor_c = anchors_of(best["latents"], control.param_values)
         map_hist = {**best["map_hist"], "round": best["round"], "rounds": rounds}
-        self._keep_anchors(latents)
         timings["total_s"] = time.perf_counter() - t0
-        self.history_ = {
-            "between_tags": self._between_tags(map_hist),
+        history = {
+            "between_tags": between_tags(map_hist, control.param_values),
             "sampling": samp.to_dict(),
             "latent_dim": best["evidence"],
             "map": map_hist,
             "data_stats": [r.to_dict() for r in refs],
             "timings": timings,
-            "mode": self.mode_,
-            "param_values": self.param_values_,
+            "mode": control.mode,
+            "param_values": list(control.param_values),
             "seed": self.seed,
         }
-        return self
+        return Fitted(samp, series_list[0].name, x_mean, x_std, control, best["encoder"], best["map"], anchors,
+                      anchor_c, history)
 
-    def _sampling(self, xs: list[np.ndarray], dt: float):
-        """The data rules' sampling choice (stride, window, spike threshold) for the series ``xs`` at
-        step ``dt``, with ``config.dt`` overriding the map step; every series checked to be long enough."""
-        cfg = self.config
-        for i, x in enumerate(xs):
-            if x.shape[0] < 64:
-                raise InputError(f"series {i} is too short: {x.shape[0]} samples; need at least 64 "
-                                 "(and many fast oscillations); supply a longer recording")
-        samp = choose_sampling(
-            xs, dt, threshold=cfg.spike_threshold, threshold_level=cfg.threshold_level,
-            samples_per_fast=cfg.samples_per_fast, window_fast=cfg.window_fast,
-            min_window=cfg.min_window, max_window=cfg.max_window, hysteresis_noise=cfg.hysteresis_noise,
-        )
-        if cfg.dt is not None:
-            stride = max(1, int(round(cfg.dt / dt)))
-            window = int(np.clip(round(cfg.window_fast * samp.fast_time / (stride * dt)), cfg.min_window,
-                                 cfg.max_window))
-            samp = dataclasses.replace(samp, stride=stride, dt_map=stride * dt, window=window)
-        for i, x in enumerate(xs):
-            n = len(range(0, x.shape[0], samp.stride))
-            need = int(max(cfg.min_fast_periods * samp.fast_time / samp.dt_map, 4 * samp.window, 64))
-            if n < need:
-                raise InputError(
-                    f"series {i} is too short: {n} samples at the map step {samp.dt_map:g} "
-                    f"({x.shape[0] * dt:g} time units); need at least {need} ({cfg.min_fast_periods} fast "
-                    f"time scales of {samp.fast_time:g}); supply a longer recording"
-                )
-        return samp
-
-    def _set_control(self, tags, series_list) -> None:
-        """Mode and the control input's normalisation: single-series (one tag or none: c offset by
-        ``single_c_value`` and scaled by |p0| when the tag is known) or tagged (centred, half-range 1)."""
-        cfg = self.config
-        if tags is None or len(series_list) == 1:
-            self.mode_ = "single"
-            p0 = None if tags is None else tags[0]
-            if p0 is None:
-                p0 = series_list[0].param_value
-            known = p0 is not None
-            p0 = float(p0) if known else 1.0
-            scale = cfg.single_c_scale or (abs(p0) if known and p0 != 0 else 1.0)
-            offset = cfg.single_c_value if known else p0
-            self.param_values_ = [p0]
-            self.c_center_, self.c_scale_, self.c_offset_ = p0, float(scale), float(offset)
-        else:
-            self.mode_ = "tagged"
-            self.param_values_ = [float(t) for t in tags]
-            arr = np.asarray(self.param_values_)
-            self.c_center_ = float(arr.mean())
-            self.c_scale_ = float(max(0.5 * (arr.max() - arr.min()), 1e-12))
-            self.c_offset_ = 0.0
-
-    def _keep_anchors(self, latents: list[np.ndarray]) -> None:
-        """Start states for free runs: :data:`N_ANCHORS` recovered states spread over each segment."""
-        anchors, anchor_c = [], []
-        for i, lat in enumerate(latents):
-            pos = np.linspace(0, lat.shape[0] - 1, N_ANCHORS).astype(int)
-            anchors.append(lat[pos])
-            anchor_c += [self.param_values_[i]] * N_ANCHORS
-        self.anchors_ = np.concatenate(anchors).astype(np.float64)
-        self.anchor_c_ = np.asarray(anchor_c, dtype=np.float64)
-
-    def _round(self, windows, n_seg, refs, c_norm, mcfg, seed, r, progress) -> dict:
+    def _round(self, data: dict, seed: int, r: int, progress: bool) -> dict:
         """One round of the fit with the random streams of ``seed``: the encoder, the recovered states,
         and the map candidates (side by side, ``n_jobs`` at a time)."""
-        cfg = self.config
+        cfg, samp = self.config, data["sampling"]
         n_jobs = default_jobs(cfg.num_threads) if cfg.n_jobs is None else cfg.n_jobs
         t1 = time.perf_counter()
-        encoder, evidence = fit_encoder(cfg.encoder, windows, cfg, seed=seed, x_mean=self.x_mean_,
-                                        x_std=self.x_std_, span=self._delay_span(), progress=progress,
-                                        n_jobs=n_jobs)
+        encoder, evidence = fit_encoder(cfg.encoder, data["windows"], cfg, seed=seed, x_mean=data["x_mean"],
+                                        x_std=data["x_std"], span=self._delay_span(samp.window),
+                                        progress=progress, n_jobs=n_jobs)
         vae_s = time.perf_counter() - t1
         t2 = time.perf_counter()
-        z = encoder.encode(windows)
-        latents = [z[windows.segment_of == i].astype(np.float32) for i in range(n_seg)]
+        z = encoder.encode(data["windows"])
+        seg = data["windows"].segment_of
+        latents = [z[seg == i].astype(np.float32) for i in range(data["n_seg"])]
         out = {"round": r, "seed": seed, "latent_dim": encoder.dim, "encoder": encoder, "evidence": evidence,
                "latents": latents}
         decode = encoder.decoder()
@@ -207,12 +165,11 @@ class DynamapModel:
 
         def candidate(job: tuple[int, str | None]):
             k, label = job  # label: the round's progress bar, shown by its first candidate only
-            return fit_map(latents, c_norm, mcfg, seed=seed, decode=decode, refs=refs,
-                           dt=self.dt_, threshold=self.spike_threshold_,
-                           hysteresis=self.spike_hysteresis_, candidate=k,
+            return fit_map(latents, data["c_norm"], data["map_config"], seed=seed, decode=decode,
+                           refs=data["refs"], dt=float(samp.dt_map), threshold=float(samp.spike_threshold),
+                           hysteresis=float(samp.spike_hysteresis), candidate=k,
                            progress=progress and label is not None, label=label, family=cfg.map_family,
-                           encoder=encoder, delay=(cfg.delay_taps, cfg.delay_lag),
-                           single=self.mode_ == "single")
+                           encoder=encoder, delay=(cfg.delay_taps, cfg.delay_lag), single=data["single"])
 
         best, cand_hist = None, []
         n_cand = cfg.candidates()
@@ -233,69 +190,31 @@ class DynamapModel:
                    vae_s=vae_s, map_s=time.perf_counter() - t2)
         return out
 
-    def _between_tags(self, map_hist: dict) -> list[dict] | None:
-        """The cross-tag validation of the selected map (tagged delay fits with an interior tag): per
-        interior tag, the free-run score at it of the readout fitted without it (0: the data's
-        statistics; ``freerun.SILENT`` when silent), with the per-start details; None otherwise."""
-        cands = map_hist.get("candidates") or []
-        x = cands[map_hist["selected_candidate"]].get("xval") if cands else None
-        if not x:
-            return None
-        out = []
-        for k in x["held_out"]:
-            seg = x["segments"][str(k)]
-            ok = [st for st in seg["starts"] if st.get("status") == "ok"]
-            out.append({"value": float(self.param_values_[k]), "score": float(seg["score"]),
-                        "isi_ratio": seg.get("isi_ratio"), "starts_ok": len(ok), "starts": len(seg["starts"]),
-                        "spb_tv": float(np.mean([st["spb_tv"] for st in ok])) if ok else None})
-        return out
-
-    def _delay_span(self) -> int:
+    def _delay_span(self, window: int) -> int:
         """Samples in the delay encoder's state; with that encoder the window must hold them."""
         cfg = self.config
-        span = (cfg.delay_taps - 1) * cfg.delay_lag + 1
-        if cfg.encoder == "delay" and span > self.sampling_.window:
+        span = cfg.delay_span()
+        if cfg.encoder == "delay" and span > window:
             raise InputError(f"the delay map's state spans {span} samples (delay_taps {cfg.delay_taps}, "
                              f"delay_lag {cfg.delay_lag}), more than the delay window of "
-                             f"{self.sampling_.window}; use fewer taps, a shorter lag or a longer window")
+                             f"{window}; use fewer taps, a shorter lag or a longer window")
         return span
 
-    def _map_config(self):
-        """The map settings of this model's mode: ``config.map``, in tagged mode with the stage steps
-        multiplied by ``tagged_steps_factor``; without calibration where the config says so
-        (:meth:`FitConfig.calibrates`)."""
-        cfg = self.config
-        mcfg = cfg.map
-        if not cfg.calibrates():
-            mcfg = dataclasses.replace(mcfg, c_shifts=(), c_refine=())
-        if self.mode_ == "tagged":
-            steps = tuple(max(1, round(n * cfg.tagged_steps_factor)) for n in mcfg.stage_steps)
-            mcfg = dataclasses.replace(mcfg, stage_steps=steps)
-        return mcfg
-
-    # ------------------------------------------------------------------ helpers
+    # ------------------------------------------------------------------ public API
     def normalise_c(self, c: np.ndarray) -> np.ndarray:
         """Control input in the tag's units -> the network's normalised input: affine, plus the
         calibration shifts ``c_shift_`` (one per training value, linear between them, constant beyond;
         see ``MapConfig.c_shifts``)."""
-        c = np.asarray(c, dtype=np.float64)
-        base = self.c_offset_ + (c - self.c_center_) / self.c_scale_
-        shift = np.asarray(getattr(self, "c_shift_", None) or [0.0], dtype=np.float64)
-        if not np.any(shift):
-            return base
-        tags = np.asarray(self.param_values_, dtype=np.float64)
-        order = np.argsort(tags)
-        return base + np.interp(c, tags[order], shift[order])
+        return self.control_.normalise(c)
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """Standardised states (N, d) -> observable (N,) in data units, float32 (the encoder's decoder)."""
         return self.encoder_.decoder()(z)
 
     def _check_fitted(self):
-        if not hasattr(self, "map_"):
+        if "fitted_" not in self.__dict__:
             raise InputError("this DynamapModel is not fitted yet; call fit(...) or DynamapModel.load(dir)")
 
-    # ------------------------------------------------------------------ public API
     def resample(self, series: Series) -> np.ndarray:
         """The values of a series at the map step: a series sampled like the training data is taken
         every ``stride``-th sample, one at the map step as it is; any other step is an error."""
@@ -339,82 +258,38 @@ class DynamapModel:
         self._check_fitted()
         return free_running_check(self, series_list, second)
 
-    # ------------------------------------------------------------------ derived from the sampling
-    @property
-    def dt_(self) -> float:
-        """The map step (time per iteration), in the time unit of the training series."""
-        return float(self.sampling_.dt_map)
-
-    @property
-    def state_dim_(self) -> int:
-        """The dimension of the recovered states (the encoder's)."""
-        return int(self.encoder_.dim)
-
-    @property
-    def spike_threshold_(self) -> float:
-        return float(self.sampling_.spike_threshold)
-
-    @property
-    def spike_hysteresis_(self) -> float:
-        return float(self.sampling_.spike_hysteresis)
-
     # ------------------------------------------------------------------ persistence
     def save(self, directory) -> None:
         """Write the model bundle to ``directory`` (see :mod:`dynamap.io.bundle`)."""
         self._check_fitted()
-        fitted = {}
-        for key in FITTED_JSON:
-            v = getattr(self, key + "_")
-            fitted[key] = v.to_dict() if key == "sampling" else (list(v) if isinstance(v, list) else v)
-        fitted["seed"] = self.seed
-        fitted["encoder"] = self.encoder_.params()
-        tensors = {"map": self.map_.state_dict(),
-                   **{f"encoder.{k}": v for k, v in self.encoder_.tensors().items()},
-                   **{k: torch.from_numpy(np.asarray(getattr(self, k + "_"))) for k in FITTED_ARRAYS}}
-        write_bundle(directory, Bundle(self.config.to_dict(), fitted, tensors, self.history_),
-                     {"latent_dim.png": _latent_png(self.history_)})
+        save_fitted(directory, self.fitted_, self.config, self.seed,
+                    {"latent_dim.png": _latent_png(self.history_)})
 
     @classmethod
     def load(cls, directory) -> DynamapModel:
         """Rebuild a fitted model from a bundle written by :meth:`save` (or by an earlier version)."""
-        b = _compat.current_bundle(read_bundle(directory))
-        try:
-            model = cls(cls.config_class.from_dict(b.fit_config), seed=int(b.fitted["seed"]))
-            for key in FITTED_JSON:
-                value = FITTED_DEFAULTS[key](b.fitted) if key in FITTED_DEFAULTS and key not in b.fitted \
-                    else b.fitted[key]
-                setattr(model, key + "_", _FITTED_TYPES[key](value))
-            for key in FITTED_ARRAYS:
-                setattr(model, key + "_", b.tensors[key].numpy())
-            params = b.fitted["encoder"]
-            enc_tensors = {k[8:]: v for k, v in b.tensors.items() if k.startswith("encoder.")}
-            model.encoder_ = ENCODERS[params["family"]].restore(params, enc_tensors)
-        except (KeyError, TypeError, ValueError) as e:
-            raise InputError(f"{directory}/config.json is not a valid model config ({e!r})") from None
-        if len(model.c_shift_) != len(model.param_values_):
-            raise InputError(f"{directory}/config.json: c_shift has {len(model.c_shift_)} values for "
-                             f"{len(model.param_values_)} training values")
-        cfg = model.config
-        model.map_ = blank_map(cfg.map_family, model.encoder_, model._map_config(), (cfg.delay_taps, cfg.delay_lag))
-        model.map_.load_state_dict(b.tensors["map"])
-        model.map_.eval()
-        model.history_ = b.history
-        model.source_dir_ = str(directory)
+        config, seed, fitted = load_fitted(directory, FitConfig.map_settings)
+        model = cls(config, seed=seed)
+        model.fitted_ = fitted
         return model
 
 
-#: the fitted attributes of a model (``NAME_``) saved in ``config.json`` under ``NAME``, with the type
-#: each is read back as; and those saved as tensors in ``weights.pt``; the encoder and the map are
-#: saved by their own members (``fitted["encoder"]``, tensors ``encoder.*`` and ``map``)
-_FITTED_TYPES = {
-    "mode": str, "param_values": lambda v: [float(x) for x in v],
-    "sampling": lambda d: SamplingChoice(**d), "x_mean": float, "x_std": float, "c_center": float,
-    "c_scale": float, "c_offset": float, "c_shift": lambda v: [float(x) for x in v], "name": str,
-}
-FITTED_JSON = tuple(_FITTED_TYPES)
-FITTED_ARRAYS = ("anchors", "anchor_c")
-#: bundles written before a field existed: its value then
-FITTED_DEFAULTS = {"c_shift": lambda fitted: [0.0] * len(fitted["param_values"])}
+def between_tags(map_hist: dict, values) -> list[dict] | None:
+    """The cross-tag validation of the selected map (tagged ridge fits with an interior tag): per
+    interior tag, the free-run score at it of the readout fitted without it (0: the data's
+    statistics; ``freerun.SILENT`` when silent), with the per-start details; None otherwise."""
+    cands = map_hist.get("candidates") or []
+    x = cands[map_hist["selected_candidate"]].get("xval") if cands else None
+    if not x:
+        return None
+    out = []
+    for k in x["held_out"]:
+        seg = x["segments"][str(k)]
+        ok = [st for st in seg["starts"] if st.get("status") == "ok"]
+        out.append({"value": float(values[k]), "score": float(seg["score"]),
+                    "isi_ratio": seg.get("isi_ratio"), "starts_ok": len(ok), "starts": len(seg["starts"]),
+                    "spb_tv": float(np.mean([st["spb_tv"] for st in ok])) if ok else None})
+    return out
 
 
 def _latent_png(history: dict) -> bytes:
