@@ -58,15 +58,15 @@ DT_ODE = 0.005
 def quick_model():
     from dynamap.pipeline.config import FitConfig
     from dynamap.pipeline.estimator import DynamapModel
-    from dynamap.training.config import MapConfig, VAEConfig
+    from dynamap.training.config import MLPConfig, SelectionConfig, VAEConfig
 
     v = dynamap.simulate(HH, {"V_S": -40.0}, t_end=400.0, transient=200.0, dt=DT_ODE).series("V")
-    cfg = FitConfig(spike_threshold=-30.0, n_candidates=1, restarts=0,
+    cfg = FitConfig(spike_threshold=-30.0, restarts=0, encoder="vae", map_family="mlp",
                     vae=VAEConfig(latent_min=3, latent_max=3, steps_per_dim=100, refine_steps=20,
                                   eval_windows=256),
-                    map=MapConfig(horizons=(1, 4, 16), stage_steps=(100, 20, 20), select_every=50, select_starts=2,
-                                  select_steps=300, select_transient=50,
-                                  final_steps=600, final_transient=100))
+                    mlp=MLPConfig(horizons=(1, 4, 16), stage_steps=(100, 20, 20), select_every=50, candidates=1),
+                    selection=SelectionConfig(select_starts=2, select_steps=300, select_transient=50,
+                                              final_steps=600, final_transient=100))
     return DynamapModel(cfg, seed=0).fit([v], progress=False)
 
 

@@ -5,7 +5,7 @@ scored against the true sweep over the same range by the regime-sequence agreeme
 beside its chance level (the map's own regime runs in random order; ``p`` the share of shuffles that
 score as high).
 
-    python benchmarks/single_protocol.py --seeds 0 1 2 3 4 [--fit K=V ...] [--map K=V ...] [--out DIR]
+    python benchmarks/single_protocol.py --seeds 0 1 2 3 4 [--fit K=V ...] [--out DIR]
 
 Another built-in system:
 
@@ -34,7 +34,7 @@ from dynamap.analysis.compare import evaluate_single
 from dynamap.io.outputs import write_json
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from tagged_protocol import _kv  # noqa: E402
+from _settings import configured, kv  # noqa: E402
 
 
 def _runs(points) -> str:
@@ -51,8 +51,7 @@ def _runs(points) -> str:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    ap.add_argument("--map", type=_kv, nargs="*", default=[], help="MapConfig field=JSON value")
-    ap.add_argument("--fit", type=_kv, nargs="*", default=[], help="FitConfig field=JSON value")
+    ap.add_argument("--fit", type=kv, nargs="*", default=[], help="a FitConfig setting KEY=JSON (dotted: ridge.noise=...)")
     ap.add_argument("--system", default="hh-burster")
     ap.add_argument("--value", type=float, default=-40.0, help="the training value p0")
     ap.add_argument("--csv", help="a user's recording at p0 instead of a built-in system's")
@@ -105,8 +104,8 @@ def main(argv=None) -> int:
 
     rows = []
     for seed in a.seeds:
-        cfg = dynamap.FitConfig(**dict(a.fit), map=dynamap.MapConfig(**dict(a.map)),
-                                **({"spike_threshold": threshold} if threshold is not None else {}))
+        base = dynamap.FitConfig(**({"spike_threshold": threshold} if threshold is not None else {}))
+        cfg = configured(base, a.fit)
         t0 = time.perf_counter()
         model = dynamap.fit([series], config=cfg, seed=seed, progress=False)
         t_fit = time.perf_counter() - t0

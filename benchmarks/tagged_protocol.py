@@ -3,7 +3,7 @@ demo's tags, its sweep over the demo's held-out values, and the scores of docs/m
 nearest-tag lookup (held-out accuracy, beyond-lookup recall, transition, sign agreement), the
 slow-direction ratios at the tags and the held-out one-step errors (:mod:`dynamap.analysis.heldout`).
 
-    python benchmarks/tagged_protocol.py --seeds 0 1 2 [--map K=V ...] [--fit K=V ...] [--truth DIR] [--out DIR]
+    python benchmarks/tagged_protocol.py --seeds 0 1 2 [--fit K=V ...] [--truth DIR] [--out DIR]
 
 Another built-in system (the same scores beside the same lookup):
 
@@ -14,7 +14,7 @@ Another built-in system (the same scores beside the same lookup):
 (``--grid FROM TO NUM``: the held-out values, the tags left out; times in the system's units; the
 spike threshold is the system's unless ``--threshold``.)
 
-``--map K=V``: a ``MapConfig`` field (V in JSON); ``--fit K=V``: a ``FitConfig`` field (for example
+``--fit K=V``: a ``FitConfig`` setting by its dotted name, V in JSON (for example
 ``--fit encoder='"delay"'``); ``--truth DIR``: reuse the true sweeps written by an
 earlier run's ``--out`` (``sweep_true_heldout.json``, ``sweep_true_tags.json``; ``benchmarks/ensemble_demo.py
 --out`` writes the same files) instead of sweeping the system again. One fit after the other, each
@@ -25,7 +25,6 @@ tagged default; ``--fit encoder='"vae"' --fit map_family='"mlp"'``: 10-15 minute
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import sys
 import time
@@ -41,21 +40,17 @@ from dynamap.analysis.tag_spectra import spectra_at_tags
 from dynamap.io.outputs import write_json
 from dynamap.pipeline.demo import DEMO_RESTARTS, FULL, _heldout_grid
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _settings import configured, kv  # noqa: E402
+
 #: spacing (mV) of the held-out recordings of the one-step error check
 ERR_STEP = 0.5
-
-
-def _kv(text: str) -> tuple[str, object]:
-    k, _, v = text.partition("=")
-    v = json.loads(v)
-    return k, tuple(v) if isinstance(v, list) else v
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    ap.add_argument("--map", type=_kv, nargs="*", default=[], help="MapConfig field=JSON value")
-    ap.add_argument("--fit", type=_kv, nargs="*", default=[], help="FitConfig field=JSON value")
+    ap.add_argument("--fit", type=kv, nargs="*", default=[], help="a FitConfig setting KEY=JSON (dotted: ridge.noise=...)")
     ap.add_argument("--truth", help="a folder with sweep_true_heldout.json and sweep_true_tags.json")
     ap.add_argument("--no-spectra", action="store_true", help="skip the spectra at the tags")
     ap.add_argument("--out", help="write each seed's model, sweep and scores here (seed-N/)")
@@ -79,7 +74,7 @@ def main(argv=None) -> int:
     threshold = args.threshold if args.threshold is not None else (
         -30.0 if args.system == "hh-burster" else system.spike_threshold)
     base = dynamap.FitConfig(spike_threshold=threshold, restarts=DEMO_RESTARTS)
-    cfg = dataclasses.replace(base, map=dataclasses.replace(base.map, **dict(args.map)), **dict(args.fit))
+    cfg = configured(base, args.fit)
     tags = list(args.tags)
     if args.grid is None:
         grid = [float(v) for v in _heldout_grid(s)]
@@ -109,7 +104,7 @@ def main(argv=None) -> int:
     else:
         err_values = [round(float(v), 9) for v in np.linspace(lo, hi, 21)]
     err_recs = {v: rec(v, args.segment / 3) for v in err_values if min(abs(v - t) for t in tags) > 1e-9}
-    print(f"{args.system}: map settings changed: {dict(args.map) or 'none'}; fit settings changed: "
+    print(f"{args.system}: settings changed: "
           f"{dict(args.fit) or 'none'}; tags {tags}; {len(grid)} held-out values; seeds {args.seeds}", flush=True)
     rows = []
     for seed in args.seeds:

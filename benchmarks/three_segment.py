@@ -1,6 +1,6 @@
 """The tagged 3-segment check of the slow suite, one line per seed, with any change of the settings.
 
-    python benchmarks/three_segment.py [--seeds 0 1 2] [--map K=V ...] [--fit K=V ...]
+    python benchmarks/three_segment.py [--seeds 0 1 2] [--fit K=V ...]
 
 HH at V_S = -42, -40, -38.5 mV, 1200 s each after 400 s (dt 0.005 s): one tagged ``dynamap`` fit per
 seed (``FitConfig()`` with the changes; the fit of
@@ -8,13 +8,12 @@ seed (``FitConfig()`` with the changes; the fit of
 check at each segment: the data's and the map's regime and spikes per burst, whether they match, ISI W1
 and D_H (% of the mean ISI, and each with its truth-vs-truth floor), then the fit's cross-tag validation
 (the map refitted without each interior tag, its free-run score there; 0 is the data's own).
-``--map K=V``: a ``MapConfig`` field (V in JSON); ``--fit K=V``: a ``FitConfig`` field.
+``--fit K=V``: a ``FitConfig`` setting by its dotted name (V in JSON).
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
 import time
 from pathlib import Path
@@ -22,7 +21,7 @@ from pathlib import Path
 import dynamap
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from tagged_protocol import _kv  # noqa: E402
+from _settings import configured, kv  # noqa: E402
 
 TAGS = (-42.0, -40.0, -38.5)
 
@@ -30,11 +29,10 @@ TAGS = (-42.0, -40.0, -38.5)
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    ap.add_argument("--map", type=_kv, nargs="*", default=[], help="MapConfig field=JSON value")
-    ap.add_argument("--fit", type=_kv, nargs="*", default=[], help="FitConfig field=JSON value")
+    ap.add_argument("--fit", type=kv, nargs="*", default=[], help="a FitConfig setting KEY=JSON (dotted: ridge.noise=...)")
     a = ap.parse_args(argv)
     base = dynamap.FitConfig()
-    cfg = dataclasses.replace(base, map=dataclasses.replace(base.map, **dict(a.map)), **dict(a.fit))
+    cfg = configured(base, a.fit)
     hh = dynamap.get_system("hh-burster")
     series = [dynamap.simulate(hh, {"V_S": v}, t_end=1600, transient=400, dt=0.005).series("V", param_value=v)
               for v in TAGS]

@@ -22,18 +22,17 @@ def tiny_fit_config(**changes):
     CLI's mechanics in seconds, not a quality fit. ``changes`` replace top-level FitConfig fields."""
     import dataclasses
 
-    from dynamap import FitConfig, MapConfig, VAEConfig
+    from dynamap import FitConfig, MLPConfig, SelectionConfig, VAEConfig
 
     cfg = FitConfig(
         vae=VAEConfig(hidden=16, latent_min=1, latent_max=2, steps_per_dim=40, refine_steps=10,
                       eval_windows=256),
-        n_candidates=1,
         restarts=0,
         encoder="vae",
         map_family="mlp",
-        map=MapConfig(hidden=16, horizons=(1, 3), stage_steps=(30, 20), batch_size=32,
-                      select_every=10, select_starts=2, select_steps=300, select_transient=50,
-                      final_steps=600, final_transient=100),
+        mlp=MLPConfig(hidden=16, horizons=(1, 3), stage_steps=(30, 20), batch_size=32, select_every=10, candidates=1),
+        selection=SelectionConfig(select_starts=2, select_steps=300, select_transient=50, final_steps=600,
+                                  final_transient=100),
     )
     return dataclasses.replace(cfg, **changes)
 

@@ -50,4 +50,3 @@ def test_other_maps_are_left_to_autograd():
     gen = torch.Generator().manual_seed(0)
     assert not supports(build(ParametricMap, 2, 8, 2, "silu", True, gen=gen))
     assert not supports(build(ParametricMap, 2, 8, 2, "tanh", False, gen=gen))
-    assert not supports(build(ParametricMap, 2, 8, 2, "tanh", True, 2, gen=gen))

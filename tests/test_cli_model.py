@@ -47,7 +47,7 @@ def test_fit_prints_the_free_running_check(workdir, tmp_path, capsys):
 
 def test_fit_prints_its_rounds(workdir, tmp_path, capsys, tiny_config):
     cfg = tmp_path / "rounds.json"
-    cfg.write_text(FitConfig.from_dict({**tiny_config.to_dict(), "n_candidates": 1, "restarts": 1,
+    cfg.write_text(FitConfig.from_dict({**tiny_config.to_dict(), "restarts": 1,
                                         "good_score": 0.0, "restart_score": 0.0}).to_json())
     assert main(["fit", str(workdir / "v-40.csv"), "--config", str(cfg), "--quiet",
                  "--out", str(tmp_path / "m")]) == 0

@@ -13,7 +13,7 @@ from dynamap.embedding import DelayWindows
 from dynamap.models import DelayMap
 from dynamap.models.encoders import DelayEncoder, NewestSample
 from dynamap.models.map import fast_stepper
-from dynamap.training import MapConfig
+from dynamap.training import RidgeConfig, SelectionConfig
 from dynamap.training._ridge import ridge_readout_sets, ridge_readouts
 from dynamap.training.selection import interior_tags
 
@@ -107,11 +107,11 @@ def test_delay_settings_are_checked():
     with pytest.raises(ConfigError):
         dynamap.FitConfig(encoder="pca")
     with pytest.raises(ConfigError):
-        dynamap.FitConfig(delay_taps=0)
+        dynamap.DelayConfig(taps=0)
     with pytest.raises(ConfigError):
-        MapConfig(ridge=())
+        RidgeConfig(ridge=())
     with pytest.raises(ConfigError):
-        MapConfig(ridge_noise=(-1.0,))
+        RidgeConfig(noise=(-1.0,))
 
 
 def _hh_segments(values, seconds):
@@ -130,7 +130,7 @@ def test_a_tagged_delay_fit_bursts_at_its_tags_and_round_trips(tmp_path):
     model iterates the same orbits."""
     tags = [-41.8, -40.0]
     segs = _hh_segments(tags, 300.0)
-    cfg = dynamap.FitConfig(spike_threshold=-30.0, delay_candidates=1)
+    cfg = dynamap.FitConfig(spike_threshold=-30.0, ridge=RidgeConfig(candidates=1))
     model = dynamap.DynamapModel(cfg, seed=0).fit(segs, param_values=tags, progress=False)
     assert model.state_dim_ == 16 and model.history_["latent_dim"]["state"] == "delay"
     assert len(model.history_["map"]["candidates"]) == 1
@@ -152,23 +152,23 @@ def test_cross_tag_validation_scores_the_selected_readout_without_the_interior_t
 
     tags = [-42.0, -40.0, -38.5]
     segs = _hh_segments(tags, 150.0)
-    cfg = dynamap.FitConfig(spike_threshold=-30.0, delay_candidates=1, delay_calibrate=False,
-                            map=MapConfig(ridge=(1e-8,), ridge_noise=(0.0,)))
+    cfg = dynamap.FitConfig(spike_threshold=-30.0,
+                            ridge=RidgeConfig(ridge=(1e-8,), noise=(0.0,), candidates=1, calibrate=False))
     model = dynamap.DynamapModel(cfg, seed=0).fit(segs, param_values=tags, progress=False)
     (cand,) = model.history_["map"]["candidates"]
     (row,) = model.history_["between_tags"]
     assert cand["xval"]["held_out"] == [1] and row["value"] == -40.0
-    assert row["starts"] == cfg.map.select_starts and row["score"] == cand["xval"]["score"]
+    assert row["starts"] == cfg.selection.select_starts and row["score"] == cand["xval"]["score"]
     # the same score from the readout refitted here without the middle tag (noise-free, so identical)
     latents = [model.transform(s).astype(np.float32) for s in segs]
     c_norm = [float(v) for v in model.normalise_c(np.asarray(tags))]
     sets = ridge_readout_sets(model.map_, latents, c_norm, 0.0, [1e-8], np.random.default_rng(0), without=[1],
-                              c_penalty=cfg.map.ridge_c_penalty)
+                              c_penalty=cfg.ridge.c_penalty)
     refs = [dynamap.training.freerun.train_stats(x[:: model.sampling_.stride][model.sampling_.window - 1 :],
                                                   model.dt_, model.spike_threshold_, keep_trace=True,
                                                   hysteresis=model.spike_hysteresis_)
             for x in (np.asarray(s.values, dtype=np.float64) for s in segs)]
-    xval = CrossTagScorer(latents, c_norm, cfg.map, [1], refs=refs, decode=model.encoder_.decoder(), dt=model.dt_,
+    xval = CrossTagScorer(latents, c_norm, cfg.selection, [1], refs=refs, decode=model.encoder_.decoder(), dt=model.dt_,
                           threshold=model.spike_threshold_, hysteresis=model.spike_hysteresis_)
     assert xval.score(model.map_, {1: sets[1]})[0]["score"] == pytest.approx(row["score"], rel=1e-6)
     (line,) = between_tags_summary(model.history_["between_tags"])
@@ -180,17 +180,17 @@ def test_cross_tag_validation_scores_the_selected_readout_without_the_interior_t
 
 def test_a_delay_state_longer_than_the_window_is_an_input_error():
     segs = _hh_segments([-40.0], 60.0)
-    cfg = dynamap.FitConfig(spike_threshold=-30.0, delay_taps=40, delay_lag=4)
+    cfg = dynamap.FitConfig(spike_threshold=-30.0, delay=dynamap.DelayConfig(taps=40, lag=4))
     with pytest.raises(InputError, match="delay window"):
         dynamap.DynamapModel(cfg, seed=0).fit(segs, progress=False)
 
 
 def test_the_default_is_the_delay_encoder_under_the_ridge_map_and_old_state_keys_translate():
+    """(The old configs in full: tests/test_compat.py.)"""
     cfg = dynamap.FitConfig()
     assert (cfg.encoder, cfg.map_family) == ("delay", "ridge")
-    saved = {k: v for k, v in cfg.to_dict().items() if k not in ("encoder", "map_family", "linear")}
     for state, pair in (("auto", ("delay", "ridge")), ("delay", ("delay", "ridge")), ("vae", ("vae", "mlp"))):
-        old = dynamap.FitConfig.from_dict({**saved, "state": state})  # as configs saved until 2026-12-07
+        old = dynamap.FitConfig.from_dict({"state": state})  # as configs saved until 2026-12-07
         assert (old.encoder, old.map_family) == pair
     with pytest.raises(ConfigError, match="state"):
         dynamap.FitConfig.from_dict({"state": "pca"})
@@ -258,7 +258,8 @@ def test_a_single_series_delay_fit_orders_the_regimes_along_c():
     Measured with seeds 0, 1, 2 (2026-12-03; with four noise draws per pair 2026-12-07): all five
     values right for all three."""
     (v,) = _hh_segments([-40.0], 300.0)
-    cfg = dynamap.FitConfig(spike_threshold=-30.0, delay_candidates=1, map=MapConfig(c_shifts=()))
+    cfg = dynamap.FitConfig(spike_threshold=-30.0, ridge=RidgeConfig(candidates=1),
+                            selection=SelectionConfig(c_shifts=()))
     model = dynamap.DynamapModel(cfg, seed=0).fit([v], param_values=[-40.0], progress=False)
     assert model.mode_ == "single" and isinstance(model.map_, DelayMap)
     r = model.map_.readout.detach().numpy()
@@ -283,12 +284,12 @@ def test_ridge_equals_the_explicit_design_solve():
     (state,) = ridge_readout_sets(fm, segs, c, noise, [lam], np.random.default_rng(2), draws=3)[None]
     np.testing.assert_allclose(state["readout"].numpy().ravel(), _explicit_ridge(fm, segs, c, noise, lam, 3),
                                rtol=1e-4, atol=1e-5)
-    # with the penalty on the c readout b scaled (MapConfig.ridge_c_penalty): the diagonal penalty
+    # with the penalty on the c readout b scaled (RidgeConfig.c_penalty): the diagonal penalty
     # lam * mean diag * [1 (a), kappa (b)]
     (state,) = ridge_readout_sets(fm, segs, c, noise, [lam], np.random.default_rng(2), c_penalty=50.0)[None]
     np.testing.assert_allclose(state["readout"].numpy().ravel(),
                                _explicit_ridge(fm, segs, c, noise, lam, 1, c_penalty=50.0), rtol=1e-4, atol=1e-5)
-    # with the noise's part along the orbit removed (MapConfig.ridge_tangent): each row's noise minus its
+    # with the noise's part along the orbit removed (RidgeConfig.tangent): each row's noise minus its
     # projection on the unit direction from its taps to the next row's
     (state,) = ridge_readout_sets(fm, segs, c, noise, [lam], np.random.default_rng(2), draws=2, tangent=True)[None]
     np.testing.assert_allclose(state["readout"].numpy().ravel(),
@@ -460,7 +461,7 @@ def test_sweeps_keep_only_the_newest_samples_with_the_same_orbits_and_marks():
     m = _random_map(taps=6, lag=3, width=40, seed=3, scale=0.05)
     with torch.no_grad():
         m.readout[1].mul_(60.0)  # strong c: columns with large |c| run away
-    model = types.SimpleNamespace(map_=m, state_dim_=m.dim, config=None,
+    model = types.SimpleNamespace(map_=m, state_dim_=m.dim, config=types.SimpleNamespace(num_threads=None),
                                   normalise_c=lambda c: np.asarray(c, dtype=np.float64),
                                   encoder_=DelayEncoder(m.dim, m.dim, 1.5, 2.0))
     c = np.linspace(-1.0, 1.0, 21)
@@ -546,7 +547,7 @@ def test_the_largest_exponent_of_a_linear_delay_map_is_its_spectral_radius():
         m.hi.fill_(50.0)
         m.readout[0, 1:5] = torch.tensor([-0.3, 0.2, -0.15, 0.1])
         m.readout[1, 1:5] = torch.tensor([0.1, -0.05, 0.0, 0.02])
-    model = types.SimpleNamespace(map_=m, state_dim_=m.dim, config=None,
+    model = types.SimpleNamespace(map_=m, state_dim_=m.dim, config=types.SimpleNamespace(num_threads=None),
                                   normalise_c=lambda c: np.asarray(c, dtype=np.float64))
     c = np.array([-1.0, 0.0, 0.7])
     x0 = np.random.default_rng(12).standard_normal((3, m.dim))

@@ -14,7 +14,7 @@ from dynamap.embedding import (
     spike_threshold,
 )
 from dynamap.pipeline.config import FitConfig
-from dynamap.training.config import MapConfig, VAEConfig
+from dynamap.training.config import MLPConfig, RidgeConfig, SelectionConfig, VAEConfig
 
 
 def test_delay_view_equals_explicit_construction():
@@ -91,8 +91,9 @@ def test_fnn_and_cao_find_dimension_two_for_henon():
 
 @pytest.mark.parametrize(
     "cls,field,value",
-    [(VAEConfig, "recon_sigma", -1.0), (VAEConfig, "latent_max", 0), (MapConfig, "c_noise", -1.0),
-     (MapConfig, "activation", "relu6"), (FitConfig, "samples_per_fast", 0.0)],
+    [(VAEConfig, "recon_sigma", -1.0), (VAEConfig, "latent_max", 0), (MLPConfig, "c_noise", -1.0),
+     (MLPConfig, "activation", "relu6"), (RidgeConfig, "draws", 0), (SelectionConfig, "select_starts", 0),
+     (FitConfig, "samples_per_fast", 0.0), (FitConfig, "map_family", "lstm")],
 )
 def test_configs_name_the_bad_field(cls, field, value):
     with pytest.raises(ConfigError, match=field):
@@ -100,8 +101,8 @@ def test_configs_name_the_bad_field(cls, field, value):
 
 
 def test_config_json_round_trip():
-    cfg = FitConfig(vae=VAEConfig(latent_max=4), map=MapConfig(horizons=(1, 5), stage_steps=(10, 20)),
-                    spike_threshold=-30.0)
+    cfg = FitConfig(vae=VAEConfig(latent_max=4), mlp=MLPConfig(horizons=(1, 5), stage_steps=(10, 20)),
+                    ridge=RidgeConfig(noise=(0.0, 1e-3)), spike_threshold=-30.0)
     back = FitConfig.from_json(cfg.to_json())
     assert back == cfg
     with pytest.raises(ConfigError, match="unknown field"):

@@ -99,8 +99,8 @@ def _stub_model(stretch):
     def simulate_batch(c, n, n_tr):
         return np.stack([trace((n_tr + np.arange(n)) * dt / stretch) for _ in np.atleast_1d(c)])
 
-    m = types.SimpleNamespace(spike_threshold_=-30.0, dt_=dt, mode_="single", param_values_=[1.0],
-                              sampling_=types.SimpleNamespace(stride=1), simulate_batch=simulate_batch,
+    m = types.SimpleNamespace(spike_threshold_=-30.0, spike_hysteresis_=0.0, dt_=dt, mode_="single",
+                              param_values_=[1.0], sampling_=types.SimpleNamespace(stride=1), simulate_batch=simulate_batch,
                               resample=lambda s: np.asarray(s.values, dtype=np.float64))
     return m, data
 

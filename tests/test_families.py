@@ -32,7 +32,7 @@ def test_every_encoder_under_every_map_fits_runs_and_round_trips(encoder, family
     """A tiny fit of each pair (mechanics, not quality): the families it was asked for, states of the
     encoder's dimension, a learned system that passes the system protocol's checks, sweeps, has a spectrum of its dimension, decodes its
     states into the series' range, and a saved bundle that iterates the same orbits."""
-    cfg = make_tiny_config(encoder=encoder, map_family=family, delay_candidates=1)
+    cfg = make_tiny_config(encoder=encoder, map_family=family, ridge=dynamap.RidgeConfig(candidates=1))
     model = dynamap.fit(series, config=cfg, seed=0, progress=False)
     assert isinstance(model.encoder_, ENCODER_CLASSES[encoder])
     assert isinstance(model.map_, MODULES.get((encoder, family), FeatureMap if family == "ridge" else ParametricMap))
@@ -65,7 +65,7 @@ def test_the_linear_encoder_is_the_windows_principal_components():
     x = (np.sin(t) + 0.3 * np.sin(3.1 * t) + 0.05 * rng.standard_normal(t.size)).astype(np.float32)
     w = DelayWindows([x], 10)
     cfg = dynamap.FitConfig(encoder="linear", linear=dynamap.LinearConfig(dim=10))
-    enc, evidence = fit_encoder("linear", w, cfg, seed=0, x_mean=2.0, x_std=3.0, span=1)
+    enc, evidence = fit_encoder("linear", w, cfg, seed=0, x_mean=2.0, x_std=3.0)
     assert evidence["chosen"] == 10 and evidence["explained"] == pytest.approx(1.0)
     z = enc.encode(w)
     np.testing.assert_allclose(np.cov(z.T, bias=True), np.eye(10), atol=2e-4)
@@ -75,7 +75,7 @@ def test_the_linear_encoder_is_the_windows_principal_components():
     np.testing.assert_allclose(got, 2.0 + 3.0 * newest, atol=2e-4)
     # fewer components: the leading ones, the same states in those coordinates
     small, ev2 = fit_encoder("linear", w, dynamap.FitConfig(linear=dynamap.LinearConfig(dim=3)), seed=0,
-                             x_mean=2.0, x_std=3.0, span=1)
+                             x_mean=2.0, x_std=3.0)
     np.testing.assert_allclose(small.encode(w), z[:, :3], atol=1e-4)
     assert 0.9 < ev2["explained"] < 1.0
 

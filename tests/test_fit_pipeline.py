@@ -10,7 +10,7 @@ from dynamap import InputError, Series, get_system, simulate
 from dynamap._core.protocols import MapLike
 from dynamap.pipeline.config import FitConfig
 from dynamap.pipeline.estimator import DynamapModel, round_seed
-from dynamap.training.config import MapConfig
+from dynamap.training.config import MLPConfig, SelectionConfig
 
 
 @pytest.fixture(scope="module")
@@ -40,8 +40,9 @@ def test_fit_attributes_and_data_rules(tiny_model, tiny_config):
     # c = 1 at the training value, plus the calibration shift: from the grid (0 included), or one
     # of the refined values around the grid's pick
     (shift,) = m.c_shift_
-    grid = np.r_[0.0, tiny_config.map.c_shifts]
-    assert np.isclose(grid[:, None] + np.r_[0.0, tiny_config.map.c_refine][None, :], shift, rtol=0, atol=1e-12).any()
+    grid = np.r_[0.0, tiny_config.selection.c_shifts]
+    sel = tiny_config.selection
+    assert np.isclose(grid[:, None] + np.r_[0.0, sel.c_refine][None, :], shift, rtol=0, atol=1e-12).any()
     assert m.normalise_c(np.array([-40.0]))[0] == pytest.approx(1.0 + shift)
 
 
@@ -49,12 +50,12 @@ def test_calibration_keeps_the_best_shift_per_segment(tiny_model, hh_series, tin
     cand = tiny_model.history_["map"]["candidates"][0]
     cal = cand["calibration"]
     grid = np.asarray(cal["shifts"])
-    assert 0.0 in grid and set(tiny_config.map.c_shifts) <= set(grid)
+    assert 0.0 in grid and set(tiny_config.selection.c_shifts) <= set(grid)
     (scores,) = cal["scores"]  # one segment: its score for each shift
     pick = grid[int(np.argmin(scores))]
     # the refinement tries the pick plus each c_refine offset and keeps the best if it beats the pick
     (fine,), (fscores,) = cal["refine"]["shifts"], cal["refine"]["scores"]
-    np.testing.assert_allclose(fine, pick + np.asarray(tiny_config.map.c_refine), atol=1e-12)
+    np.testing.assert_allclose(fine, pick + np.asarray(tiny_config.selection.c_refine), atol=1e-12)
     if min(fscores) < min(scores):
         assert cand["c_shift"] == [fine[int(np.argmin(fscores))]]
         assert cand["selected_score"] == pytest.approx(min(fscores))
@@ -63,7 +64,7 @@ def test_calibration_keeps_the_best_shift_per_segment(tiny_model, hh_series, tin
         assert cand["selected_score"] == pytest.approx(min(scores))
     assert cand["selected_score"] <= cal["unshifted_score"]
     # off: no shift, no calibration record
-    off = FitConfig.from_dict({**tiny_config.to_dict(), "map": {**tiny_config.map.to_dict(), "c_shifts": []}})
+    off = FitConfig.from_dict({**tiny_config.to_dict(), "selection": {**tiny_config.selection.to_dict(), "c_shifts": []}})
     m = DynamapModel(off, seed=0).fit([hh_series[0]], progress=False)
     assert m.c_shift_ == [0.0] and "calibration" not in m.history_["map"]["candidates"][0]
 
@@ -83,11 +84,10 @@ def test_bad_c_shifts_are_config_errors(bad, field):
     from dynamap import ConfigError
 
     with pytest.raises(ConfigError, match=field):
-        MapConfig(**{field: bad})
+        SelectionConfig(**{field: bad})
 
 
-@pytest.mark.parametrize("cls,field,bad", [(MapConfig, "c_degree", -1), (MapConfig, "c_degree", 1.5),
-                                           (MapConfig, "c_degree", 9),
+@pytest.mark.parametrize("cls,field,bad", [(MLPConfig, "tagged_steps_factor", 0.0), (MLPConfig, "candidates", 0),
                                            (FitConfig, "restart_score", -0.1)])
 def test_bad_control_and_restart_fields_are_config_errors(cls, field, bad):
     from dynamap import ConfigError
@@ -183,7 +183,8 @@ def test_tagged_mode_and_free_running_check(hh_series, tiny_config):
 
 
 def test_candidates_side_by_side_equal_one_by_one(hh_series, tiny_config):
-    cfg = FitConfig.from_dict({**tiny_config.to_dict(), "n_candidates": 3, "good_score": 0.0, "n_jobs": 1})
+    cfg = FitConfig.from_dict({**tiny_config.to_dict(), "mlp": {**tiny_config.mlp.to_dict(), "candidates": 3},
+                               "good_score": 0.0, "n_jobs": 1})
     one = DynamapModel(cfg, seed=2).fit([hh_series[0]], progress=False)
     two = DynamapModel(FitConfig.from_dict({**cfg.to_dict(), "n_jobs": 2}), seed=2).fit([hh_series[0]],
                                                                                        progress=False)
@@ -231,23 +232,12 @@ def test_restart_rounds_keep_the_best_round(hh_series, tiny_model, tiny_config):
 
 
 def test_tagged_mode_trains_longer(hh_series, tiny_config):
-    cfg = FitConfig.from_dict({**tiny_config.to_dict(), "tagged_steps_factor": 2.0})
+    cfg = FitConfig.from_dict({**tiny_config.to_dict(), "mlp": {**tiny_config.mlp.to_dict(), "tagged_steps_factor": 2.0}})
     m = DynamapModel(cfg, seed=1).fit(hh_series, param_values=[-40.0, -37.0], progress=False)
     (cand,) = m.history_["map"]["candidates"]
-    assert cand["select"][-1]["step"] == 2 * sum(tiny_config.map.stage_steps)
+    assert cand["select"][-1]["step"] == 2 * sum(tiny_config.mlp.stage_steps)
     single = DynamapModel(cfg, seed=1).fit([hh_series[0]], progress=False)  # single mode: as configured
-    assert single.history_["map"]["candidates"][0]["select"][-1]["step"] == sum(tiny_config.map.stage_steps)
-
-
-def test_tagged_polynomial_control_round_trip(tmp_path, hh_series, tiny_config):
-    cfg = FitConfig.from_dict({**tiny_config.to_dict(), "map": {**tiny_config.map.to_dict(), "c_degree": 2}})
-    m = DynamapModel(cfg, seed=1).fit(hh_series, param_values=[-40.0, -37.0], progress=False)
-    assert m.map_.c_degree == 2 and m.map_.net[0].in_features == m.state_dim_
-    m.save(tmp_path / "b")
-    back = DynamapModel.load(tmp_path / "b")
-    assert back.map_.c_degree == 2
-    c = np.array([-41.0, -38.5, -36.0])
-    np.testing.assert_array_equal(back.simulate_batch(c, 200, 5), m.simulate_batch(c, 200, 5))
+    assert single.history_["map"]["candidates"][0]["select"][-1]["step"] == sum(tiny_config.mlp.stage_steps)
 
 
 def test_input_errors(hh_series, tiny_config):
@@ -320,7 +310,7 @@ def test_calibration_picks_from_the_grid_then_refines_around_the_pick():
     s_true = [0.00712, -0.0137, 0.00712]  # segments 0 and 2 share one control value
     c_norm = [-1.0, 0.0, -1.0]
     ev, calls = _fake_evaluator(s_true, slope=20.0)
-    cfg = MapConfig()
+    cfg = SelectionConfig()
     shift0, chosen0, cal0 = calibrate_shifts(ev, c_norm, cfg, (100, 10))
     assert len(calls) == 2  # grid, then refine
     assert shift0[0] == shift0[2]  # shared control, shared shift

@@ -44,7 +44,8 @@ def test_learned_maps_and_built_in_maps_share_the_map_protocol(make_tiny_config)
     """A learned map is a MapSystem like a built-in one (the protocol check on a tiny fit)."""
     hh = dynamap.get_system("hh-burster")
     v = dynamap.simulate(hh, {"V_S": -40.0}, t_end=160.0, transient=100.0, dt=0.005).series("V", param_value=-40.0)
-    learned = dynamap.fit(v, config=make_tiny_config(encoder="delay", map_family="ridge", delay_candidates=1),
+    learned = dynamap.fit(v, config=make_tiny_config(encoder="delay", map_family="ridge",
+                                                           ridge=dynamap.RidgeConfig(candidates=1)),
                           seed=0, progress=False).as_system()
     assert isinstance(learned, MapSystem) and isinstance(dynamap.get_system("henon"), MapSystem)
     assert isinstance(hh, SystemLike) and not isinstance(hh, MapSystem)

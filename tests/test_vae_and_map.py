@@ -7,7 +7,8 @@ import torch
 from dynamap.embedding import DelayWindows
 from dynamap.models import ParametricMap
 from dynamap.training import (
-    MapConfig,
+    MLPConfig,
+    SelectionConfig,
     VAEConfig,
     choose_latent_dim,
     encode_windows,
@@ -81,6 +82,9 @@ def _decode_circle(z):
     return z[:, 0] * 40.0 - 20.0  # "spikes" above 10 once per turn
 
 
+_decode_circle.columns = 2  # a decoder says how many leading coordinates it reads
+
+
 def _circle_problem():
     """Latents on a circle (period 40 steps), their decoder and the data statistics with the trace."""
     lat = _circle_latents()
@@ -94,14 +98,15 @@ def test_fit_map_learns_a_rotation_and_is_deterministic():
     def decode(z):
         return z[:, 0] * 40.0 - 20.0  # "spikes" above 10 once per turn
 
+    decode.columns = 2
     ref = train_stats(decode(torch.from_numpy(lat)).numpy(), 1.0, 10.0)
-    cfg = MapConfig(hidden=16, horizons=(1, 4), stage_steps=(300, 100), batch_size=64, states_per_batch=64,
-                    select_every=50,
-                    select_starts=2, select_steps=400, select_transient=100, noise=0.0,
-                    final_steps=800, final_transient=200)
+    cfg = MLPConfig(hidden=16, horizons=(1, 4), stage_steps=(300, 100), batch_size=64, states_per_batch=64,
+                    select_every=50, noise=0.0)
+    sel = SelectionConfig(select_starts=2, select_steps=400, select_transient=100, final_steps=800,
+                          final_transient=200)
     kw = dict(seed=0, decode=decode, refs=[ref], dt=1.0, threshold=10.0)
-    m1, h1 = fit_map([lat], [1.0], cfg, **kw)
-    m2, _ = fit_map([lat], [1.0], cfg, **kw)
+    m1, h1 = fit_map([lat], [1.0], cfg, sel, **kw)
+    m2, _ = fit_map([lat], [1.0], cfg, sel, **kw)
     for a, b in zip(m1.state_dict().values(), m2.state_dict().values()):
         assert torch.equal(a, b)
     with torch.no_grad():
@@ -136,27 +141,24 @@ def test_selection_score_spectral_term_sees_a_wrong_period():
     assert with_dh == pytest.approx(plain + info["power_hellinger"]) and info["power_hellinger"] > 0.5
 
 
-def test_map_config_validates_new_fields():
+def test_selection_config_validates_its_fields():
     from dynamap import ConfigError
 
-    with pytest.raises(ConfigError, match="stage_noise"):
-        MapConfig(stage_noise=(0.01,))
     with pytest.raises(ConfigError, match="final_transient"):
-        MapConfig(final_steps=100, final_transient=100)
-    cfg = MapConfig(stage_noise=(0.01, 0.01, 0.01, 0.0))
-    assert MapConfig.from_json(cfg.to_json()) == cfg
+        SelectionConfig(final_steps=100, final_transient=100)
+    cfg = SelectionConfig(c_shifts=(0.01,), final_steps=200, final_transient=20)
+    assert SelectionConfig.from_json(cfg.to_json()) == cfg
 
 
 @pytest.mark.parametrize("field,old,other", [("rollout_noise", 0.0, 0.01), ("noise_mode", "isotropic", "speed"),
-                                             ("output_scaling", False, True), ("c_secant", 0, 3)])
+                                             ("output_scaling", False, True), ("c_secant", 0, 3),
+                                             ("stage_noise", None, [0.01, 0.0])])
 def test_removed_map_options_load_only_at_their_old_default(field, old, other):
     """A bundle written before an option was removed loads when it holds the old default (same
     behaviour); any other value is refused, naming the option."""
     from dynamap import ConfigError, FitConfig
 
-    assert MapConfig.from_dict({**MapConfig().to_dict(), field: old}) == MapConfig()
-    with pytest.raises(ConfigError, match=f"{field} was removed"):
-        MapConfig.from_dict({**MapConfig().to_dict(), field: other})
+    assert FitConfig.from_dict({"map": {field: old}}) == FitConfig()
     with pytest.raises(ConfigError, match=f"{field} was removed"):
         FitConfig.from_dict({"map": {field: other}})
     assert FitConfig.from_dict({"tagged_c_degree": None}) == FitConfig()
@@ -183,11 +185,11 @@ def test_final_runs_default_to_the_check_length():
     for n_check in (60000, 4999):
         model = Recorder()
         free_running_check(model, Series(np.sin(np.arange(2 * n_check) / 7.0), 1.0))
-        assert MapConfig().final_run(n_check) == model.run
-    assert MapConfig(final_steps=800, final_transient=200).final_run(60000) == (800, 200)
+        assert SelectionConfig().final_run(n_check) == model.run
+    assert SelectionConfig(final_steps=800, final_transient=200).final_run(60000) == (800, 200)
     for bad in (dict(final_steps=800), dict(final_transient=200)):
         with pytest.raises(ConfigError, match="both"):
-            MapConfig(**bad)
+            SelectionConfig(**bad)
 
 
 def test_shift_calibration_in_chunks_equals_one_batch(monkeypatch):
@@ -196,27 +198,28 @@ def test_shift_calibration_in_chunks_equals_one_batch(monkeypatch):
     import dynamap.training.selection as tm
 
     lat, decode, ref = _circle_problem()
-    cfg = MapConfig(hidden=16, horizons=(1, 4), stage_steps=(200, 50), batch_size=64, states_per_batch=64,
-                    select_every=50, select_starts=2, select_steps=400, select_transient=100,
-                    c_shifts=(-0.01, 0.01, 0.02))
+    cfg = MLPConfig(hidden=16, horizons=(1, 4), stage_steps=(200, 50), batch_size=64, states_per_batch=64,
+                    select_every=50)
+    sel = SelectionConfig(select_starts=2, select_steps=400, select_transient=100, c_shifts=(-0.01, 0.01, 0.02))
     kw = dict(seed=0, decode=decode, refs=[ref], dt=1.0, threshold=10.0)
-    _, whole = fit_map([lat], [1.0], cfg, **kw)
+    _, whole = fit_map([lat], [1.0], cfg, sel, **kw)
     monkeypatch.setattr(tm, "MAX_COLUMNS", 3)  # 2 starts per shift: one shift per batch
-    _, parts = fit_map([lat], [1.0], cfg, **kw)
+    _, parts = fit_map([lat], [1.0], cfg, sel, **kw)
     half = lat.shape[0] // 2
     assert whole["final_run"] == [half + half // 4, half // 4]
     np.testing.assert_allclose(parts["calibration"]["scores"], whole["calibration"]["scores"], atol=1e-6)
     assert parts["c_shift"] == whole["c_shift"]
 
 
-@pytest.mark.parametrize("extra", [dict(), dict(noise=0.01, stage_noise=(0.01, 0.0)), dict(c_noise=0.2)])
+@pytest.mark.parametrize("extra", [dict(), dict(noise=0.01), dict(c_noise=0.2)])
 def test_fit_map_options_learn_the_rotation(extra):
     """The map fits a clean rotation well with each noise setting (noise is small vs the radius)."""
     lat, decode, ref = _circle_problem()
-    cfg = MapConfig(hidden=16, horizons=(1, 4), stage_steps=(300, 100), batch_size=64, states_per_batch=64,
-                    select_every=50, select_starts=2, select_steps=400, select_transient=100,
-                    final_steps=800, final_transient=200, **extra)
-    m, hist = fit_map([lat], [1.0], cfg, seed=0, decode=decode, refs=[ref], dt=1.0, threshold=10.0)
+    cfg = MLPConfig(hidden=16, horizons=(1, 4), stage_steps=(300, 100), batch_size=64, states_per_batch=64,
+                    select_every=50, **extra)
+    sel = SelectionConfig(select_starts=2, select_steps=400, select_transient=100, final_steps=800,
+                          final_transient=200)
+    m, hist = fit_map([lat], [1.0], cfg, sel, seed=0, decode=decode, refs=[ref], dt=1.0, threshold=10.0)
     with torch.no_grad():
         pred = m(torch.from_numpy(lat[:-1]), torch.ones(len(lat) - 1, 1)).numpy()
     step = np.sqrt(np.mean((lat[1:] - lat[:-1]) ** 2))
@@ -232,22 +235,3 @@ def test_fit_map_options_learn_the_rotation(extra):
     assert best["isi_ratios"][0] == pytest.approx(1.0, abs=0.05)  # the free run keeps the period of 40 steps
 
 
-@pytest.mark.parametrize("degree", [1, 2, 3])
-def test_polynomial_control_is_a_polynomial_in_c(degree):
-    """With c_degree k the increment F(u, c) - u is a polynomial of degree k in c: its (k+1)-th finite
-    difference in c vanishes, its k-th does not (the coefficient fields are generic)."""
-    from math import comb
-
-    torch.manual_seed(0)
-    m = ParametricMap(3, 16, 2, "tanh", True, degree).double()
-    u = torch.randn(5, 3, dtype=torch.float64)
-    h = 0.37
-
-    def diff(order):
-        with torch.no_grad():
-            return sum((-1) ** (order - j) * comb(order, j) * m(u, torch.full((5, 1), 0.2 + j * h, dtype=torch.float64))
-                       for j in range(order + 1))
-
-    assert float(diff(degree + 1).abs().max()) < 1e-12
-    assert float(diff(degree).abs().max()) > 1e-6
-    assert m.net[0].in_features == 3 and m.net[-1].out_features == 3 * (degree + 1)

@@ -6,6 +6,7 @@ Public names only; everything else lives in private modules. See the README for 
 from ._core.errors import ConfigError, DynamapError, InputError, NumericalError
 from ._core.protocols import MapLike
 from ._core.types import Series, Trajectory
+from ._core.version import VERSION
 from .analysis.compare import compare
 from .analysis.fixed_points import compare_fixed_points, flow_equilibria, map_fixed_points
 from .analysis.lyapunov import LyapunovResult, lyapunov_spectrum
@@ -22,7 +23,6 @@ from .analysis.scores import (
 from .analysis.spikes import burst_stats, spike_times
 from .analysis.sweep import SweepResult, SweepSettings, sweep
 from .io.series import read_series, write_series
-from ._core.version import VERSION
 from .systems import SYSTEMS, DiscreteMap, Flow, get_system, list_systems, simulate
 
 __version__ = VERSION
@@ -31,8 +31,11 @@ _LAZY = {  # names whose modules import torch: loaded on first use, so `import d
     "DynamapEnsemble": "dynamap.pipeline.ensemble",
     "DynamapModel": "dynamap.pipeline.estimator",
     "FitConfig": "dynamap.pipeline.config",
+    "DelayConfig": "dynamap.training.config",
     "LinearConfig": "dynamap.training.config",
-    "MapConfig": "dynamap.training.config",
+    "MLPConfig": "dynamap.training.config",
+    "RidgeConfig": "dynamap.training.config",
+    "SelectionConfig": "dynamap.training.config",
     "VAEConfig": "dynamap.training.config",
     "fit": "dynamap.pipeline.estimator",
     "fit_ensemble": "dynamap.pipeline.ensemble",
@@ -60,11 +63,14 @@ __all__ = [
     "Flow",
     "InputError",
     "LyapunovResult",
+    "DelayConfig",
     "LinearConfig",
-    "MapConfig",
+    "MLPConfig",
     "MapLike",
     "NumericalError",
     "RegimeInfo",
+    "RidgeConfig",
+    "SelectionConfig",
     "Series",
     "SweepResult",
     "SweepSettings",

@@ -74,7 +74,7 @@ def heldout_report(model, recordings: Mapping[float, object], tag_recordings: Ma
     ``recordings`` (value -> :class:`~dynamap.io.series.Series` sampled like the training data), with
     ``tag_recordings`` (tag -> series, e.g. the training segments) for the tags' orbits. Tags
     themselves may be among ``recordings``: their rows are the reference level of the errors."""
-    if getattr(model, "mode_", None) != "tagged":
+    if model.mode_ != "tagged":
         raise InputError("held-out recordings are checked for a tagged model (several training values)")
     tags = np.array(sorted(float(t) for t in tag_recordings))
     ztag = {float(t): model.transform(s) for t, s in tag_recordings.items()}

@@ -37,7 +37,7 @@ def torch_threads(n: int | None):
 
 def model_threads(model):
     """:func:`torch_threads` with the model's ``config.num_threads``."""
-    return torch_threads(getattr(getattr(model, "config", None), "num_threads", None))
+    return torch_threads(model.config.num_threads)
 
 
 def anchor_states(model, c: np.ndarray, start: int = 0) -> np.ndarray:
@@ -60,7 +60,7 @@ DECODE_BLOCK_STATES = 65_536
 #: the step loop computes a whole multiple of this many columns (batch rows), padding with copies of the
 #: last one: torch's CPU matrix products (MKL) use other kernels (other rounding) for narrow operands and
 #: for a partial tile of columns, so with the padding a value's orbit is bit-for-bit the same alone or
-#: inside any batch (measured: a minimum of 16 columns was not enough on an MKL machine, where a
+#: inside any batch (a minimum of 16 columns was not enough on an MKL machine, where a
 #: 41-value batch and its 14-value part differed in 4 of 41 final states; whole tiles of 16 are)
 MIN_BATCH_COLUMNS = 16
 #: a batch is split over worker processes (one per usable core) only when each part gets at least this
@@ -74,17 +74,17 @@ CHILD_WAIT_FACTOR, CHILD_WAIT_S = 3.0, 30.0
 def decode_block(decode, states: torch.Tensor) -> torch.Tensor:
     """Decoded observable (T, B) of a time-major block of states (T, d, B) (non-finite entries read as
     0, the rest clamped to [-1e3, 1e3]: rows that diverge are the caller's to mark). ``decode`` maps
-    rows (N, k) to (N,); one with a ``columns`` attribute reads only the first ``columns`` coordinates,
-    and only those are gathered into rows (:class:`~dynamap.models.encoders.NewestSample`: one of d)."""
+    rows (N, k) to (N,) and reads only its first ``decode.columns`` coordinates: only those are
+    gathered into rows (:class:`~dynamap.models.encoders.NewestSample`: one of d)."""
     t, d, b = states.shape
-    k = min(int(getattr(decode, "columns", d) or d), d)
+    k = min(int(decode.columns), d)
     rows = torch.nan_to_num(states[:, :k].transpose(1, 2).reshape(t * b, k), 0.0, 0.0, 0.0)
     return decode(rows.clamp_(-1e3, 1e3)).reshape(t, b)
 
 
 def sweep_processes(model, n_values: int) -> int:
     """The default number of processes :func:`iterate_model` splits ``n_values`` values over."""
-    threads = getattr(getattr(model, "config", None), "num_threads", None)
+    threads = model.config.num_threads
     return max(1, min(default_jobs(threads), n_values // SPLIT_MIN_VALUES))
 
 
@@ -154,18 +154,10 @@ def _iterate_part(model, x0: np.ndarray, c_values: np.ndarray, n_steps: int, n_t
     jobs = []
     try:
         with torch.inference_mode():
-            if hasattr(step, "run"):  # the transient a block at a time, in a scratch buffer
-                scratch = torch.empty(min(n_transient, 1000), d, n_cols)
-                for k0 in range(0, n_transient, 1000):
-                    z = iterate_into(step, z, scratch[: min(1000, n_transient - k0)]).clone()
-                    bar.update(min(1000, n_transient - k0))
-            else:
-                spare = torch.empty_like(z)
-                for k in range(n_transient):
-                    z, spare = step(z, spare), z
-                    if k % 1000 == 999:
-                        bar.update(1000)
-                bar.update(n_transient % 1000)
+            scratch = torch.empty(min(n_transient, 1000), d, n_cols)  # the transient a block at a time
+            for k0 in range(0, n_transient, 1000):
+                z = iterate_into(step, z, scratch[: min(1000, n_transient - k0)]).clone()
+                bar.update(min(1000, n_transient - k0))
 
             def done(k0: int, k: int) -> None:
                 if pool is None:
@@ -263,13 +255,9 @@ def iterate_model(
     ``whole_states`` makes it write each step's whole state as other maps do (the same result: for
     checks and benchmarks of that path).
 
-    Costs (measured, D_r = 4, 64 hidden units, one core): a step takes 44 us for 200 values and 30 us
-    for 100; decoding takes about 0.22 us per state. Two processes on two cores were 1.10-1.13x
-    faster than one process with its decoding thread (the benchmark's 200 x 25 000 steps: 1.72-1.87 s
-    against 1.90-2.08 s). Processes for such maps, not threads: splitting the batch over two Python
-    threads was 1.8x SLOWER than one, because the per-step torch calls contend for the GIL. A delay
-    map's loop holds no GIL: two threads iterate its 200 x 25 000 steps in 0.62 s against 1.15 s for
-    one (the demo's single-series map, 2026-12-07), without the fork and the shared memory.
+    Processes for maps whose step is a sequence of torch calls, since their Python threads contend for
+    the GIL; threads for a delay map's compiled loop, which holds none (the measurements:
+    docs/experiments.md, benchmarks/map_sweep_vs_ode.py).
     """
     from tqdm.auto import tqdm
 

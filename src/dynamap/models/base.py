@@ -4,7 +4,8 @@ A family overrides what it computes better; the defaults work for any module who
 the map:
 
 * ``stepper(c)``: a step function ``step(z_t, out) -> out`` on TRANSPOSED states (dim, B) at the
-  per-column controls ``c`` (B, 1) (default: the module's forward);
+  per-column controls ``c`` (B, 1), with ``step.run(z_t, out)`` filling a time-major block ``out``
+  (n, dim, B) and returning its last state (default: the module's forward, :func:`with_run`);
 * ``log_growth(z, v, c, n_steps)``: the largest Lyapunov exponent's sums (default: forward-mode
   tangents in float64);
 * ``spectrum_sums(z, q, c, n_transient, n_steps)``: the Lyapunov spectrum's sums (default: the QR
@@ -30,7 +31,20 @@ from torch.func import jacrev, vmap
 
 from ..systems.tangent import tangent_sums
 
-__all__ = ["Float64Map", "StateMap"]
+__all__ = ["Float64Map", "StateMap", "with_run"]
+
+
+def with_run(step):
+    """``step`` with ``step.run(z_t, out)``: ``out[k] = step(out[k - 1])`` from ``z_t`` over a time-major
+    block ``out`` (n, dim, B), returning ``out[-1]`` (families with a compiled block loop have their own)."""
+
+    def run(z_t: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+        for dest in out.unbind(0):
+            z_t = step(z_t, dest)
+        return out[-1]
+
+    step.run = run
+    return step
 
 
 class Float64Map:
@@ -67,7 +81,7 @@ class StateMap(nn.Module):
     def stepper(self, c: torch.Tensor):
         """The module's forward as a step on transposed states."""
         c = c.detach().to(torch.float32)
-        return lambda z_t, out: out.copy_(self(z_t.T, c).T)
+        return with_run(lambda z_t, out: out.copy_(self(z_t.T, c).T))
 
     def log_growth(self, z: np.ndarray, v: np.ndarray, c: np.ndarray, n_steps: int) -> np.ndarray:
         """Sums over ``n_steps`` steps of the log growth of unit tangents ``v`` (B, dim), renormalised

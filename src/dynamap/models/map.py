@@ -1,17 +1,10 @@
-"""The parametric neural-network map u(n+1) = F(u(n), c) (Kuptsov & Stankevich 2025, step 4).
+"""The parametric neural-network map u(n+1) = F(u(n), c) (Kuptsov & Stankevich 2025, step 4): the MLP
+family.
 
 Residual form (our choice): F(u, c) = u + g([u, c]) with g an MLP, so the identity (slow motion) is
-the easy default and the network learns the increment, in units of ``out_scale`` (the trainer sets it
-to the standard deviation of the one-step increments, so the network output is O(1)). ``c`` is the normalised control input.
-
-With ``c_degree`` = k >= 1 the control is not a network input: the increment is a polynomial of degree
-k in c whose coefficients are fields of the state, F(u, c) = u + sum_j c^j g_j(u), with g_0..g_k the
-(k + 1) d outputs of one MLP of u. In the ODE the control usually enters the vector field smoothly (the
-HH burster's V_S only through the slow gate's steady state), and a low-order polynomial in c makes the
-map between training values an interpolation of the fields learned at them.
-
-The output is clamped into a box around the data (buffers ``lo``, ``hi``; our choice): a free orbit
-that leaves the region the map was trained on cannot run away to infinity.
+the easy default and the network learns the increment, in units of ``out_scale``. ``c`` is the
+normalised control input. The output is clamped into a box around the data (buffers ``lo``, ``hi``):
+a free orbit that leaves the region the map was trained on cannot run away to infinity.
 """
 
 from __future__ import annotations
@@ -19,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .base import StateMap
+from .base import StateMap, with_run
 from .vae import mlp
 
 __all__ = ["iterate_into", "ParametricMap", "fast_stepper", "plain_stepper", "stacked_stepper", "is_plain_tanh"]
@@ -30,17 +23,11 @@ class ParametricMap(StateMap):
 
     family = "mlp"
 
-    def __init__(self, dim: int, hidden: int, depth: int, activation: str, residual: bool = True,
-                 c_degree: int = 0):
+    def __init__(self, dim: int, hidden: int, depth: int, activation: str, residual: bool = True):
         super().__init__()
         self.dim = dim
         self.residual = residual
-        #: 0: c is a network input; k >= 1: the increment is a polynomial of degree k in c
-        self.c_degree = int(c_degree)
-        if self.c_degree:
-            self.net = mlp(dim, dim * (self.c_degree + 1), hidden, depth, activation)
-        else:
-            self.net = mlp(dim + 1, dim, hidden, depth, activation)
+        self.net = mlp(dim + 1, dim, hidden, depth, activation)
         #: per-dimension scale of the network output (set by the trainer to the increment std)
         self.register_buffer("out_scale", torch.ones(dim))
         #: state box: outputs are clamped into [lo, hi] (set by the trainer around the data; +-inf: off)
@@ -48,12 +35,7 @@ class ParametricMap(StateMap):
         self.register_buffer("hi", torch.full((dim,), torch.inf))
 
     def forward(self, u: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
-        if self.c_degree:
-            coef = self.net(u).unflatten(-1, (self.c_degree + 1, self.dim))  # (..., k + 1, d)
-            powers = c[..., None] ** torch.arange(self.c_degree + 1, dtype=c.dtype)[:, None]  # (..., k + 1, 1)
-            out = (coef * powers).sum(-2) * self.out_scale
-        else:
-            out = self.net(torch.cat([u, c], dim=-1)) * self.out_scale
+        out = self.net(torch.cat([u, c], dim=-1)) * self.out_scale
         out = u + out if self.residual else out
         return torch.clamp(out, self.lo, self.hi)
 
@@ -62,27 +44,13 @@ class ParametricMap(StateMap):
         return plain_stepper(self, c)
 
 
-def _plain(net: torch.nn.Module, layers: list, d: int, k: int, n_c: int) -> bool:
-    """Whether ``net`` is the plain Linear/activation Sequential of :class:`ParametricMap`."""
-    lins, acts = layers[0::2], layers[1::2]
-    return (
-        len(layers) % 2 == 1
-        and len(lins) >= 2
-        and all(isinstance(lin, torch.nn.Linear) and lin.bias is not None for lin in lins)
-        and not any(isinstance(act, torch.nn.Linear) for act in acts)
-        and lins[0].in_features == d + (0 if k else n_c)
-        and lins[-1].out_features == d * (k + 1)
-        and all(hasattr(net, attr) for attr in ("out_scale", "lo", "hi", "residual"))
-    )
-
-
-def _hidden_layers(lins: list, acts: list, c: torch.Tensor, d: int, k: int) -> list:
+def _hidden_layers(lins: list, acts: list, c: torch.Tensor, d: int) -> list:
     """(weight, bias, buffer, activation, numpy view) per hidden layer, for transposed states (d, B);
-    the first layer's control share folded into its bias (per row, in float64) when c is an input."""
+    the first layer's control share folded into its bias (per row, in float64)."""
     hidden = []
     for i, (lin, act) in enumerate(zip(lins, acts)):
         w, b = lin.weight.detach(), lin.bias.detach()[:, None]
-        if i == 0 and not k:  # (h, B): the control's share, once
+        if i == 0:  # (h, B): the control's share, once
             w64 = w.to(torch.float64)
             b = (b.to(torch.float64) + w64[:, d:] @ c.to(torch.float64).T).to(torch.float32)
             w = w[:, :d]
@@ -103,48 +71,28 @@ def fast_stepper(net: StateMap, c: torch.Tensor, d: int | None = None):
     return net.stepper(c)
 
 
-def plain_stepper(net: torch.nn.Module, c: torch.Tensor, d: int | None = None):
+def plain_stepper(net: ParametricMap, c: torch.Tensor):
     """A step function ``step(z_t, out) -> out`` for states kept TRANSPOSED, (d, B): it writes
-    F(z, c)^T into ``out`` (which must not be ``z_t``) for the fixed per-row controls ``c`` (B, 1);
-    ``net`` is a :class:`ParametricMap` (``d``: its state dimension, default ``net.dim``).
+    F(z, c)^T into ``out`` (which must not be ``z_t``) for the fixed per-row controls ``c`` (B, 1).
 
-    Equal to ``map_(z, c)`` up to float32 round-off, and about 3x cheaper per step (the map is iterated tens
-    of thousands of times on a small batch, so per-call costs and the activation dominate):
-
-    * the control's share of the first layer (W[:, d:] c + b) is computed once per row (in float64);
-      with a polynomial in c (``c_degree`` k >= 1) the powers of c are computed once per row and the
-      k + 1 coefficient fields are combined after the last layer;
-    * with transposed states the d-output last layer is a fast (d, h) @ (h, B) product; ``out_scale``
-      is folded into it (in float64, rounded once) and the residual added after it (adding the small
-      increment to the state last keeps the rounding of the module);
-    * preallocated buffers, in-place activations, no allocation per step; tanh is numpy's, in place on
-      the buffer's memory: torch's float32 tanh is about 6x slower on CPU, numpy's is as accurate and
-      gives an element the same result wherever it sits in the array (tanh(a) = 2 sigmoid(2a) - 1 was
-      as fast, but less accurate, and torch's sigmoid rounds the tail of an array differently).
-
-    Each column is computed on its own, so a value's orbit does not depend on the batch around it once
-    the batch has whole tiles of :data:`dynamap.models._orbits.MIN_BATCH_COLUMNS` columns. Falls back to
-    the module's forward when the network is not the plain Linear/activation Sequential of
-    :class:`ParametricMap`."""
-    seq = getattr(net, "net", None)
-    d = int(getattr(net, "dim", 0) if d is None else d)
+    Equal to ``net(z, c)`` up to float32 round-off and cheaper per step (the map is iterated tens of
+    thousands of times on a small batch, so per-call costs and the activation dominate): the control's
+    share of the first layer is computed once per row (in float64); the d-output last layer is a
+    (d, h) @ (h, B) product with ``out_scale`` folded in (in float64, rounded once) and the residual
+    added after it (as the module rounds); preallocated buffers, in-place activations; tanh is numpy's,
+    in place on the buffer's memory (as accurate as torch's, faster on CPU, and an element's result
+    does not depend on where it sits in the array). Each column is computed on its own, so a value's
+    orbit does not depend on the batch around it once the batch has whole tiles of
+    :data:`dynamap.models._orbits.MIN_BATCH_COLUMNS` columns."""
+    d = int(net.dim)
     c = c.detach().to(torch.float32)
-    k = int(getattr(net, "c_degree", 0))
-    layers = list(seq) if isinstance(seq, torch.nn.Sequential) else []
+    layers = list(net.net)
     lins, acts = layers[0::2], layers[1::2]
-    if not _plain(net, layers, d, k, c.shape[1]):
-        return lambda z_t, out: out.copy_(net(z_t.T, c).T)
-    n_b = c.shape[0]
-    hidden = _hidden_layers(lins, acts, c, d, k)
-    scale = net.out_scale.detach().to(torch.float64).repeat(k + 1)[:, None]
+    hidden = _hidden_layers(lins, acts, c, d)
+    scale = net.out_scale.detach().to(torch.float64)[:, None]
     w_out = (lins[-1].weight.detach().to(torch.float64) * scale).to(torch.float32).contiguous()
     b_out = (lins[-1].bias.detach().to(torch.float64)[:, None] * scale).to(torch.float32).contiguous()
-    inc = torch.empty(d, n_b)
-    if k:  # (k + 1, 1, B) powers of each row's control; the coefficient fields' buffer
-        powers = (c.to(torch.float64).T[None] ** torch.arange(k + 1, dtype=torch.float64)[:, None, None]
-                  ).to(torch.float32)
-        coef = torch.empty(k + 1, d, n_b)
-        terms = torch.empty(k + 1, d, n_b)
+    inc = torch.empty(d, c.shape[0])
     lo, hi = net.lo.detach()[:, None].to(torch.float32), net.hi.detach()[:, None].to(torch.float32)
     clamp = not (bool(torch.all(lo == -torch.inf)) and bool(torch.all(hi == torch.inf)))
     residual = bool(net.residual)
@@ -158,27 +106,20 @@ def plain_stepper(net: torch.nn.Module, c: torch.Tensor, d: int | None = None):
                 h = buf
             else:
                 h = fn(buf)
-        if k:
-            torch.addmm(b_out, w_out, h, out=coef.view(-1, n_b))
-            torch.sum(torch.mul(coef, powers, out=terms), 0, out=inc)
-            if residual:
-                torch.add(z_t, inc, out=out)
-            else:
-                out.copy_(inc)
-        elif residual:
+        if residual:
             torch.add(z_t, torch.addmm(b_out, w_out, h, out=inc), out=out)
         else:
             torch.addmm(b_out, w_out, h, out=out)
         return out.clamp_(lo, hi) if clamp else out
 
-    return step
+    return with_run(step)
 
 
 def is_plain_tanh(net: torch.nn.Module) -> bool:
     """Whether ``net`` is a residual :class:`ParametricMap` with c as an input and a plain
     Linear/tanh network (the maps that :func:`stacked_stepper` and the trainer's hand-written
     rollout gradient compute directly)."""
-    if not isinstance(net, ParametricMap) or net.c_degree or not net.residual:
+    if not isinstance(net, ParametricMap) or not net.residual:
         return False
     layers = list(net.net)
     return (len(layers) % 2 == 1 and len(layers) >= 3
@@ -201,14 +142,12 @@ def stacked_stepper(nets: list[ParametricMap], c: torch.Tensor):
                 st(z_t[k], out[k])
             return out
 
-        if all(hasattr(st, "run") for st in steps):  # blocks of steps, map by map
+        def run_each(z_t: torch.Tensor, out: torch.Tensor) -> torch.Tensor:  # blocks of steps, map by map
+            for k, st in enumerate(steps):
+                st.run(z_t[k], out[:, k])
+            return out[-1]
 
-            def run_each(z_t: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
-                for k, st in enumerate(steps):
-                    st.run(z_t[k], out[:, k])
-                return out[-1]
-
-            each.run = run_each
+        each.run = run_each
         return each
     d, n_b, n_k = first.dim, c.shape[0], len(nets)
     c64 = c.detach().to(torch.float64)
@@ -243,27 +182,20 @@ def stacked_stepper(nets: list[ParametricMap], c: torch.Tensor):
         torch.add(z_t, torch.baddbmm(b_out, w_out, h, out=inc), out=out)
         return out.clamp_(lo, hi)
 
-    return step
+    return with_run(step)
 
 
 def iterate_into(step, z_t: torch.Tensor, out: torch.Tensor, *, block: int = 0, on_block=None) -> torch.Tensor:
-    """The step loop of :func:`fast_stepper`: ``out[k] = step(out[k - 1])`` from the transposed state
-    ``z_t`` (d, B) into the time-major buffer ``out`` (n, d, B); with ``block`` > 0, ``on_block(k0, k)``
-    is called after every ``block`` steps and after the last. Returns the last state."""
+    """The step loop of a map's stepper: ``out[k] = step(out[k - 1])`` from the transposed state
+    ``z_t`` (d, B) into the time-major buffer ``out`` (n, d, B), a block at a time by ``step.run``; with
+    ``block`` > 0, ``on_block(k0, k)`` is called after every ``block`` steps and after the last.
+    Returns the last state."""
     n, k0 = out.shape[0], 0
-    run = getattr(step, "run", None)  # a step that fills a whole block in one call
-    if run is not None:
-        size = block if block > 0 else n
-        while k0 < n:
-            k = min(n, k0 + size)
-            z_t = run(z_t, out[k0:k])
-            if on_block is not None:
-                on_block(k0, k)
-            k0 = k
-        return z_t
-    for k, dest in enumerate(out.unbind(0), 1):
-        z_t = step(z_t, dest)
-        if on_block is not None and (k - k0 == block or k == n):
+    size = block if block > 0 else n
+    while k0 < n:
+        k = min(n, k0 + size)
+        z_t = step.run(z_t, out[k0:k])
+        if on_block is not None:
             on_block(k0, k)
-            k0 = k
+        k0 = k
     return z_t

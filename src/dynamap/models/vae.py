@@ -55,7 +55,7 @@ class VAE(nn.Module):
 
 #: the decoder computes at least this many rows at once, padding with zeros: torch's CPU matrix
 #: products use other kernels (other rounding) for fewer rows, so with the padding a state decodes to
-#: the same value bit for bit whatever the batch around it (measured with MKL: 1, 2 and 7 rows rounded
+#: the same value bit for bit whatever the batch around it (with MKL: 1, 2 and 7 rows rounded
 #: otherwise than the same rows inside a long batch; 13 and more did not)
 DECODE_MIN_ROWS = 16
 

@@ -28,7 +28,7 @@ def free_running_check(model, series_list, second=None) -> dict:
         series_list = [series_list]
     if second is not None and len(second) != len(series_list):
         raise InputError(f"second has {len(second)} series for {len(series_list)}; give one per series")
-    th, dt, hy = model.spike_threshold_, model.dt_, getattr(model, "spike_hysteresis_", 0.0)
+    th, dt, hy = model.spike_threshold_, model.dt_, model.spike_hysteresis_
     tags = [s.param_value if s.param_value is not None else model.param_values_[0] for s in series_list]
     if model.mode_ == "single":
         tags = [model.param_values_[0] if len(series_list) == 1 else t for t in tags]

@@ -110,7 +110,7 @@ class DynamapModel:
         c_norm = [float(v) for v in control.normalise(np.asarray(control.param_values))]
         data = {"windows": windows, "n_seg": len(res), "refs": refs, "c_norm": c_norm, "sampling": samp,
                 "x_mean": x_mean, "x_std": x_std, "single": control.mode == "single",
-                "map_config": cfg.map_settings(control.mode)}
+                "map_config": cfg.map_settings(control.mode)}  # (the family's settings, the selection's)
 
         # rounds: an encoder and its map candidates; another round with fresh random streams while no
         # map scores restart_score or better
@@ -151,8 +151,7 @@ class DynamapModel:
         n_jobs = default_jobs(cfg.num_threads) if cfg.n_jobs is None else cfg.n_jobs
         t1 = time.perf_counter()
         encoder, evidence = fit_encoder(cfg.encoder, data["windows"], cfg, seed=seed, x_mean=data["x_mean"],
-                                        x_std=data["x_std"], span=self._delay_span(samp.window),
-                                        progress=progress, n_jobs=n_jobs)
+                                        x_std=data["x_std"], progress=progress, n_jobs=n_jobs)
         vae_s = time.perf_counter() - t1
         t2 = time.perf_counter()
         z = encoder.encode(data["windows"])
@@ -165,11 +164,11 @@ class DynamapModel:
 
         def candidate(job: tuple[int, str | None]):
             k, label = job  # label: the round's progress bar, shown by its first candidate only
-            return fit_map(latents, data["c_norm"], data["map_config"], seed=seed, decode=decode,
+            return fit_map(latents, data["c_norm"], *data["map_config"], seed=seed, decode=decode,
                            refs=data["refs"], dt=float(samp.dt_map), threshold=float(samp.spike_threshold),
                            hysteresis=float(samp.spike_hysteresis), candidate=k,
-                           progress=progress and label is not None, label=label, family=cfg.map_family,
-                           encoder=encoder, delay=(cfg.delay_taps, cfg.delay_lag), single=data["single"])
+                           progress=progress and label is not None, label=label, encoder=encoder,
+                           delay=(cfg.delay.taps, cfg.delay.lag), single=data["single"])
 
         best, cand_hist = None, []
         n_cand = cfg.candidates()
@@ -190,21 +189,11 @@ class DynamapModel:
                    vae_s=vae_s, map_s=time.perf_counter() - t2)
         return out
 
-    def _delay_span(self, window: int) -> int:
-        """Samples in the delay encoder's state; with that encoder the window must hold them."""
-        cfg = self.config
-        span = cfg.delay_span()
-        if cfg.encoder == "delay" and span > window:
-            raise InputError(f"the delay map's state spans {span} samples (delay_taps {cfg.delay_taps}, "
-                             f"delay_lag {cfg.delay_lag}), more than the delay window of "
-                             f"{window}; use fewer taps, a shorter lag or a longer window")
-        return span
-
     # ------------------------------------------------------------------ public API
     def normalise_c(self, c: np.ndarray) -> np.ndarray:
         """Control input in the tag's units -> the network's normalised input: affine, plus the
         calibration shifts ``c_shift_`` (one per training value, linear between them, constant beyond;
-        see ``MapConfig.c_shifts``)."""
+        see ``SelectionConfig.c_shifts``)."""
         return self.control_.normalise(c)
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
@@ -268,7 +257,7 @@ class DynamapModel:
     @classmethod
     def load(cls, directory) -> DynamapModel:
         """Rebuild a fitted model from a bundle written by :meth:`save` (or by an earlier version)."""
-        config, seed, fitted = load_fitted(directory, FitConfig.map_settings)
+        config, seed, fitted = load_fitted(directory, lambda cfg, mode: cfg.map_settings(mode)[0])
         model = cls(config, seed=seed)
         model.fitted_ = fitted
         return model

@@ -29,7 +29,7 @@ class Control:
 
     ``mode`` "single" (one training value ``p0``: c_norm = offset + (c - p0) / scale) or "tagged"
     (c_norm = (c - center) / scale, centred on the tags with half-range 1); ``shift`` adds the
-    calibration shift of each training value (``MapConfig.c_shifts``), linear between them."""
+    calibration shift of each training value (``SelectionConfig.c_shifts``), linear between them."""
 
     mode: str
     param_values: tuple[float, ...]
@@ -115,7 +115,7 @@ def save_fitted(directory, fitted: Fitted, config: FitConfig, seed: int, extra_f
 
 def load_fitted(directory, map_config) -> tuple[FitConfig, int, Fitted]:
     """The config, the seed and the fitted reconstruction of a bundle (of any version);
-    ``map_config(config, mode)`` gives the map settings its map was built with."""
+    ``map_config(config, mode)`` gives the map family's settings its map was built with."""
     b = _compat.current_bundle(read_bundle(directory))
     f = b.fitted
     try:
@@ -134,8 +134,7 @@ def load_fitted(directory, map_config) -> tuple[FitConfig, int, Fitted]:
     if len(shift) != len(values):
         raise InputError(f"{directory}/config.json: c_shift has {len(shift)} values for {len(values)} training "
                          "values")
-    fmap = blank_map(config.map_family, encoder, map_config(config, control.mode),
-                     (config.delay_taps, config.delay_lag))
+    fmap = blank_map(map_config(config, control.mode), encoder, (config.delay.taps, config.delay.lag))
     fmap.load_state_dict(b.tensors["map"])
     fmap.eval()
     return config, seed, Fitted(sampling, name, x_mean, x_std, control, encoder, fmap, anchors, anchor_c,

@@ -9,7 +9,7 @@ import numpy as np
 from .._core.errors import InputError, NumericalError
 from .._core.types import Trajectory
 from ._integrate import STATUS_MESSAGES, STATUS_OK, make_flow_kernel
-from .base import DiscreteMap, Flow
+from .base import Flow
 
 __all__ = ["simulate", "flow_run", "FlowRun", "check_times"]
 

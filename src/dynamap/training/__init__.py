@@ -1,7 +1,7 @@
 """Training: the encoders (the VAE with its latent-dimension search), the map families (ridge readouts,
 rollout losses) and the free-run selection they share."""
 
-from .config import LinearConfig, MapConfig, VAEConfig
+from .config import DelayConfig, LinearConfig, MLPConfig, RidgeConfig, SelectionConfig, VAEConfig
 from .encoders import fit_encoder
 from .freerun import TrainStats, score, train_stats
 from .latent_dim import choose_latent_dim, search_latent_dim
@@ -10,8 +10,11 @@ from .selection import iterate
 from .vae import encode_windows, evaluate_vae, fit_vae
 
 __all__ = [
+    "DelayConfig",
     "LinearConfig",
-    "MapConfig",
+    "MLPConfig",
+    "RidgeConfig",
+    "SelectionConfig",
     "TrainStats",
     "VAEConfig",
     "choose_latent_dim",

@@ -44,13 +44,9 @@ class ConfigBase:
     """Mixin for frozen dataclasses: ``to_dict``/``from_dict``/``to_json``/``from_json``.
 
     Subclasses validate in ``__post_init__`` and name the bad field (``ConfigError``).
-    Nested configs and tuples are restored from their JSON form. ``REMOVED`` maps the names of
-    removed fields to the value they had by default: an old file that holds that value loads (the
-    key is ignored, the behaviour is the same); any other value is a ``ConfigError``.
+    Nested configs and tuples are restored from their JSON form (settings of earlier versions:
+    :mod:`dynamap.pipeline._compat`).
     """
-
-    #: removed field -> its old default (see docs/experiments.md for what each one did)
-    REMOVED: typing.ClassVar[dict] = {}
 
     def to_dict(self) -> dict:
         out = {}
@@ -73,12 +69,6 @@ class ConfigBase:
         hints = typing.get_type_hints(cls)
         names = {f.name for f in dataclasses.fields(cls)}
         data = dict(data)
-        for k in sorted(set(data) & set(cls.REMOVED) - names):
-            v, old = data.pop(k), cls.REMOVED[k]
-            if not (v == old and isinstance(v, bool) == isinstance(old, bool)):
-                raise ConfigError(
-                    f"{cls.__name__}: {k} was removed (measured and not adopted, see docs/experiments.md); "
-                    f"a saved config may hold only its old default {old!r}, got {v!r}")
         unknown = sorted(set(data) - names)
         if unknown:
             raise ConfigError(f"{cls.__name__}: unknown field(s) {unknown}; valid fields are {sorted(names)}")

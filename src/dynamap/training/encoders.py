@@ -6,38 +6,52 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._core.errors import InputError
 from ..embedding.delay import DelayWindows
-from ..models.encoders import ENCODERS, DelayEncoder, Encoder, LinearEncoder, VAEEncoder
+from ..models.encoders import DelayEncoder, Encoder, LinearEncoder, VAEEncoder
 from .latent_dim import search_latent_dim
 from .vae import encode_windows
 
-__all__ = ["fit_encoder"]
+__all__ = ["ENCODER_FITS", "fit_encoder"]
 
 #: windows gathered at a time for the covariance of the linear encoder
 COV_BATCH = 65536
 
 
 def fit_encoder(family: str, windows: DelayWindows, cfg, *, seed: int, x_mean: float, x_std: float,
-                span: int, progress: bool = False, n_jobs: int = 1) -> tuple[Encoder, dict]:
-    """The encoder of ``family`` fitted to ``windows`` with the settings of the FitConfig ``cfg``
-    (``span``: the delay encoder's state, the newest samples a delay map reads), and its evidence
-    (JSON-able: how its dimension was chosen)."""
-    if family == "delay":
-        return (DelayEncoder(windows.window, span, x_mean, x_std),
-                {"state": "delay", "taps": cfg.delay_taps, "lag": cfg.delay_lag, "chosen": span})
-    if family == "linear":
-        return _fit_linear(windows, cfg.linear.dim, x_mean, x_std)
-    if family == "vae":
-        d, vae, evidence = search_latent_dim(windows, cfg.vae, seed=seed, progress=progress, n_jobs=n_jobs)
-        mu = encode_windows(vae, windows)
-        z_mean = mu.mean(0).astype(np.float64)
-        z_std = np.maximum(mu.std(0), 1e-6).astype(np.float64)
-        return VAEEncoder(vae, z_mean, z_std, x_mean, x_std), evidence
-    raise ValueError(f"unknown encoder family {family!r}; valid: {sorted(ENCODERS)}")
+                progress: bool = False, n_jobs: int = 1) -> tuple[Encoder, dict]:
+    """The encoder of ``family`` (:data:`ENCODER_FITS`) fitted to ``windows`` with the settings of the
+    FitConfig ``cfg``, and its evidence (JSON-able: how its dimension was chosen)."""
+    if family not in ENCODER_FITS:
+        raise ValueError(f"unknown encoder family {family!r}; valid: {sorted(ENCODER_FITS)}")
+    return ENCODER_FITS[family](windows, cfg, seed=seed, x_mean=x_mean, x_std=x_std, progress=progress,
+                                n_jobs=n_jobs)
 
 
-def _fit_linear(windows: DelayWindows, dim: int, x_mean: float, x_std: float) -> tuple[LinearEncoder, dict]:
+def _fit_delay(windows: DelayWindows, cfg, *, x_mean: float, x_std: float, **_) -> tuple[DelayEncoder, dict]:
+    """The newest ``cfg.delay.span`` samples; the window must hold them."""
+    d = cfg.delay
+    if d.span > windows.window:
+        raise InputError(f"the delay map's state spans {d.span} samples (delay.taps {d.taps}, delay.lag {d.lag}), "
+                         f"more than the delay window of {windows.window}; use fewer taps, a shorter lag or a "
+                         "longer window")
+    return (DelayEncoder(windows.window, d.span, x_mean, x_std),
+            {"state": "delay", "taps": d.taps, "lag": d.lag, "chosen": d.span})
+
+
+def _fit_vae(windows: DelayWindows, cfg, *, seed: int, x_mean: float, x_std: float, progress: bool,
+             n_jobs: int) -> tuple[VAEEncoder, dict]:
+    """The VAE with its latent-dimension search; its means standardised over the training windows."""
+    d, vae, evidence = search_latent_dim(windows, cfg.vae, seed=seed, progress=progress, n_jobs=n_jobs)
+    mu = encode_windows(vae, windows)
+    z_mean = mu.mean(0).astype(np.float64)
+    z_std = np.maximum(mu.std(0), 1e-6).astype(np.float64)
+    return VAEEncoder(vae, z_mean, z_std, x_mean, x_std), evidence
+
+
+def _fit_linear(windows: DelayWindows, cfg, *, x_mean: float, x_std: float, **_) -> tuple[LinearEncoder, dict]:
     """Principal components of the windows (float64 covariance over all of them)."""
+    dim = cfg.linear.dim
     w, n = windows.window, len(windows)
     if dim > w:
         raise ValueError(f"the linear encoder's dimension {dim} exceeds the delay window ({w} samples)")
@@ -57,3 +71,7 @@ def _fit_linear(windows: DelayWindows, dim: int, x_mean: float, x_std: float) ->
     evidence = {"state": "linear", "chosen": int(dim), "variances": [float(v) for v in vals],
                 "explained": float(explained[dim - 1])}
     return LinearEncoder(w, dim, x_mean, x_std, mean, vecs[:, :dim], scale), evidence
+
+
+#: encoder family -> its fit
+ENCODER_FITS = {"delay": _fit_delay, "linear": _fit_linear, "vae": _fit_vae}

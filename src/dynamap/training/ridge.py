@@ -11,13 +11,13 @@ import torch
 from ..models.delay_map import DelayMap, RandomFeatures
 from ..models.feature_map import FeatureMap
 from ._ridge import ridge_readout_sets
-from .config import MapConfig
+from .config import RidgeConfig
 from .selection import CrossTagScorer, interior_tags
 
 __all__ = ["new_ridge_map", "train_ridge", "validate_ridge"]
 
 
-def new_ridge_map(dim: int, cfg: MapConfig, gen: torch.Generator, delay: tuple[int, int] | None
+def new_ridge_map(dim: int, cfg: RidgeConfig, gen: torch.Generator, delay: tuple[int, int] | None
                   ) -> RandomFeatures:
     """The family's untrained map with its random features drawn from ``gen``: on delay states
     (``delay`` = (taps, lag)) the shift-register delay map, otherwise a map of the whole state."""
@@ -32,10 +32,10 @@ def train_ridge(job) -> int:
     cfg, hist = job.cfg, job.hist
     job.held = [] if job.single else interior_tags(job.c_norm)
     hist["ridge"], job.without = [], {}
-    for noise in cfg.ridge_noise:
+    for noise in cfg.noise:
         sets = ridge_readout_sets(job.fmap, job.latents, job.c_norm, noise, cfg.ridge, job.rng,
                                   drive=cfg.drive if job.single else None, without=job.held,
-                                  draws=cfg.ridge_draws, c_penalty=cfg.ridge_c_penalty, tangent=cfg.ridge_tangent)
+                                  draws=cfg.draws, c_penalty=cfg.c_penalty, tangent=cfg.tangent)
         for j, (lam, state) in enumerate(zip(cfg.ridge, sets[None])):
             step = len(hist["ridge"])
             hist["ridge"].append({"step": step, "noise": noise, "penalty": lam})
@@ -49,5 +49,5 @@ def validate_ridge(job) -> None:
     interior tag, scored at it (``hist["xval"]``; nothing without an interior tag)."""
     if not job.held:
         return
-    xval = CrossTagScorer(job.latents, job.c_norm, job.cfg, job.held, **job.scoring)
+    xval = CrossTagScorer(job.latents, job.c_norm, job.selection, job.held, **job.scoring)
     job.hist["xval"] = {"held_out": job.held, **xval.score(job.fmap, job.without[job.hist["selected_step"]])[0]}

@@ -12,12 +12,12 @@ from ..embedding.delay import same_segment_ahead
 from ..models.map import ParametricMap
 from . import _bptt
 from ._seeding import build
-from .config import MapConfig
+from .config import MLPConfig
 
 __all__ = ["new_mlp_map", "rollout_loss", "train_rollout"]
 
 
-def new_mlp_map(dim: int, cfg: MapConfig, gen: torch.Generator) -> ParametricMap:
+def new_mlp_map(dim: int, cfg: MLPConfig, gen: torch.Generator) -> ParametricMap:
     """A fresh map near the identity (small increments)."""
     fmap = build(ParametricMap, dim, *cfg.architecture(), gen=gen)
     with torch.no_grad():
@@ -54,10 +54,9 @@ def train_rollout(job) -> int:
     for stage, (horizon, n_steps) in enumerate(stages):
         valid = np.flatnonzero(same_segment_ahead(seg, horizon))
         offs = torch.arange(horizon + 1)
-        bs = max(cfg.batch_size, cfg.states_per_batch // horizon) if cfg.stage_batch is None \
-            else cfg.stage_batch[stage]
+        bs = max(cfg.batch_size, cfg.states_per_batch // horizon)
         acc = []
-        noise = cfg.noise if cfg.stage_noise is None else cfg.stage_noise[stage]
+        noise = cfg.noise
         for _ in range(n_steps):
             k0 = torch.from_numpy(rng.choice(valid, bs))
             tgt = u[k0[:, None] + offs[None, :]]  # (B, H+1, d)

@@ -14,7 +14,7 @@ import torch
 from ..models._orbits import DECODE_BLOCK_STATES, decode_block
 from ..models.base import StateMap
 from ..models.map import iterate_into, stacked_stepper
-from .config import MapConfig
+from .config import SelectionConfig
 from .freerun import TrainStats, score, train_stats
 
 __all__ = ["Checkpoints", "CrossTagScorer", "FreeRunScorer", "calibrate_shifts", "finish_selection",
@@ -67,7 +67,7 @@ class FreeRunScorer:
     :meth:`shifts` for one map with the controls shifted, :meth:`maps` for several maps side by side.
     Both return scores (n, n_seg) and details, in batches of at most ``MAX_COLUMNS`` runs."""
 
-    def __init__(self, latents: list[np.ndarray], c_norm: list[float], cfg: MapConfig, *,
+    def __init__(self, latents: list[np.ndarray], c_norm: list[float], cfg: SelectionConfig, *,
                  decode: Callable[[torch.Tensor], torch.Tensor], refs: list[TrainStats], dt: float,
                  threshold: float, hysteresis: float = 0.0):
         starts, cs = [], []
@@ -156,7 +156,7 @@ class Checkpoints:
     (their free runs side by side, :meth:`FreeRunScorer.maps`) and the ``final_top`` best kept, in
     training order, so the result is that of scoring each one at once."""
 
-    def __init__(self, fmap: StateMap, scorer: FreeRunScorer, cfg: MapConfig, hist: dict):
+    def __init__(self, fmap: StateMap, scorer: FreeRunScorer, cfg: SelectionConfig, hist: dict):
         self.fmap, self.scorer, self.cfg, self.hist = fmap, scorer, cfg, hist
         self.waiting: list[tuple[int, dict]] = []
         self.top: list[tuple[float, int, dict]] = []
@@ -217,7 +217,7 @@ class CrossTagScorer:
     from its states and scored against its data, for each k in ``held`` (arguments as in
     :class:`FreeRunScorer`)."""
 
-    def __init__(self, latents: list[np.ndarray], c_norm: list[float], cfg: MapConfig, held: list[int], *,
+    def __init__(self, latents: list[np.ndarray], c_norm: list[float], cfg: SelectionConfig, held: list[int], *,
                  refs: list[TrainStats], **kw):
         self.cfg, self.held = cfg, held
         self.scorers = {k: FreeRunScorer([latents[k]], [c_norm[k]], cfg, refs=[refs[k]], **kw) for k in held}
@@ -232,9 +232,9 @@ class CrossTagScorer:
                  "segments": {str(k): per[k][1][j][0] for k in self.held}} for j in range(n)]
 
 
-def calibrate_shifts(evaluate_shifts: Callable, c_norm: list[float], cfg: MapConfig, run: tuple[int, int]
+def calibrate_shifts(evaluate_shifts: Callable, c_norm: list[float], cfg: SelectionConfig, run: tuple[int, int]
                      ) -> tuple[np.ndarray, np.ndarray, dict]:
-    """Calibrate the control input (``MapConfig.c_shifts``, ``c_refine``): per segment,
+    """Calibrate the control input (``SelectionConfig.c_shifts``, ``c_refine``): per segment,
     the shift of c (normalised units) whose free runs of ``run`` = (steps, transient) score best.
     Returns the shifts, their scores (one per segment) and the history of the search."""
     n_seg = len(c_norm)
@@ -267,7 +267,7 @@ def calibrate_shifts(evaluate_shifts: Callable, c_norm: list[float], cfg: MapCon
 
 
 
-def finish_selection(fmap: StateMap, checkpoints: Checkpoints, scorer: FreeRunScorer, cfg: MapConfig,
+def finish_selection(fmap: StateMap, checkpoints: Checkpoints, scorer: FreeRunScorer, cfg: SelectionConfig,
                      c_norm: list[float], hist: dict, last_step: int) -> None:
     """After training: the long runs pick the winner among the checkpoints (the last state when none
     was taken), which ``fmap`` then holds, and the control's calibration; ``hist`` records both."""
