@@ -14,13 +14,14 @@ from dynamap.pipeline.config import FitConfig
 
 
 @pytest.fixture(scope="module")
-def workdir(tmp_path_factory, tiny_config):
+def workdir(tmp_path_factory, tiny_config, tiny_vae_config):
     d = tmp_path_factory.mktemp("cli-model")
     hh = get_system("hh-burster")
     for vs in (-40.0, -37.0):
         s = simulate(hh, {"V_S": vs}, t_end=480.0, transient=400.0, dt=0.005).series("V")
         write_series(s, d / f"v{vs:g}.csv")
     (d / "tiny.json").write_text(tiny_config.to_json())
+    (d / "tiny-vae.json").write_text(tiny_vae_config.to_json())
     return d
 
 
@@ -64,10 +65,20 @@ def test_bundle_contents(bundle):
     assert {"weights.pt", "config.json", "versions.json", "fit_report.json", "metrics.json"} <= names
     metrics = json.loads((bundle / "metrics.json").read_text())
     assert metrics["series"][0]["data"]["spikes_per_burst"] == [4]
-    # the latent-dimension evidence: one loss per searched D (the tiny range 1..2), and the bundle's
-    # dimension is the rule applied to those losses; active units counted from the per-unit KL
+    # the default reconstruction: the newest 16 samples (6 taps, lag 3)
+    fitted = json.loads((bundle / "config.json").read_text())["fitted"]
+    ev = json.loads((bundle / "fit_report.json").read_text())["latent_dim"]
+    assert (fitted["encoder"]["family"], fitted["encoder"]["dim"], ev["chosen"]) == ("delay", 16, 16)
+
+
+def test_a_vae_bundle_holds_the_latent_dimension_evidence(workdir, tmp_path):
+    """The VAE encoder's bundle: one loss per searched D (the tiny range 1..2), and the bundle's
+    dimension is the rule applied to those losses; active units counted from the per-unit KL."""
     from dynamap.training import choose_latent_dim
 
+    bundle = tmp_path / "vae"
+    assert main(["fit", str(workdir / "v-40.csv"), "--param-value", "-40", "--config",
+                 str(workdir / "tiny-vae.json"), "--quiet", "--out", str(bundle)]) == 0
     ev = json.loads((bundle / "fit_report.json").read_text())["latent_dim"]
     losses = {int(k): v["final_loss"] for k, v in ev["per_dim"].items()}
     assert sorted(losses) == [1, 2]
@@ -104,12 +115,19 @@ def test_sweep_and_lyapunov_model(bundle, tmp_path):
         want = classify(x, m.dt_, m.spike_threshold_, hysteresis=m.spike_hysteresis_).to_dict()
         assert (p["regime"], p["spikes_per_burst"], p["isi_mean"]) == \
             (want["regime"], want["spikes_per_burst"], want["isi_mean"])
-        assert np.isfinite(p["lyapunov_max"])
+    # and the whole file is the API's sweep (exponents included: -inf, where the tiny map sits on its
+    # state box and annihilates tangents, is written as null like every non-finite number)
+    from dynamap import SweepSettings, sweep
+    from dynamap.io.outputs import to_jsonable
+
+    api = sweep(m.as_system(), "c", [-41.0, -40.0, -39.0], SweepSettings(t_end=60.0, transient=10.0))
+    assert [to_jsonable(p) for p in api.points] == doc["points"]
     lj = tmp_path / "l.json"
     assert main(["lyapunov", "--model", str(bundle), "--t-end", "30", "--transient", "5", "--out", str(lj)]) == 0
     spec = json.loads(lj.read_text())
     assert spec["units"] == "per unit time"
-    np.testing.assert_allclose(np.array(spec["spectrum"]) * spec["dt"], spec["spectrum_per_step"], rtol=1e-12)
+    per_unit, per_step = (np.array(spec[k], dtype=float) for k in ("spectrum", "spectrum_per_step"))  # null: nan
+    np.testing.assert_allclose(per_unit * spec["dt"], per_step, rtol=1e-12)
 
 
 def test_fit_bad_inputs(workdir, tmp_path, capsys, cli_exit_2):

@@ -222,22 +222,29 @@ def test_the_single_series_drive_is_additive_in_c_with_the_median_step():
         ridge_readouts(fm, [x, x], [1.0, 1.0], 0.0, [1e-8], rng, drive=1.0)
 
 
-def test_a_bundle_from_before_the_encoder_was_saved_loads_as_it_ran(tmp_path, tiny_config):
+def test_a_bundle_from_before_the_encoder_was_saved_loads_as_it_ran(tmp_path, tiny_vae_config):
     """Bundles written before the encoder had its own members (the VAE's weights under ``vae``, the
     state standardisation under ``z_mean``/``z_std``, ``state`` and ``latent_dim`` in the fitted keys,
     or no ``state`` at all before 2026-12-03) load and iterate the same orbits."""
     import json
 
     segs = _hh_segments([-40.0, -37.0], 60.0)
-    m = dynamap.DynamapModel(tiny_config, seed=1).fit(segs, param_values=[-40.0, -37.0], progress=False)
+    m = dynamap.DynamapModel(tiny_vae_config, seed=1).fit(segs, param_values=[-40.0, -37.0], progress=False)
     m.save(tmp_path / "b")
     path = tmp_path / "b" / "config.json"
     doc = json.loads(path.read_text())
     enc = doc["fitted"].pop("encoder")
     assert enc["family"] == "vae"
     doc["fitted"]["latent_dim"] = enc["dim"]  # the old layout: no state key (a VAE model), the VAE as "vae"
-    cfg = doc["fit_config"]
-    del cfg["encoder"], cfg["map_family"], cfg["linear"]
+    cfg = doc["fit_config"]  # the old settings layout: one map section, the delay and candidate keys on top
+    from dynamap.pipeline._compat import MAP_FIELDS, MOVED
+
+    old_map = {old: cfg[section][field] for old, (section, field) in MAP_FIELDS.items()}
+    for old, (section, field) in MOVED.items():
+        cfg[old] = cfg[section][field]
+    for key in ("encoder", "map_family", "linear", "delay", "ridge", "mlp", "selection"):
+        del cfg[key]
+    cfg["map"] = old_map
     cfg["state"] = "auto"  # as an old bundle reads with the defaults of its day
     path.write_text(json.dumps(doc))
     tensors = torch.load(tmp_path / "b" / "weights.pt", weights_only=True)

@@ -25,7 +25,8 @@ def test_demo_quick_writes_report_and_metrics(tmp_path):
     html = (out / "report.html").read_text()
     imgs = re.findall(r'<img alt="[^"]*" src="data:image/png;base64,([A-Za-z0-9+/=]+)"', html)
     assert len(imgs) == N_FIGURES == html.count("<img")
-    assert "The tagged map is a delay map" in html and "The single-series map is a delay map" in html
+    assert "The tagged map is a ridge map on the newest 16 samples" in html
+    assert "The single-series map is a ridge map on the newest 16 samples" in html
     for data in imgs:
         assert base64.b64decode(data)[:8] == b"\x89PNG\r\n\x1a\n"
     m = json.loads((out / "metrics.json").read_text())

@@ -20,7 +20,7 @@ from ..systems.base import Flow
 from ..systems.simulate import check_times, flow_run
 from .regimes import classify
 
-__all__ = ["SweepSettings", "SweepResult", "as_sweep", "sweep", "sweep_values"]
+__all__ = ["SweepSettings", "SweepResult", "as_sweep", "sweep", "sweep_dict", "sweep_values"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -96,6 +96,12 @@ class SweepResult:
 def as_sweep(obj) -> SweepResult:
     """A :class:`SweepResult` or a dict of the ``sweep.json`` schema, as a :class:`SweepResult`."""
     return obj if isinstance(obj, SweepResult) else SweepResult.from_dict(obj)
+
+
+def sweep_dict(obj):
+    """The ``sweep.json`` dict of a :class:`SweepResult`; anything else as it is (a dict read from a
+    file; its schema is the caller's to check)."""
+    return obj.to_dict() if isinstance(obj, SweepResult) else obj
 
 
 def sweep_values(start: float, stop: float, num: int) -> np.ndarray:

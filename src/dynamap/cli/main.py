@@ -69,23 +69,26 @@ def _add_backend(p: argparse.ArgumentParser) -> None:
                    help="local backend: fits at a time (default: the usable cores)")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="dynamap", description=__doc__.splitlines()[0])
-    parser.add_argument("--version", action="store_true", help="print the version and exit")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-
+def _add_demo(sub) -> None:
+    """``dynamap demo``."""
     p = sub.add_parser("demo", help="the main job: simulate, fit, sweep, compare, report")
     p.add_argument("--out", required=True, metavar="DIR")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--quick", action="store_true", help="a smaller, faster run (for smoke tests)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
 
+
+def _add_simulate(sub) -> None:
+    """``dynamap simulate``."""
     p = sub.add_parser("simulate", help="write a system's or a model's observed series")
     _add_source(p)
     _add_times(p, t_end_required=True)
     p.add_argument("--seed", type=int, default=0, help="seed for the model's start state")
     p.add_argument("--out", required=True, metavar="FILE", help="output .csv, .npy or .npz")
 
+
+def _add_sweep(sub) -> None:
+    """``dynamap sweep``."""
     p = sub.add_parser("sweep", help="orbit diagram over a parameter")
     _add_source(p)
     p.add_argument("--param", required=True, metavar="P")
@@ -102,12 +105,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="start each value from its neighbour's last state (exposes hysteresis)",
     )
     p.add_argument("--jobs", type=int, default=0,
-                   help="parallel parts: threads (flows, delay maps) or processes (other maps); default all cores")
+                   help="parallel parts: threads (flows, delay maps) or processes (other maps); "
+                        "default all cores")
     p.add_argument("--out", required=True, metavar="DIR")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
+
+def _add_fit(sub) -> None:
+    """``dynamap fit``."""
     p = sub.add_parser("fit", help="reconstruct a parameterised map from series files")
-    p.add_argument("series", nargs="*", metavar="SERIES", help=".csv (.tsv, .txt), .npy or .npz files, or recordings (.abf, .nwb, .smr, .rhd, ...)")
+    p.add_argument("series", nargs="*", metavar="SERIES",
+                   help=".csv (.tsv, .txt), .npy or .npz files, or recordings (.abf, .nwb, .smr, .rhd, ...)")
     p.add_argument("--manifest", metavar="FILE",
                    help="a CSV table of recordings (columns path, channel, param_value, group): one bundle "
                         "per group in --out/GROUP/, instead of SERIES")
@@ -125,6 +133,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, metavar="DIR")
     p.add_argument("--quiet", action="store_true")
 
+
+def _add_lyapunov(sub) -> None:
+    """``dynamap lyapunov``."""
     p = sub.add_parser("lyapunov", help="Lyapunov spectrum of a system or a model")
     _add_source(p)
     p.add_argument("--t-end", type=float, help="end time (flows: model time; maps: iterations)")
@@ -132,6 +143,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--k", type=int, help="number of exponents (default: all)")
     p.add_argument("--out", required=True, metavar="FILE", help="output .json")
 
+
+def _add_compare(sub) -> None:
+    """``dynamap compare``."""
     p = sub.add_parser("compare", help="score a model's sweep against the true system's sweep")
     p.add_argument("true_sweep", metavar="TRUE", help="the system's sweep.json (or its folder)")
     p.add_argument("model_sweep", metavar="MODEL", help="the model's sweep.json (or its folder)")
@@ -149,6 +163,14 @@ def build_parser() -> argparse.ArgumentParser:
                    "lookup (tagged mode; default: TRUE's points there, when it has them)")
     p.add_argument("--out", metavar="FILE", help="write the scores to this .json (default: print them)")
 
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``dynamap`` parser with its subcommands."""
+    parser = _Parser(prog="dynamap", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for add in (_add_demo, _add_simulate, _add_sweep, _add_fit, _add_lyapunov, _add_compare):
+        add(sub)
     sub.add_parser("systems", help="list the built-in systems")
     return parser
 
@@ -158,9 +180,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = parser.parse_args(argv)
         if args.version:
-            from .. import __version__
+            from .._core.version import VERSION
 
-            print(__version__)
+            print(VERSION)
             return 0
         if args.command is None:
             parser.print_help()

@@ -46,6 +46,27 @@ def fit_from_files(
     (:mod:`dynamap.pipeline.ensemble`), fitted as independent units on ``backend`` (``"local"``
     processes, ``jobs`` at a time, or ``"ray"`` at ``address``); returns the ensemble and its members'
     metrics."""
+    _check_param_values(paths, param_values)
+    _check_out(out, ensemble, backend, address, jobs)
+    config = load_fit_config(config_path, spike_threshold)
+    series = [
+        read_series(p, dt=dt, param_value=None if param_values is None else float(v), min_length=2,
+                    column=column, channel=channel, segment=segment)
+        for p, v in zip(paths, param_values or [None] * len(paths))
+    ]
+    if ensemble is not None:
+        return _fit_ensemble_to(out, series, param_values, ensemble, seed, config, backend, address, jobs)
+    model = DynamapModel(config, seed=seed).fit(series, param_values=param_values, progress=progress)
+    metrics = model.free_running_check(series)
+    with staged_dir(out) as tmp:
+        model.save(tmp)
+        write_json(metrics, tmp / "metrics.json")
+    report_fit(model, metrics, out)
+    return model, metrics
+
+
+def _check_param_values(paths: Sequence[str], param_values: Sequence[float] | None) -> None:
+    """One distinct ``--param-value`` per file, or none for a single file."""
     if param_values is not None and len(param_values) != len(paths):
         raise InputError(
             f"{len(paths)} series file(s) but {len(param_values)} --param-value(s); give one value per file"
@@ -54,41 +75,39 @@ def fit_from_files(
         raise InputError(f"{len(paths)} series files need one --param-value each (tagged mode)")
     if param_values is not None and len(set(param_values)) != len(param_values) and len(paths) > 1:
         raise InputError("--param-value values repeat; give each series its own parameter value")
+
+
+def _check_out(out: str | Path, ensemble: int | None, backend: str, address: str | None,
+               jobs: int | None) -> None:
+    """An ensemble's size, backend and folder, or that a single model's ``out`` is not an ensemble."""
     if ensemble is not None:
         from .ensemble import check_ensemble_folder
 
         if isinstance(ensemble, bool) or int(ensemble) != ensemble or ensemble < 1:
-            raise InputError(f"--ensemble must be a positive integer (the number of models), got {ensemble!r}")
+            raise InputError(
+                f"--ensemble must be a positive integer (the number of models), got {ensemble!r}")
         check_backend(backend, address, jobs)
         check_ensemble_folder(out, ensemble)
     else:
         refuse_ensemble_folder(out)
-    config = load_fit_config(config_path, spike_threshold)
-    series = [
-        read_series(p, dt=dt, param_value=None if param_values is None else float(v), min_length=2,
-                    column=column, channel=channel, segment=segment)
-        for p, v in zip(paths, param_values or [None] * len(paths))
-    ]
-    if ensemble is not None:
-        from .ensemble import fit_ensemble
 
-        print(f"fitting {ensemble} models (seeds {seed}-{seed + ensemble - 1}) {backend_words(backend, jobs)}",
-              file=sys.stderr)
-        ens = fit_ensemble(series, param_values, k=ensemble, seed=seed, config=config, backend=backend,
-                           address=address, jobs=jobs, check=True)
-        ens.save(out)
-        print(f"wrote an ensemble of {ens.k} model bundles to {out} (ensemble.json, member-0 ... "
-              f"member-{ens.k - 1})", file=sys.stderr)
-        for i, (m, met) in enumerate(zip(ens.members, ens.metrics)):
-            report_fit(m, met, f"{out}/member-{i}", prefix=f"member {i} (seed {m.seed}): ")
-        return ens, ens.metrics
-    model = DynamapModel(config, seed=seed).fit(series, param_values=param_values, progress=progress)
-    metrics = model.free_running_check(series)
-    with staged_dir(out) as tmp:
-        model.save(tmp)
-        write_json(metrics, tmp / "metrics.json")
-    report_fit(model, metrics, out)
-    return model, metrics
+
+def _fit_ensemble_to(out: str | Path, series: list, param_values: Sequence[float] | None, ensemble: int,
+                     seed: int, config: FitConfig, backend: str, address: str | None, jobs: int | None):
+    """Fit ``ensemble`` models from the seeds ``seed`` ... on ``backend``, save them to ``out`` and report
+    each; returns the ensemble and its members' metrics."""
+    from .ensemble import fit_ensemble
+
+    print(f"fitting {ensemble} models (seeds {seed}-{seed + ensemble - 1}) "
+          f"{backend_words(backend, jobs)}", file=sys.stderr)
+    ens = fit_ensemble(series, param_values, k=ensemble, seed=seed, config=config, backend=backend,
+                       address=address, jobs=jobs, check=True)
+    ens.save(out)
+    print(f"wrote an ensemble of {ens.k} model bundles to {out} (ensemble.json, member-0 ... "
+          f"member-{ens.k - 1})", file=sys.stderr)
+    for i, (m, met) in enumerate(zip(ens.members, ens.metrics)):
+        report_fit(m, met, f"{out}/member-{i}", prefix=f"member {i} (seed {m.seed}): ")
+    return ens, ens.metrics
 
 
 def load_fit_config(config_path: str | None, spike_threshold: float | None) -> FitConfig:
@@ -100,7 +119,8 @@ def load_fit_config(config_path: str | None, spike_threshold: float | None) -> F
         except FileNotFoundError:
             raise InputError(f"--config {config_path}: file not found") from None
         except json.JSONDecodeError as exc:
-            raise InputError(f"--config {config_path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+            raise InputError(
+                f"--config {config_path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
     if spike_threshold is not None:
         config = dataclasses.replace(config, spike_threshold=float(spike_threshold))
     return config
@@ -134,7 +154,8 @@ def report_fit(model: DynamapModel, metrics: dict, out, prefix: str = "") -> Non
               f"scores {scores}): kept round {model.history_['map']['round'] + 1}", file=sys.stderr)
     if any(model.c_shift_):
         shifts = ", ".join(f"{s:+g} at {v:g}" for s, v in zip(model.c_shift_, model.param_values_))
-        print(f"{prefix}control input calibrated (normalised shift per training value): {shifts}", file=sys.stderr)
+        print(f"{prefix}control input calibrated (normalised shift per training value): {shifts}",
+              file=sys.stderr)
     for line in check_summary(metrics):
         print(prefix + line, file=sys.stderr)
     for line in between_tags_summary(model.history_.get("between_tags")):
@@ -152,6 +173,7 @@ def between_tags_summary(rows: list[dict] | None) -> list[str]:
         else:
             how = (f"spikes-per-burst distance {r['spb_tv']:.2f}, mean ISI map/data {r['isi_ratio']:.3f}"
                    if r["isi_ratio"] is not None else f"spikes-per-burst distance {r['spb_tv']:.2f}")
-        lines.append(f"between the tags: fitted without {r['value']:g}, the map scores {r['score']:.3g} there "
-                     f"(0: as the data; 10: silent) with {r['starts_ok']} of {r['starts']} starts spiking; {how}")
+        lines.append(f"between the tags: fitted without {r['value']:g}, the map scores {r['score']:.3g} "
+                     f"there (0: as the data; 10: silent) with {r['starts_ok']} of {r['starts']} starts "
+                     f"spiking; {how}")
     return lines

@@ -48,11 +48,8 @@ def _group_name(name: str, where: str) -> str:
     return name
 
 
-def read_manifest(path: str | Path) -> list[ManifestGroup]:
-    """The groups of the manifest at ``path``, in the order of their first rows, validated: the
-    columns are there, every file exists, a group's rows are all tagged (with distinct values) or it
-    is a single untagged row."""
-    path = Path(path)
+def _read_table(path: Path) -> tuple[list[list[str]], dict[str, int]]:
+    """The manifest's CSV rows (header first) and the index of each of :data:`COLUMNS` in them."""
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
@@ -61,13 +58,66 @@ def read_manifest(path: str | Path) -> list[ManifestGroup]:
         raise InputError(f"--manifest {path}: cannot read it ({exc})") from None
     rows = list(csv.reader(text.splitlines()))
     if not rows:
-        raise InputError(f"--manifest {path}: empty; the first line must name the columns {', '.join(COLUMNS)}")
+        raise InputError(f"--manifest {path}: empty; the first line must name the columns "
+                         f"{', '.join(COLUMNS)}")
     header = [h.strip().lower() for h in rows[0]]
     missing = [c for c in COLUMNS if c not in header]
     if missing:
         raise InputError(f"--manifest {path}: no column {', '.join(repr(m) for m in missing)} in the header "
                          f"({', '.join(rows[0])}); the columns are {', '.join(COLUMNS)}")
-    col = {c: header.index(c) for c in COLUMNS}
+    return rows, {c: header.index(c) for c in COLUMNS}
+
+
+def _row_file(cell: str, base: Path, where: str) -> Path:
+    """A row's existing file (relative paths are relative to the manifest's folder ``base``)."""
+    if not cell:
+        raise InputError(f"{where}: empty path; give the recording's file")
+    file = Path(cell).expanduser()
+    file = file if file.is_absolute() else base / file
+    if not file.is_file():
+        raise InputError(f"{where}: no such file {file}; paths are relative to the manifest's folder")
+    return file
+
+
+def _row_value(cell: str, where: str) -> float | None:
+    """A row's finite ``param_value`` (None when the cell is empty)."""
+    if not cell:
+        return None
+    try:
+        value = float(cell)
+    except ValueError:
+        raise InputError(f"{where}: param_value {cell!r} is not a number") from None
+    if not math.isfinite(value):
+        raise InputError(f"{where}: param_value must be finite, got {cell!r}")
+    return value
+
+
+def _group_for(groups: dict[str, ManifestGroup], tagged: dict[str, bool], name: str, value: float | None,
+               where: str) -> ManifestGroup:
+    """The group ``name`` that a row with ``value`` joins (new at its first row), checked: a group's
+    rows are all tagged with distinct values, or it is one untagged row."""
+    g = groups.get(name)
+    if g is None:
+        g = groups[name] = ManifestGroup(name, [], [], [] if value is not None else None, [])
+        tagged[name] = value is not None
+    elif tagged[name] != (value is not None):
+        raise InputError(f"{where}: group {name!r} mixes rows with and without param_value; give every "
+                         "row of a group a value (tagged fit) or give the group one untagged row")
+    elif value is None:
+        raise InputError(f"{where}: group {name!r} has a second row without param_value; an untagged "
+                         "group is one series (tag the rows for a tagged fit)")
+    elif value in g.param_values:
+        raise InputError(f"{where}: group {name!r} has param_value {value:g} twice; give each series "
+                         "of a group its own value")
+    return g
+
+
+def read_manifest(path: str | Path) -> list[ManifestGroup]:
+    """The groups of the manifest at ``path``, in the order of their first rows, validated: the
+    columns are there, every file exists, a group's rows are all tagged (with distinct values) or it
+    is a single untagged row."""
+    path = Path(path)
+    rows, col = _read_table(path)
     base = path.parent
     groups: dict[str, ManifestGroup] = {}
     tagged: dict[str, bool] = {}
@@ -77,33 +127,9 @@ def read_manifest(path: str | Path) -> list[ManifestGroup]:
         where = f"--manifest {path} line {n}"
         cells = {c: (row[i].strip() if i < len(row) else "") for c, i in col.items()}
         name = _group_name(cells["group"], where)
-        if not cells["path"]:
-            raise InputError(f"{where}: empty path; give the recording's file")
-        file = Path(cells["path"]).expanduser()
-        file = file if file.is_absolute() else base / file
-        if not file.is_file():
-            raise InputError(f"{where}: no such file {file}; paths are relative to the manifest's folder")
-        value = None
-        if cells["param_value"]:
-            try:
-                value = float(cells["param_value"])
-            except ValueError:
-                raise InputError(f"{where}: param_value {cells['param_value']!r} is not a number") from None
-            if not math.isfinite(value):
-                raise InputError(f"{where}: param_value must be finite, got {cells['param_value']!r}")
-        g = groups.get(name)
-        if g is None:
-            g = groups[name] = ManifestGroup(name, [], [], [] if value is not None else None, [])
-            tagged[name] = value is not None
-        elif tagged[name] != (value is not None):
-            raise InputError(f"{where}: group {name!r} mixes rows with and without param_value; give every "
-                             "row of a group a value (tagged fit) or give the group one untagged row")
-        elif value is None:
-            raise InputError(f"{where}: group {name!r} has a second row without param_value; an untagged "
-                             "group is one series (tag the rows for a tagged fit)")
-        elif value in g.param_values:
-            raise InputError(f"{where}: group {name!r} has param_value {value:g} twice; give each series "
-                             "of a group its own value")
+        file = _row_file(cells["path"], base, where)
+        value = _row_value(cells["param_value"], where)
+        g = _group_for(groups, tagged, name, value, where)
         g.paths.append(file)
         g.channels.append(cells["channel"] or None)
         if value is not None:

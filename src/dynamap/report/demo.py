@@ -21,24 +21,24 @@ def _fmt(x, nd=3):
 
 
 def _fit_figures(r: Report, f: dict, mode: str) -> None:
-    """A fit's training curves and latent-dimension evidence, or for a delay map (no VAE, no training
-    curves) a paragraph that says what the map is and which readout the fit picked."""
+    """A fit's training curves and latent-dimension evidence where it has them (a VAE encoder, a
+    rollout-trained map), and a paragraph that says what the map is and which readout the fit picked."""
     ld = f["history"].get("latent_dim", {})
-    if ld.get("state") != "delay":
+    mh = f["history"].get("map", {})
+    cand = mh.get("candidates", [{}])[mh.get("selected_candidate", 0)]
+    if ld.get("per_dim") or cand.get("loss"):
         r.figures_row([(dfig.training_curves_figure(f["history"], f"{mode} fit"), "Training curves."),
                        (latent_evidence_figure(f["history"], f"{mode} fit"),
                         "Latent-dimension evidence: final loss per D_r and KL per latent unit.")])
+    if not cand.get("ridge"):
         return
-    mh = f["history"].get("map", {})
-    cand = mh.get("candidates", [{}])[mh.get("selected_candidate", 0)]
-    pick = cand["ridge"][cand.get("selected_step", 0)] if cand.get("ridge") else {}
+    pick = cand["ridge"][cand.get("selected_step", 0)]
     control = ("affine in c" if mode == "tagged" else
-               "with c as an additive drive (MapConfig.drive; one training value cannot tell how c acts)")
-    r.paragraph(f"The {mode} map is a delay map (the delay encoder under the ridge map): its state is the newest "
-                f"{f['latent_dim']} samples of V ({ld.get('taps')} taps, lag {ld.get('lag')}), its "
-                f"increment a ridge regression over random features of the taps {control}; the fit "
-                f"picked noise {pick.get('noise')} and penalty {pick.get('penalty')} by its free runs "
-                f"(selection score {_fmt(mh.get('selected_score'))}).")
+               "with c as an additive drive (RidgeConfig.drive; one training value cannot tell how c acts)")
+    r.paragraph(f"The {mode} map is a {f['map_family']} map on {f['states']} of V, its increment a ridge "
+                f"regression over random features {control}; the fit picked noise {pick.get('noise')} and "
+                f"penalty {pick.get('penalty')} by its free runs (selection score "
+                f"{_fmt(mh.get('selected_score'))}).")
 
 
 def write_demo_report(path: Path, s, metrics: dict, true_sweep: dict, sw1: dict, sw2_full: dict, traj, v,
@@ -46,15 +46,18 @@ def write_demo_report(path: Path, s, metrics: dict, true_sweep: dict, sw1: dict,
     """Compose the demo's self-contained HTML report: settings ``s`` (a ``DemoSettings``), its
     ``metrics``, the sweeps, the true trajectory ``traj`` and series ``v`` at the single-series value,
     and per fit (``fits["single"]``, ``fits["tagged"]``) what the figures show."""
-    f1, f2 = fits["single"], fits["tagged"]
-
-    ev1 = metrics["single"]["regime_sequence"]
-    ev2 = metrics["tagged"]["scores"]
     r = Report("dynamap demo: the HH burster from one scalar series",
                "After Kuptsov & Stankevich (2025); true system vs learned map. All settings: metrics.json.")
+    _single_section(r, s, metrics["single"]["regime_sequence"], true_sweep, sw1, traj, v, fits["single"])
+    _tagged_section(r, s, metrics, true_sweep, sw2_full, fits["tagged"])
+    _fixed_points_section(r, metrics["fixed_points"])
+    r.write(path)
+
+
+def _single_section(r: Report, s, ev1: dict, true_sweep: dict, sw1: dict, traj, v, f1: dict) -> None:
+    """Section 1, single-series mode: the sweeps, the regime-sequence scores, portraits, series, fit."""
     r.heading("1. Single-series mode (the paper's experiment)")
-    delay1 = f1["history"].get("latent_dim", {}).get("state") == "delay"
-    state1 = (f"state: the newest {f1['latent_dim']} samples" if delay1 else f"latent dimension {f1['latent_dim']}")
+    state1 = f"states: {f1['states']}"
     r.paragraph(
         f"One series of V at V_S = {s.single_value} mV ({s.single_t_end - s.single_transient:g} s, dt "
         f"{s.dt} s); {state1}, map step {f1['dt']:g} s. The map's control c, in the tag's units, is "
@@ -64,7 +67,22 @@ def write_demo_report(path: Path, s, metrics: dict, true_sweep: dict, sw1: dict,
     r.figure(dfig.sweeps_side_by_side(true_sweep, sw1, marks=[f1['c']]),
              "Left: true sweep of V_S. Right: the single-series map's sweep of c (dashed: training value). "
              "Rows: spikes per burst (colour = regime), ISIs, local maxima of V, largest Lyapunov exponent.")
-    r.table([
+    r.table(_single_rows(ev1))
+    n_p = int(s.portrait_span / s.dt)
+    rec = f1["recovered"]
+    n_r = int(s.portrait_span / f1["dt"])
+    r.figure(dfig.portraits_figure(traj.states[-n_p:], rec[-n_r:]),
+             f"Top: the true state (V, n, S), last {s.portrait_span:g} s. Bottom: the map's states u "
+             + f"({f1['states']}, standardised).")
+    r.figure(dfig.series_figure([(v.values[-n_p:], s.dt, "true V at V_S = -40 mV (training data)"),
+                                 (f1["free_run"], f1["dt"], "free-running map at the training c, decoded")]),
+             "Time series: data vs the free-running learned map.")
+    _fit_figures(r, f1, "single-series")
+
+
+def _single_rows(ev1: dict) -> list[dict]:
+    """The table of single-series mode's scores (:func:`~dynamap.analysis.compare.evaluate_single`)."""
+    return [
         {"quantity": "regime-sequence agreement (LCS / true length)", "value": _fmt(ev1["score"])},
         {"quantity": "precision (LCS / map sequence length; low = fragmented sweep)",
          "value": _fmt(ev1["precision"])},
@@ -74,31 +92,36 @@ def write_demo_report(path: Path, s, metrics: dict, true_sweep: dict, sw1: dict,
          "value": f"{ev1['n_regime_changes']['true']} / {ev1['n_regime_changes']['model']}"},
         {"quantity": "true sequence", "value": " | ".join(ev1["true_sequence"])},
         {"quantity": "map sequence", "value": " | ".join(ev1["model_sequence"])},
-        {"quantity": "true regimes found", "value": f"{ev1['n_true_regimes_found']} of {ev1['n_true_regimes']}"},
+        {"quantity": "true regimes found",
+         "value": f"{ev1['n_true_regimes_found']} of {ev1['n_true_regimes']}"},
         {"quantity": "tonic spiking found", "value": str(ev1["tonic_found"])},
         {"quantity": "spikes per burst in training series", "value": str(ev1["training_spb_values"])},
         {"quantity": "new spikes-per-burst values", "value": str(ev1["new_spb"])},
         {"quantity": "diverged c values", "value": str(ev1["n_failed"])},
-    ])
-    n_p = int(s.portrait_span / s.dt)
-    rec = f1["recovered"]
-    n_r = int(s.portrait_span / f1["dt"])
-    r.figure(dfig.portraits_figure(traj.states[-n_p:], rec[-n_r:]),
-             f"Top: the true state (V, n, S), last {s.portrait_span:g} s. Bottom: the map's states u "
-             + ("(delay coordinates: the newest samples, standardised)." if delay1 else "(VAE means)."))
-    r.figure(dfig.series_figure([(v.values[-n_p:], s.dt, "true V at V_S = -40 mV (training data)"),
-                                 (f1["free_run"], f1["dt"], "free-running map at the training c, decoded")]),
-             "Time series: data vs the free-running learned map.")
-    _fit_figures(r, f1, "single-series")
+    ]
 
+
+def _tagged_section(r: Report, s, metrics: dict, true_sweep: dict, sw2_full: dict, f2: dict) -> None:
+    """Section 2, tagged mode: the sweeps, the held-out scores and points, the spectra at the tags, fit."""
+    ev2 = metrics["tagged"]["scores"]
     r.heading("2. Tagged mode (c calibrated in mV)")
     r.paragraph(f"Segments of {s.tagged_segment:g} s at V_S = {list(s.tagged_values)} mV; held-out grid of "
-                f"{len(metrics['tagged']['heldout_values'])} values over {list(s.heldout_range)} mV without the tags.")
+                f"{len(metrics['tagged']['heldout_values'])} values over {list(s.heldout_range)} mV "
+                "without the tags.")
     r.figure(dfig.sweeps_side_by_side(true_sweep, sw2_full, model_xlabel="c = V_S (mV)",
                                       titles=("true system", "tagged map"), marks=s.tagged_values),
-             "Left: true sweep. Right: the tagged map's sweep over the same V_S grid (dashed: training tags).")
+             "Left: true sweep. Right: the tagged map's sweep over the same V_S grid "
+             "(dashed: training tags).")
+    r.table(_tagged_rows(ev2))
+    r.table(ev2["points"], ["value", "true", "model", "match"])
+    _spectra_table(r, metrics["tagged"]["spectra_at_tags"])
+    _fit_figures(r, f2, "tagged")
+
+
+def _tagged_rows(ev2: dict) -> list[dict]:
+    """The table of tagged mode's scores (:func:`~dynamap.analysis.compare.evaluate_tagged`)."""
     tr = ev2["transition"]
-    r.table([
+    return [
         {"quantity": "held-out accuracy (regime + spikes-per-burst set)",
          "value": f"{_fmt(ev2['heldout_accuracy'])} ({ev2['n_match']}/{ev2['n_points']})"},
         {"quantity": "nearest-tag lookup on the same values (the true regime at the nearest tag)",
@@ -109,11 +132,14 @@ def write_demo_report(path: Path, s, metrics: dict, true_sweep: dict, sw1: dict,
          "value": f"{_fmt(tr['true'])} / {_fmt(tr['model'])} / {_fmt(tr['abs_error'])}"},
         {"quantity": f"largest-exponent sign agreement (zero band {ev2['lyapunov_tol']} /s)",
          "value": _fmt(ev2["lyapunov_sign_agreement"])},
-        {"quantity": "ISI W1 / mean true ISI (median over held-out points)", "value": _fmt(ev2["isi_w1_rel_median"])},
+        {"quantity": "ISI W1 / mean true ISI (median over held-out points)",
+         "value": _fmt(ev2["isi_w1_rel_median"])},
         {"quantity": "diverged held-out values", "value": str(ev2["n_failed"])},
-    ])
-    r.table(ev2["points"], ["value", "true", "model", "match"])
-    sp = metrics["tagged"]["spectra_at_tags"]
+    ]
+
+
+def _spectra_table(r: Report, sp: dict) -> None:
+    """The Lyapunov spectra of the map and the system at the training tags, with their paragraph."""
     r.paragraph(f"Lyapunov spectra (/s) at the training tags. The second exponent is the slow direction's "
                 f"contraction, the direction V_S acts through; within {sp['factor']:g}x of the system's at "
                 f"{sp['n_within']} of {sp['n_compared']} tags.")
@@ -122,19 +148,21 @@ def write_demo_report(path: Path, s, metrics: dict, true_sweep: dict, sw1: dict,
                       else "not computed (orbit diverged or on the state box)"),
               "second: map / system": _fmt(p["slow_ratio"])}
              for p in sp["points"]])
-    _fit_figures(r, f2, "tagged")
 
+
+def _fixed_points_section(r: Report, fixed_points: dict) -> None:
+    """Section 3: each map's fixed point against the ODE equilibrium."""
     r.heading("3. Fixed points")
     rows = []
-    for k, f in metrics["fixed_points"].items():
+    for k, f in fixed_points.items():
         cmp = f.get("comparison", {})
         rows.append({"map": k, "status": f.get("status"), "V* (mV)": _fmt(f.get("observable_value"), 5),
                      "decoded map fixed point (mV)": _fmt(f.get("decoded_fixed_point"), 5),
-                     "predicted exp(lambda dt)": "; ".join(f"{a:.4g}{b:+.3g}i" for a, b in cmp.get("predicted", [])),
+                     "predicted exp(lambda dt)": "; ".join(f"{a:.4g}{b:+.3g}i"
+                                                           for a, b in cmp.get("predicted", [])),
                      "map multipliers": "; ".join(f"{a:.4g}{b:+.3g}i" for a, b in cmp.get("found", [])),
                      "unstable (ODE / map)": f"{f.get('n_unstable_true')} / {f.get('n_unstable_map')}"})
     r.table(rows)
     r.paragraph("The ODE equilibrium is encoded as the recovered state of a constant window at V*; Newton on "
                 "the map starts there and from attractor states; the fixed point nearest the encoded "
                 "equilibrium is compared.")
-    r.write(path)

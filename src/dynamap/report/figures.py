@@ -22,19 +22,9 @@ REGIME_COLORS = {
 }
 
 
-def sweep_figure(sweep: dict, path: str | Path | None = None, title: str = "", axes=None):
-    """Orbit diagram of a sweep dict (``sweep.json`` schema): spikes per burst, ISIs, maxima, exponent.
-
-    Returns the figure; saves it to ``path`` when given.
-    """
-    pts = sweep["points"]
-    param = sweep["param"]
-    if axes is None:
-        fig, axes = plt.subplots(4, 1, figsize=(7.5, 9.0), sharex=True, constrained_layout=True)
-    else:
-        fig = axes[0].figure
-    ax_spb, ax_isi, ax_max, ax_le = axes
-    # one scatter per panel (a call per point made the figure of a 201-value sweep take 2.9 s)
+def _scatter_data(pts: list[dict]) -> tuple[list, ...]:
+    """The points of the three scatter panels, flattened over the sweep: spikes per burst (x, y,
+    colour by regime; tonic points without counts at 1), ISIs (x, y) and local maxima (x, y)."""
     spb_x, spb_y, spb_c, isi_x, isi_y, mx_x, mx_y = [], [], [], [], [], [], []
     for pt in pts:
         v = pt["value"]
@@ -49,19 +39,25 @@ def sweep_figure(sweep: dict, path: str | Path | None = None, title: str = "", a
         mx = pt.get("maxima") or []
         mx_x += [v] * len(mx)
         mx_y += list(mx)
-    if spb_x:
-        ax_spb.scatter(spb_x, spb_y, s=8, c=spb_c)
-    if isi_x:
-        ax_isi.scatter(isi_x, isi_y, s=1.0, color="k", alpha=0.5, rasterized=True)
-    if mx_x:
-        ax_max.scatter(mx_x, mx_y, s=1.0, color="k", alpha=0.5, rasterized=True)
+    return spb_x, spb_y, spb_c, isi_x, isi_y, mx_x, mx_y
+
+
+def _plot_lyapunov(ax_le, pts: list[dict]) -> None:
+    """The largest exponent along the sweep with its zero line, or a note when none was computed."""
     les = [(pt["value"], pt.get("lyapunov_max")) for pt in pts if pt.get("lyapunov_max") is not None]
     if les:
         lv, ll = zip(*les)
         ax_le.plot(lv, ll, ".-", color="#d62728", ms=3, lw=0.8)
         ax_le.axhline(0.0, color="k", lw=0.5)
     else:
-        ax_le.text(0.5, 0.5, "largest exponent not computed", ha="center", va="center", transform=ax_le.transAxes)
+        ax_le.text(0.5, 0.5, "largest exponent not computed", ha="center", va="center",
+                   transform=ax_le.transAxes)
+
+
+def _label_panels(axes, sweep: dict, param: str, pts: list[dict], title: str) -> None:
+    """Axis labels (x: the swept parameter ``param``), the legend of the regimes present, grids and the
+    title."""
+    ax_spb, ax_isi, ax_max, ax_le = axes
     units = sweep.get("settings", {}).get("lyapunov_units", "")
     ax_spb.set_ylabel("spikes per burst")
     ax_isi.set_ylabel("ISI")
@@ -79,6 +75,30 @@ def sweep_figure(sweep: dict, path: str | Path | None = None, title: str = "", a
         ax.grid(alpha=0.3)
     if title:
         ax_spb.set_title(title)
+
+
+def sweep_figure(sweep: dict, path: str | Path | None = None, title: str = "", axes=None):
+    """Orbit diagram of a sweep dict (``sweep.json`` schema): spikes per burst, ISIs, maxima, exponent.
+
+    Returns the figure; saves it to ``path`` when given.
+    """
+    pts = sweep["points"]
+    param = sweep["param"]
+    if axes is None:
+        fig, axes = plt.subplots(4, 1, figsize=(7.5, 9.0), sharex=True, constrained_layout=True)
+    else:
+        fig = axes[0].figure
+    ax_spb, ax_isi, ax_max, ax_le = axes
+    # one scatter per panel (a call per point is slow for long sweeps)
+    spb_x, spb_y, spb_c, isi_x, isi_y, mx_x, mx_y = _scatter_data(pts)
+    if spb_x:
+        ax_spb.scatter(spb_x, spb_y, s=8, c=spb_c)
+    if isi_x:
+        ax_isi.scatter(isi_x, isi_y, s=1.0, color="k", alpha=0.5, rasterized=True)
+    if mx_x:
+        ax_max.scatter(mx_x, mx_y, s=1.0, color="k", alpha=0.5, rasterized=True)
+    _plot_lyapunov(ax_le, pts)
+    _label_panels(axes, sweep, param, pts, title)
     if path is not None:
         fig.savefig(path, dpi=110)
         plt.close(fig)
