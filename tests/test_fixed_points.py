@@ -177,3 +177,22 @@ def test_compare_fixed_points_predicts_exp_lambda_dt():
     assert r["n_unstable_map"] == 0 and not r["n_unstable_agree"]
     with pytest.raises(InputError, match="dt"):
         compare_fixed_points(lam, found, -1.0)
+
+
+def test_fixed_points_of_any_system_have_one_result_type():
+    """dynamap.fixed_points takes a flow or a map: the Henon map's two fixed points (closed form
+    x = (-(1 - b) +- sqrt((1 - b)^2 + 4a)) / 2a, y = b x) and the Lorenz equilibria, all FixedPoint."""
+    import dynamap
+
+    a, b = 1.4, 0.3
+    fps = dynamap.fixed_points(get_system("henon"), {"a": a, "b": b}, np.array([[-2.0, -0.5], [1.0, 0.3]]))
+    xs = sorted((-(1 - b) + sgn * np.sqrt((1 - b) ** 2 + 4 * a)) / (2 * a) for sgn in (-1, 1))
+    assert [fp.kind for fp in fps] == ["map", "map"]
+    np.testing.assert_allclose([fp.x for fp in fps], [[x, b * x] for x in xs], atol=1e-12)
+    eqs = dynamap.fixed_points(get_system("lorenz"), {"rho": 28.0})
+    assert len(eqs) == 3 and all(isinstance(e, dynamap.FixedPoint) and e.kind == "flow" for e in eqs)
+    assert "multipliers" in fps[0].to_dict() and "eigenvalues" in eqs[0].to_dict()
+    # a map's default guesses: its initial state and its orbit from there (the logistic map at r = 2.5
+    # settles on its stable fixed point 1 - 1/r)
+    (fp,) = [f for f in dynamap.fixed_points(get_system("logistic"), {"r": 2.5}) if f.n_unstable == 0]
+    assert fp.x[0] == pytest.approx(1 - 1 / 2.5, abs=1e-12)

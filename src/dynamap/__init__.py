@@ -8,7 +8,13 @@ from ._core.protocols import MapLike
 from ._core.types import Series, Trajectory
 from ._core.version import VERSION
 from .analysis.compare import compare
-from .analysis.fixed_points import compare_fixed_points, flow_equilibria, map_fixed_points
+from .analysis.fixed_points import (
+    FixedPoint,
+    compare_fixed_points,
+    fixed_points,
+    flow_equilibria,
+    map_fixed_points,
+)
 from .analysis.lyapunov import LyapunovResult, lyapunov_spectrum
 from .analysis.metrics import (
     compare_series,
@@ -60,6 +66,7 @@ __all__ = [
     "DynamapError",
     "DynamapModel",
     "FitConfig",
+    "FixedPoint",
     "Flow",
     "InputError",
     "LyapunovResult",
@@ -83,6 +90,7 @@ __all__ = [
     "compare_series",
     "fit",
     "fit_ensemble",
+    "fixed_points",
     "flow_equilibria",
     "get_system",
     "heldout_accuracy",

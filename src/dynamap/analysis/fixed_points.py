@@ -6,8 +6,11 @@ exp(lambda dt) of the equilibrium's eigenvalues).
   the eigenvalues of dF/du at the fixed point, unstable directions have |mu| > 1.
 * :func:`flow_equilibria`: roots of f(y; p) = 0 of a :class:`~dynamap.systems.base.Flow` by Powell's
   hybrid method with the analytic Jacobian; eigenvalues of df/dy, unstable directions have Re > 0.
+* :func:`fixed_points`: either, for any system (built-in flows and maps, learned maps).
 * :func:`compare_fixed_points`: a map that samples a flow every ``dt`` has the multipliers
   exp(lambda dt) at the sampled equilibrium; compare them with the ones found.
+
+All return :class:`FixedPoint` (``kind`` "map" or "flow").
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from ..systems.base import Flow
 __all__ = [
     "FixedPoint",
     "Equilibrium",
+    "fixed_points",
     "map_fixed_points",
     "flow_equilibria",
     "compare_fixed_points",
@@ -40,55 +44,42 @@ def _complex_list(z: np.ndarray) -> list[list[float]]:
 
 @dataclasses.dataclass(frozen=True)
 class FixedPoint:
-    """A fixed point u* = F(u*, p) of a map.
+    """A fixed point of any system: u* = F(u*, p) of a map (``kind`` "map") or f(y*; p) = 0 of a flow
+    (``kind`` "flow", an equilibrium).
 
-    ``multipliers``: eigenvalues of dF/du at u*, sorted by decreasing modulus; ``n_unstable``: how many
-    have |mu| > 1; ``residual``: max |F(u*, p) - u*|; ``converged``: residual within tolerance.
-    """
-
-    x: np.ndarray
-    multipliers: np.ndarray
-    n_unstable: int
-    converged: bool
-    residual: float
-    iterations: int = 0
-
-    def to_dict(self) -> dict:
-        return {
-            "x": [float(v) for v in self.x],
-            "multipliers": _complex_list(self.multipliers),
-            "multipliers_abs": [float(v) for v in np.abs(self.multipliers)],
-            "n_unstable": int(self.n_unstable),
-            "converged": bool(self.converged),
-            "residual": float(self.residual),
-            "iterations": int(self.iterations),
-        }
-
-
-@dataclasses.dataclass(frozen=True)
-class Equilibrium:
-    """An equilibrium f(y*; p) = 0 of a flow.
-
-    ``eigenvalues``: of df/dy at y* (per unit time), sorted by decreasing real part; ``n_unstable``:
-    how many have Re > 0; ``residual``: max |f(y*)| (state units per unit time).
-    """
+    ``eigenvalues``: of the Jacobian at x (a map's dF/du: its multipliers, sorted by decreasing
+    modulus; a flow's df/dy, per unit time, sorted by decreasing real part); ``n_unstable``: how many
+    have |mu| > 1 (map) or Re > 0 (flow); ``residual``: max |F(x) - x| or max |f(x)|; ``converged``:
+    residual within tolerance; ``iterations``: Newton steps (maps); ``variables``: the state's names
+    (flows)."""
 
     x: np.ndarray
     eigenvalues: np.ndarray
     n_unstable: int
     converged: bool
     residual: float
+    kind: str = "map"
+    iterations: int = 0
     variables: tuple[str, ...] = ()
 
+    @property
+    def multipliers(self) -> np.ndarray:
+        """A map's multipliers: the eigenvalues of dF/du."""
+        return self.eigenvalues
+
     def to_dict(self) -> dict:
-        return {
-            "x": [float(v) for v in self.x],
-            "variables": list(self.variables),
-            "eigenvalues": _complex_list(self.eigenvalues),
-            "n_unstable": int(self.n_unstable),
-            "converged": bool(self.converged),
-            "residual": float(self.residual),
-        }
+        if self.kind == "flow":
+            return {"x": [float(v) for v in self.x], "variables": list(self.variables),
+                    "eigenvalues": _complex_list(self.eigenvalues), "n_unstable": int(self.n_unstable),
+                    "converged": bool(self.converged), "residual": float(self.residual)}
+        return {"x": [float(v) for v in self.x], "multipliers": _complex_list(self.eigenvalues),
+                "multipliers_abs": [float(v) for v in np.abs(self.eigenvalues)],
+                "n_unstable": int(self.n_unstable), "converged": bool(self.converged),
+                "residual": float(self.residual), "iterations": int(self.iterations)}
+
+
+#: an equilibrium of a flow is a :class:`FixedPoint` of kind "flow"
+Equilibrium = FixedPoint
 
 
 def _states(name: str, x: Any, dim: int) -> np.ndarray:
@@ -135,24 +126,39 @@ def map_fixed_points(
     """
     d = int(m.dim)
     u = _states("x0s", x0s, d)
-    k = u.shape[0]
     pv = np.asarray(p, dtype=np.float64).ravel()
     if not np.all(np.isfinite(pv)):
         raise InputError(f"p must be finite, got {pv}")
-    pb = np.tile(pv, (k, 1))
     if tol <= 0 or max_iter < 1:
         raise InputError(f"tol must be > 0 and max_iter >= 1, got tol={tol!r}, max_iter={max_iter!r}")
-    eye = np.eye(d)
+    nt = _Newton(m, u, np.tile(pv, (u.shape[0], 1)), tol)
+    nt.solve(int(max_iter))
+    return _map_results(m, nt, dedup_tol, keep_unconverged)
 
-    def resid(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        g = np.asarray(m.step(x, pb), dtype=np.float64) - x
+
+class _Newton:
+    """Damped Newton on G(u) = F(u, p) - u for all rows of ``u`` (K, d) at once, in place."""
+
+    def __init__(self, m: MapLike, u: np.ndarray, pb: np.ndarray, tol: float):
+        self.m, self.u, self.pb, self.tol = m, u, pb, tol
+        self.k, self.eye = u.shape[0], np.eye(u.shape[1])
+        self.g, self.r = self.resid(u)
+        self.done = self.small()
+        self.iters = np.zeros(self.k, dtype=int)
+
+    def resid(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        g = np.asarray(self.m.step(x, self.pb), dtype=np.float64) - x
         with np.errstate(invalid="ignore"):
             r = np.max(np.abs(g), axis=1)
         return g, np.where(np.isfinite(r), r, np.inf)
 
-    def newton(act: np.ndarray, require_decrease: bool) -> np.ndarray:
+    def small(self) -> np.ndarray:
+        return self.r <= self.tol * (1.0 + np.max(np.abs(self.u), axis=1))
+
+    def step(self, act: np.ndarray, require_decrease: bool) -> np.ndarray:
         """One damped Newton step on the rows in ``act`` (in place); returns the rows that moved."""
-        jg = np.asarray(m.jacobian(u, pb), dtype=np.float64)[act] - eye
+        u, g, r = self.u, self.g, self.r
+        jg = np.asarray(self.m.jacobian(u, self.pb), dtype=np.float64)[act] - self.eye
         ga = g[act]
         try:
             delta = -np.linalg.solve(jg, ga[:, :, None])[:, :, 0]
@@ -160,42 +166,43 @@ def map_fixed_points(
             delta = -np.stack([np.linalg.lstsq(jj, gg, rcond=None)[0] for jj, gg in zip(jg, ga)])
         step = np.zeros_like(u)
         step[act] = delta
-        scale = np.ones(k)
+        scale = np.ones(self.k)
         trial = u + step
-        gt, rt = resid(trial)
+        gt, rt = self.resid(trial)
         for _ in range(_MAX_HALVINGS):
             worse = act & ~(rt < r)
             if not worse.any():
                 break
             scale[worse] *= 0.5
             trial = u + scale[:, None] * step
-            gt, rt = resid(trial)
+            gt, rt = self.resid(trial)
         accept = act & ((rt < r) if require_decrease else np.isfinite(rt))
         u[accept], g[accept], r[accept] = trial[accept], gt[accept], rt[accept]
         return accept
 
-    def small() -> np.ndarray:
-        return r <= tol * (1.0 + np.max(np.abs(u), axis=1))
+    def solve(self, max_iter: int) -> None:
+        """Newton until every row converges or gives up, then up to two polishing steps per row, kept
+        only where they lower the residual (Newton converges quadratically: to rounding level)."""
+        for _ in range(max_iter):
+            act = ~self.done & np.isfinite(self.r)
+            if not act.any():
+                break
+            moved = self.step(act, require_decrease=False)
+            self.iters[act] += 1
+            self.r[act & ~moved] = np.inf  # no finite step: give the row up
+            self.done |= act & self.small()
+        for _ in range(2):
+            act = self.done & np.isfinite(self.r) & (self.r > 0)
+            if act.any():
+                self.iters[self.step(act, require_decrease=True)] += 1
 
-    g, r = resid(u)
-    done = small()
-    iters = np.zeros(k, dtype=int)
-    for _ in range(int(max_iter)):
-        act = ~done & np.isfinite(r)
-        if not act.any():
-            break
-        moved = newton(act, require_decrease=False)
-        iters[act] += 1
-        r[act & ~moved] = np.inf  # no finite step: give the row up
-        done |= act & small()
-    for _ in range(2):  # polish: Newton converges quadratically, so reach rounding level if possible
-        act = done & np.isfinite(r) & (r > 0)
-        if act.any():
-            iters[newton(act, require_decrease=True)] += 1
 
-    conv = done & np.isfinite(r)
-    _, r = resid(u)  # the residual at the returned point (rows given up above carry inf)
-    jac = np.asarray(m.jacobian(np.where(np.isfinite(u), u, 0.0), pb), dtype=np.float64)
+def _map_results(m: MapLike, nt: _Newton, dedup_tol: float, keep_unconverged: bool) -> list[FixedPoint]:
+    """The distinct end points of ``nt`` with their multipliers, converged ones first."""
+    u, k, d = nt.u, nt.k, nt.u.shape[1]
+    conv = nt.done & np.isfinite(nt.r)
+    _, r = nt.resid(u)  # the residual at the returned point (rows given up above carry inf)
+    jac = np.asarray(m.jacobian(np.where(np.isfinite(u), u, 0.0), nt.pb), dtype=np.float64)
     order = [i for i in range(k) if conv[i]]
     kept = [order[j] for j in _dedup([u[i] for i in order], dedup_tol)]
     if keep_unconverged:
@@ -205,16 +212,9 @@ def map_fixed_points(
     for i in kept:
         mu = np.linalg.eigvals(jac[i]) if np.all(np.isfinite(jac[i])) else np.full(d, np.nan + 0j)
         mu = mu[np.argsort(-np.abs(mu), kind="stable")]
-        out.append(
-            FixedPoint(
-                x=u[i].copy(),
-                multipliers=mu.astype(np.complex128),
-                n_unstable=int(np.sum(np.abs(mu) > 1.0)),
-                converged=bool(conv[i]),
-                residual=float(r[i]),
-                iterations=int(iters[i]),
-            )
-        )
+        out.append(FixedPoint(x=u[i].copy(), eigenvalues=mu.astype(np.complex128),
+                              n_unstable=int(np.sum(np.abs(mu) > 1.0)), converged=bool(conv[i]),
+                              residual=float(r[i]), kind="map", iterations=int(nt.iters[i])))
     out.sort(key=lambda fp: (not fp.converged, float(fp.x[0])))
     return out
 
@@ -237,7 +237,7 @@ def flow_equilibria(
     tol: float = 1e-9,
     dedup_tol: float = 1e-6,
     max_cond: float = 1e12,
-) -> list[Equilibrium]:
+) -> list[FixedPoint]:
     """Equilibria of a flow: roots of f(y; params) = 0 from each guess, with their eigenvalues.
 
     ``guesses``: (K, dim) starting states; default: the origin and the system's ``initial_state``
@@ -254,8 +254,6 @@ def flow_equilibria(
         raise InputError(
             f"system must be a Flow (an ODE), got {type(system).__name__}; use map_fixed_points for maps"
         )
-    from scipy import optimize  # here, not at import (0.3 s): a sweep's command line never needs it
-
     d = system.dim
     pv = system.param_vector(params)
     if guesses is None:
@@ -272,6 +270,23 @@ def flow_equilibria(
         system.jac(0.0, np.ascontiguousarray(y, dtype=np.float64), pv, out)
         return out
 
+    found = _roots(f, jac, y0s, tol, max_cond)
+    out = []
+    for i in _dedup(found, dedup_tol):
+        y = found[i]
+        lam = np.linalg.eigvals(jac(y)).astype(np.complex128)
+        lam = lam[np.lexsort((-lam.imag, -lam.real))]
+        out.append(FixedPoint(x=y.copy(), eigenvalues=lam, n_unstable=int(np.sum(lam.real > 0)), converged=True,
+                              residual=float(np.max(np.abs(f(y)))), kind="flow", variables=tuple(system.variables)))
+    out.sort(key=lambda e: float(e.x[0]))
+    return out
+
+
+def _roots(f, jac, y0s: np.ndarray, tol: float, max_cond: float) -> list[np.ndarray]:
+    """Roots of ``f`` by scipy's hybrid method from each guess, kept where max |f| <= tol and the
+    Jacobian is not numerically singular."""
+    from scipy import optimize  # here, not at import: a sweep's command line never needs it
+
     found: list[np.ndarray] = []
     for y0 in y0s:
         with np.errstate(all="ignore"):
@@ -281,23 +296,33 @@ def flow_equilibria(
             res = float(np.max(np.abs(f(y))))
             if np.isfinite(res) and res <= tol and np.linalg.cond(jac(y)) <= max_cond:
                 found.append(y)
-    out = []
-    for i in _dedup(found, dedup_tol):
-        y = found[i]
-        lam = np.linalg.eigvals(jac(y)).astype(np.complex128)
-        lam = lam[np.lexsort((-lam.imag, -lam.real))]
-        out.append(
-            Equilibrium(
-                x=y.copy(),
-                eigenvalues=lam,
-                n_unstable=int(np.sum(lam.real > 0)),
-                converged=True,
-                residual=float(np.max(np.abs(f(y)))),
-                variables=tuple(system.variables),
-            )
-        )
-    out.sort(key=lambda e: float(e.x[0]))
-    return out
+    return found
+
+
+def fixed_points(system, params: Mapping[str, float] | None = None, guesses: Any = None, **options
+                 ) -> list[FixedPoint]:
+    """The fixed points of any system at ``params`` (by name; default its defaults): a flow's
+    equilibria (:func:`flow_equilibria`, default guesses from its initial state) or a map's fixed points
+    (:func:`map_fixed_points` from ``guesses``, default the system's initial states and 63 states of its
+    orbit from there); ``options`` go to that function."""
+    if system.kind == "flow":
+        return flow_equilibria(system, params, guesses, **options)
+    p = system.param_vector(params)
+    if guesses is None:
+        x0 = system.initial_states(p[None, :])
+        guesses = np.concatenate([x0, _orbit_states(system, p, x0[0], 63)])
+    return map_fixed_points(system, guesses, p, **options)
+
+
+def _orbit_states(system, p: np.ndarray, x0: np.ndarray, n: int) -> np.ndarray:
+    """``n`` states of the orbit from ``x0`` (a map's steps, float64)."""
+    x, out = x0[None, :].astype(np.float64), []
+    for _ in range(n):
+        x = system.step(x, p[None, :])
+        if not np.all(np.isfinite(x)):
+            break
+        out.append(x[0])
+    return np.array(out).reshape(-1, system.dim)
 
 
 def compare_fixed_points(eq_eigs: Any, map_multipliers: Any, dt: float) -> dict:

@@ -211,40 +211,13 @@ def sweep(
     base = dict(fixed or {})
     pvecs = np.array([system.param_vector({**base, param: v}) for v in values])
     x0 = system.initial_states(pvecs)
-    is_flow = isinstance(system, Flow)
-
-    def tick(n: int) -> None:
-        if progress:
-            progress(n)
-
-    def run(idx: np.ndarray, starts: np.ndarray, bar: bool) -> list[dict]:
-        if not is_flow:
-            out = _map_points(system, pvecs[idx], s, float(threshold), starts, n_jobs, bar)
-            tick(len(out))
-            return out
-        jobs = n_jobs or os.cpu_count() or 1
-
-        def one(k: int) -> dict:
-            pt = _point_flow(system, pvecs[idx[k]], s, float(threshold), starts[k])
-            tick(1)
-            return pt
-
-        if jobs == 1 or len(idx) == 1:
-            return [one(k) for k in range(len(idx))]
-        with ThreadPoolExecutor(max_workers=jobs) as pool:
-            return list(pool.map(one, range(len(idx))))
-
+    run = _point_runner(system, pvecs, s, float(threshold), n_jobs, progress)
     if continuation == "none":
         points = run(np.arange(len(values)), x0, progress is not None)
     else:
-        points = [None] * len(values)  # type: ignore[list-item]
-        order = np.argsort(np.asarray(values), kind="stable")
-        prev = None
-        for i in order if continuation == "forward" else order[::-1]:
-            start = x0[i : i + 1] if prev is None else np.asarray(prev, dtype=np.float64)[None, :]
-            points[i] = run(np.array([i]), start, False)[0]
-            prev = points[i].get("final_state") if points[i].get("status") == "ok" else None
+        points = _continued(run, values, x0, continuation)
     points = [{"value": v, **pt} for v, pt in zip(values, points)]
+    is_flow = system.kind == "flow"
     units = "per unit time" if is_flow or system.time_unit != "step" else "per step"
     extra = {}
     if not is_flow:
@@ -259,3 +232,45 @@ def sweep(
                   "spike_hysteresis": float(system.spike_hysteresis), "time_unit": system.time_unit,
                   "lyapunov_units": units, **extra},
     )
+
+
+def _point_runner(system, pvecs: np.ndarray, s: SweepSettings, threshold: float, n_jobs: int | None,
+                  progress: Callable[[int], None] | None):
+    """``run(idx, starts, bar)``: the points of the values ``pvecs[idx]`` from the states ``starts``
+    (a map's as one batch; a flow's in ``n_jobs`` threads), ``progress`` told as they finish."""
+
+    def tick(n: int) -> None:
+        if progress:
+            progress(n)
+
+    def run(idx: np.ndarray, starts: np.ndarray, bar: bool) -> list[dict]:
+        if system.kind != "flow":
+            out = _map_points(system, pvecs[idx], s, threshold, starts, n_jobs, bar)
+            tick(len(out))
+            return out
+        jobs = n_jobs or os.cpu_count() or 1
+
+        def one(k: int) -> dict:
+            pt = _point_flow(system, pvecs[idx[k]], s, threshold, starts[k])
+            tick(1)
+            return pt
+
+        if jobs == 1 or len(idx) == 1:
+            return [one(k) for k in range(len(idx))]
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            return list(pool.map(one, range(len(idx))))
+
+    return run
+
+
+def _continued(run, values: list[float], x0: np.ndarray, continuation: str) -> list[dict]:
+    """The points in increasing ("forward") or decreasing ("backward") order of value, each from the
+    last state of its neighbour."""
+    points = [None] * len(values)
+    order = np.argsort(np.asarray(values), kind="stable")
+    prev = None
+    for i in order if continuation == "forward" else order[::-1]:
+        start = x0[i : i + 1] if prev is None else np.asarray(prev, dtype=np.float64)[None, :]
+        points[i] = run(np.array([i]), start, False)[0]
+        prev = points[i].get("final_state") if points[i].get("status") == "ok" else None
+    return points

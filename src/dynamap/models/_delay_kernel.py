@@ -238,12 +238,12 @@ def qr_sums(z, q, idx, w, b, r, c, lo, hi, n_transient, n):
             qq[0, m] = new0[m]
         for m in range(k):  # modified Gram-Schmidt, twice for orthogonality to round-off
             for _ in range(2):
-                for l in range(m):
+                for j in range(m):
                     dot = 0.0
                     for p in range(span):
-                        dot += qq[p, l] * qq[p, m]
+                        dot += qq[p, j] * qq[p, m]
                     for p in range(span):
-                        qq[p, m] -= dot * qq[p, l]
+                        qq[p, m] -= dot * qq[p, j]
             nrm = 0.0
             for p in range(span):
                 nrm += qq[p, m] * qq[p, m]

@@ -236,28 +236,13 @@ def iterate_model(
 
     Start states are ``x0`` or states on the data attractor (``start_index`` rotates which ones).
     Diverged rows are NaN. A value's orbit is the same alone, inside a batch, or in any part of a split
-    batch (bit for bit).
-
-    ``processes`` splits the values into parts (default :func:`sweep_processes`: on Linux, for a
-    model with ``num_threads`` 1, the usable cores, at most one per :data:`SPLIT_MIN_VALUES` values;
-    otherwise 1). Each part runs its own step loop (:func:`~dynamap.models.map.fast_stepper`, torch
-    limited to the model's ``num_threads``) and decodes its finished blocks of states itself. Where
-    every part's loop is compiled code that releases the GIL (a delay map's newest samples,
-    :func:`_parts_in_threads`), the parts run in threads of this process; otherwise every part but
-    the first runs in a forked child process (:func:`dynamap._core.forking.run_forked`), which writes
-    its orbits into shared memory, and a child that fails or does not finish in time
-    (:data:`CHILD_WAIT_FACTOR`, :data:`CHILD_WAIT_S`) is stopped and its part is iterated here
-    instead, so a split never changes the result. With one part, finished blocks are decoded by one
-    background thread (on a machine with several cores) while the loop goes on, so decoding overlaps
-    the iteration.
-
-    A delay map keeps only the newest sample of each step (its stepper's ``run_newest``);
-    ``whole_states`` makes it write each step's whole state as other maps do (the same result: for
-    checks and benchmarks of that path).
-
-    Processes for maps whose step is a sequence of torch calls, since their Python threads contend for
-    the GIL; threads for a delay map's compiled loop, which holds none (the measurements:
-    docs/experiments.md, benchmarks/map_sweep_vs_ode.py).
+    batch (bit for bit). ``processes`` splits the values into parts (default :func:`sweep_processes`),
+    each with its own step loop: in threads where the loop is compiled code that releases the GIL
+    (:func:`_parts_in_threads`), otherwise in forked children writing into shared memory, a child that
+    fails or overruns (:data:`CHILD_WAIT_FACTOR`, :data:`CHILD_WAIT_S`) redone here. With one part a
+    background thread decodes finished blocks while the loop goes on. A shift-register map keeps only
+    the newest sample of each step; ``whole_states`` makes it write whole states as other maps do (the
+    same result: for checks and benchmarks of that path).
     """
     from tqdm.auto import tqdm
 

@@ -62,9 +62,10 @@ def translate_fit_config(data):
         if state not in STATE_FAMILIES:
             raise ConfigError(f"state must be one of {sorted(STATE_FAMILIES)}, got {state!r} "
                               "(today: encoder and map_family)")
-        encoder, family = STATE_FAMILIES[state]
-        data.setdefault("encoder", encoder)
-        data.setdefault("map_family", family)
+        if "encoder" in data or "map_family" in data:
+            raise ConfigError("state (the old name of an encoder and map family) and encoder/map_family "
+                              "are both given; give encoder and map_family only")
+        data["encoder"], data["map_family"] = STATE_FAMILIES[state]
     sections: dict[str, dict] = {}
     for old, (section, field) in MOVED.items():
         if old in data:
