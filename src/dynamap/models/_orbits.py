@@ -106,8 +106,9 @@ def _in_threads(fn, items: list) -> None:
 
 def _newest_only(model, whole_states: bool) -> bool:
     """Whether an orbit keeps only the newest sample of each step: a shift-register map
-    (``map_.shift_register``) whose decoder reads coordinate 0 alone, unless ``whole_states``."""
-    return not whole_states and model.map_.shift_register and model.encoder_.decoder().columns == 1
+    (``map_.shift_register``; the factory builds one only on delay states, whose decoder reads that
+    sample alone), unless ``whole_states``."""
+    return not whole_states and model.map_.shift_register
 
 
 def _parts_in_threads(model, whole_states: bool) -> bool:
