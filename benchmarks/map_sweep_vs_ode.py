@@ -5,11 +5,9 @@ Three ways to get a 200-point regime diagram over the same physical time per poi
 * the learned map (dynamap.sweep of model.as_system(), all c values iterated as ONE batch,
   ``--steps`` recorded steps (default 20 000) after ``--transient-steps``, decoded to V, spikes counted
   and classified; the Lyapunov exponent is off for all three). By default the batch is split over one
-  forked process per core, each with its own step loop and decoding; it is timed again with one
+  part per core (threads for a delay map's compiled loop, forked processes otherwise); it is timed again with one
   process (the step loop on one thread, one more thread decoding finished blocks of states meanwhile),
-  and the two sweeps must be equal; for a delay map, whose sweeps keep the newest sample of each step
-  alone, its orbits are timed in one process both ways (``iterate_model(..., whole_states=True)``:
-  the general path, whole states written each step), which must give the same orbits;
+  and the two sweeps must be equal;
 * scipy ``solve_ivp`` LSODA with a Python right-hand side, rtol = atol = 1e-8, over the same physical time
   (map steps x the map's dt, transient included), output every 0.005 s and classified the same way.
   LSODA is timed on ``--lsoda-points`` values only and EXTRAPOLATED linearly to all points (it is a
@@ -36,9 +34,7 @@ import sys
 import time
 from pathlib import Path
 
-import numba
 import numpy as np
-import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -48,8 +44,8 @@ from sweep_vs_scipy import rhs  # noqa: E402  (the Python HH right-hand side)
 import dynamap  # noqa: E402
 from dynamap.analysis.regimes import classify  # noqa: E402
 from dynamap.analysis.sweep import SweepSettings, sweep  # noqa: E402
-from dynamap.models import _delay_kernel, _orbits  # noqa: E402
-from dynamap.models._orbits import iterate_model, sweep_processes  # noqa: E402
+from dynamap.models import _orbits  # noqa: E402
+from dynamap.models._orbits import sweep_processes  # noqa: E402
 
 HH = dynamap.get_system("hh-burster")
 DT_ODE = 0.005
@@ -68,39 +64,6 @@ def quick_model():
                     selection=SelectionConfig(select_starts=2, select_steps=300, select_transient=50,
                                               final_steps=600, final_transient=100))
     return DynamapModel(cfg, seed=0).fit([v], progress=False)
-
-
-@numba.njit(fastmath=_delay_kernel.FLAGS, error_model="numpy", nogil=True)
-def pass_per_tap(z, out, idx, w, b, r, c, lo, hi):
-    """The delay map's compiled loop before 2026-12-07: one pass over the features per tap."""
-    n, span, nb = out.shape
-    taps, width = idx.size, b.size
-    s = np.empty(width, np.float32)
-    f0, f1 = r[0, 1 + taps :].copy(), r[1, 1 + taps :].copy()
-    prev = z
-    for k in range(n):
-        cur = out[k]
-        for j in range(nb):
-            a0, a1 = r[0, 0], r[1, 0]
-            for i in range(width):
-                s[i] = b[i]
-            for q in range(taps):
-                xq = prev[idx[q], j]
-                a0 += r[0, 1 + q] * xq
-                a1 += r[1, 1 + q] * xq
-                for i in range(width):
-                    s[i] += w[q, i] * xq
-            for i in range(width):
-                s[i] = _delay_kernel._tanh(s[i])
-            for i in range(width):
-                a0 += f0[i] * s[i]
-            for i in range(width):
-                a1 += f1[i] * s[i]
-            cur[0, j] = min(max(prev[0, j] + (a0 + c[j] * a1), lo), hi)
-        for q in range(1, span):
-            for j in range(nb):
-                cur[q, j] = prev[q - 1, j]
-        prev = cur
 
 
 def timed(fn):
@@ -159,38 +122,6 @@ def main():
     one, one_s = timed(lambda: sweep(learned, "c", c_values, map_settings, n_jobs=1).to_dict())
     assert one == sw, "the split sweep must equal the one-process sweep"
 
-    whole_s = None
-    if model.state_ == "delay":  # its sweeps keep the newest samples alone; the general path writes whole states
-        threads_in = _orbits._parts_in_threads
-        _orbits._parts_in_threads = lambda *args: False  # the split in forked processes
-        forked, forked_s = timed(lambda: sweep(learned, "c", c_values, map_settings).to_dict())
-        _orbits._parts_in_threads = threads_in
-        assert forked == sw, "the split in processes must equal the split in threads"
-        times, orbits = {"newest": [], "whole": [], "per tap": []}, {}
-        fused = _delay_kernel.run
-        for way in ("newest", "whole", "per tap") * 2:
-            _delay_kernel.run = pass_per_tap if way == "per tap" else fused
-            t0 = time.perf_counter()
-            orbits[way] = iterate_model(model, c_values, a.steps, a.transient_steps, processes=1,
-                                        whole_states=way == "whole")[0]
-            times[way].append(time.perf_counter() - t0)
-        _delay_kernel.run = fused
-        for way in ("whole", "per tap"):
-            assert np.array_equal(orbits["newest"], orbits[way], equal_nan=True), \
-                f"the newest-sample path must equal the path of {way}"
-        newest_s, whole_s, per_tap_s = (min(times[w]) for w in ("newest", "whole", "per tap"))
-        # the largest exponent of every value (the sweeps' default): the compiled tangent loop against
-        # torch's forward-mode path (the path before 2026-12-07) from the same final states and tangents
-        finals = np.array([p["final_state"] for p in sw["points"]])
-        n_le = int(learned.default_lyapunov_steps)
-        x_le = torch.as_tensor(finals)
-        v_le = torch.randn(x_le.shape, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
-        v_le = v_le / v_le.norm(dim=1, keepdim=True)
-        le_fast, le_s = timed(lambda: _orbits.largest_lyapunov(model, finals, c_values, n_le, v0=v_le.numpy()))
-        le_jvp, le_jvp_s = timed(lambda: _orbits._largest_jvp(model, x_le, v_le, model.normalise_c(c_values), n_le,
-                                                              finals))
-        neg = (le_fast < 0) & (le_jvp < 0)
-
 
     idx = np.linspace(0, a.num - 1, a.lsoda_points).round().astype(int)
     t0 = time.perf_counter()
@@ -210,17 +141,6 @@ def main():
           f"{', '.join(f'{t:.2f}' for t in map_runs)})")
     print(f"learned map sweep (one part, decoding thread): {one_s:8.2f} s   -> the split is "
           f"{one_s / map_s:4.2f}x faster")
-    if whole_s is not None:
-        print(f"the same split in forked processes (before 2026-12-07): {forked_s:.2f} s -> threads are "
-              f"{forked_s / map_s:4.2f}x faster")
-        print(f"the map's orbits alone (one process, best of 2 each): newest samples {newest_s:.2f} s, whole "
-              f"states {whole_s:.2f} s ({whole_s / newest_s:4.2f}x), a pass over the features per tap (the "
-              f"loop before 2026-12-07) {per_tap_s:.2f} s ({per_tap_s / newest_s:4.2f}x)")
-    if whole_s is not None:
-        print(f"the largest exponents of the {a.num} values ({n_le} steps each): compiled tangent loop {le_s:.2f} s, "
-              f"torch forward mode (before 2026-12-07) {le_jvp_s:.2f} s -> {le_jvp_s / le_s:.0f}x; where both are "
-              f"negative ({int(neg.sum())} values) they differ by at most "
-              f"{np.abs(le_fast - le_jvp)[neg].max(initial=0.0) / dt:.1e} per unit time")
     print(f"dynamap ODE sweep (dynamap.sweep):                 {ode_s:8.2f} s (median of {a.repeats}: "
           f"{', '.join(f'{t:.2f}' for t in ode_runs)})  -> map is {ode_s / map_s:6.1f}x faster "
           f"(run by run {min(o / m for o, m in zip(ode_runs, map_runs)):.1f}-"
