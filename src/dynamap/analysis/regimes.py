@@ -3,7 +3,9 @@
 Vocabulary:
 
 * ``silent``: no spikes (a fixed point, or subthreshold motion);
-* ``tonic``: periodic single spikes (max ISI <= 1.5 x min ISI);
+* ``tonic``: single spikes: max ISI <= 1.5 x min ISI, or ISIs whose consecutive values differ little
+  (local variation below :data:`~dynamap.analysis.spikes.BURST_LV`: spike-frequency adaptation,
+  jitter); ``adaptation_index`` says whether the train slows down (> 0) or speeds up;
 * ``bursting``: bursts with one spikes-per-burst value;
 * ``mixed``: several spikes-per-burst values but a non-positive largest Lyapunov exponent (a periodic
   orbit whose bursts alternate, e.g. 3-4-3-4); only assigned when the exponent is known;
@@ -25,7 +27,7 @@ import dataclasses
 
 import numpy as np
 
-from .spikes import BURST_ISI_RATIO, burst_stats, local_maxima, spike_times
+from .spikes import BURST_ISI_RATIO, adaptation_index, burst_stats, local_maxima, local_variation, spike_times
 
 __all__ = ["RegimeInfo", "classify", "REGIMES", "LYAPUNOV_TOL"]
 
@@ -48,6 +50,9 @@ class RegimeInfo:
     isi_sample: np.ndarray
     maxima_sample: np.ndarray
     lyapunov_max: float | None = None
+    #: the ISIs' local variation and adaptation index (:mod:`dynamap.analysis.spikes`; NaN: too few)
+    isi_lv: float = float("nan")
+    adaptation_index: float = float("nan")
 
     def to_dict(self) -> dict:
         return {
@@ -58,6 +63,8 @@ class RegimeInfo:
             "isi_mean": _finite_or_none(self.isi_mean),
             "isi_cv": _finite_or_none(self.isi_cv),
             "lyapunov_max": _finite_or_none(self.lyapunov_max),
+            "isi_lv": _finite_or_none(self.isi_lv),
+            "adaptation_index": _finite_or_none(self.adaptation_index),
             "isi": [float(v) for v in self.isi_sample],
             "maxima": [float(v) for v in self.maxima_sample],
         }
@@ -114,6 +121,8 @@ def classify(
         isi_sample=_thin(isi, KEEP),
         maxima_sample=_thin(maxima, KEEP),
         lyapunov_max=lyapunov_max,
+        isi_lv=local_variation(isi),
+        adaptation_index=adaptation_index(isi),
     )
 
 

@@ -25,7 +25,14 @@ import numpy as np
 from .._core.errors import InputError
 from .._core.signal import upcrossings
 
-__all__ = ["spike_threshold", "noise_sigma", "fast_time_scale", "SamplingChoice", "choose_sampling"]
+__all__ = ["spike_threshold", "noise_sigma", "measurement_noise", "fast_time_scale", "SamplingChoice",
+           "choose_sampling", "NOISE_WARN_REL"]
+
+#: measurement noise, relative to the spike height, from which a fit warns that its map may not be
+#: faithful: the default reconstruction of the HH burster at V_S = -40 mV turned tonic with white noise of
+#: 0.1 mV, 0.25 % of its 39 mV spike height (docs/experiments.md, "Labels of real trains and the noise
+#: report")
+NOISE_WARN_REL = 0.002
 
 
 def _span(x: np.ndarray) -> tuple[float, float]:
@@ -40,6 +47,17 @@ def noise_sigma(x: np.ndarray) -> float:
     differences (robust: median absolute difference); close to 0 for a smooth, finely sampled series."""
     d = np.diff(np.asarray(x, dtype=np.float64))
     return float(1.4826 * np.median(np.abs(d)) / np.sqrt(2.0)) if d.size else 0.0
+
+
+def measurement_noise(x: np.ndarray) -> float:
+    """Standard deviation of white measurement noise on ``x`` from its second differences
+    x[n+1] - 2 x[n] + x[n-1] (robust: their median absolute value; a smooth signal's own curvature
+    hardly counts where it is finely sampled): 1.4826 median |d2| / sqrt(6)."""
+    x = np.asarray(x, dtype=np.float64)
+    if x.size < 3:
+        return 0.0
+    d2 = x[2:] - 2.0 * x[1:-1] + x[:-2]
+    return float(1.4826 * np.median(np.abs(d2)) / np.sqrt(6.0))
 
 
 def spike_threshold(x: np.ndarray, level: float = 0.75) -> float:
@@ -78,6 +96,23 @@ class SamplingChoice:
     dt_map: float
     window: int
     spike_hysteresis: float = 0.0  # 0 in bundles saved before it existed
+    #: the series' measurement noise (:func:`measurement_noise`, the largest over the series) and the
+    #: spike height it is measured against (99.9th minus 1st percentile); 0 in older bundles
+    noise_sd: float = 0.0
+    spike_height: float = 0.0
+
+    def noise_report(self) -> dict:
+        """The noise level, absolute and relative to the spike height, and whether it reaches
+        :data:`NOISE_WARN_REL` (``too_large``, with the ``message`` a fit prints)."""
+        rel = self.noise_sd / self.spike_height if self.spike_height > 0 else None
+        large = rel is not None and rel >= NOISE_WARN_REL
+        msg = (f"measurement noise {self.noise_sd:.3g} ({100 * rel:.2g} % of the spike height)" if rel is not None
+               else "measurement noise unknown")
+        if large:
+            msg += (f": at or above {100 * NOISE_WARN_REL:g} %, where the default reconstruction was measured to "
+                    "lose the bursts of a clean burster; do not trust the map beyond its free-running check")
+        return {"sd": float(self.noise_sd), "rel": rel, "warn_rel": NOISE_WARN_REL, "too_large": bool(large),
+                "message": msg}
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -106,4 +141,5 @@ def choose_sampling(
     stride = max(1, int(np.floor(tf / samples_per_fast / dt)))
     dt_map = stride * dt
     window = int(np.clip(round(window_fast * tf / dt_map), min_window, max_window))
-    return SamplingChoice(th, tf, src, stride, dt_map, window, hyst)
+    noise_sd = max(measurement_noise(x) for x in xs)
+    return SamplingChoice(th, tf, src, stride, dt_map, window, hyst, noise_sd, float(hi - lo))

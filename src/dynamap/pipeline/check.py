@@ -70,6 +70,11 @@ def free_running_check(model, series_list, second=None) -> dict:
     return {"series": out, "all_match": bool(all(e["match"] for e in out))}
 
 
+def fit_metrics(model, series_list) -> dict:
+    """A fit's ``metrics.json``: its free-running check and the noise report of its series."""
+    return {**free_running_check(model, series_list), "noise": model.sampling_.noise_report()}
+
+
 def _label(r: dict) -> str:
     spb = r.get("spikes_per_burst") or []
     return r["regime"] + (f" {spb}" if r["regime"] in ("bursting", "mixed") and spb else "")
@@ -83,7 +88,8 @@ def check_summary(check: dict) -> list[str]:
                  f" ({'match' if e['match'] else 'NO match'})"]
         w = e.get("isi_w1")
         if w and w.get("value_rel") is not None:
-            parts.append(f"ISI W1 {100 * w['value_rel']:.1f} % of the mean ISI (floor {100 * w['floor_rel']:.1f} %)")
+            floor = "n/a: too few ISIs in a half" if w.get("floor_rel") is None else f"{100 * w['floor_rel']:.1f} %"
+            parts.append(f"ISI W1 {100 * w['value_rel']:.1f} % of the mean ISI (floor {floor})")
         h = e.get("power_hellinger")
         if h:
             parts.append(f"D_H {h['value']:.3f} (floor {h['floor']:.3f})")

@@ -24,6 +24,7 @@ from ..analysis.ensemble import combine_sweeps
 from ..analysis.sweep import SweepResult, SweepSettings, sweep
 from ..io.outputs import staged_dir, write_json
 from ._inputs import check_series
+from .check import fit_metrics
 from .config import FitConfig
 from .estimator import DynamapModel
 
@@ -60,7 +61,7 @@ def _fit_unit(unit: dict):
     Ray sends it by reference."""
     model = DynamapModel(unit["config"], seed=unit["seed"]).fit(unit["series"], unit["param_values"],
                                                                 progress=False)
-    metrics = model.free_running_check(unit["series"]) if unit["check"] else None
+    metrics = fit_metrics(model, unit["series"]) if unit["check"] else None
     return model, metrics
 
 

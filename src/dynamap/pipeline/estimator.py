@@ -133,6 +133,7 @@ class DynamapModel:
         history = {
             "between_tags": between_tags(map_hist, control.param_values),
             "sampling": samp.to_dict(),
+            "noise": samp.noise_report(),
             "latent_dim": best["evidence"],
             "map": map_hist,
             "data_stats": [r.to_dict() for r in refs],

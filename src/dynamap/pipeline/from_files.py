@@ -13,7 +13,7 @@ from .._core.backends import check_backend
 from .._core.errors import InputError
 from ..io.outputs import staged_dir, write_json
 from ..io.series import read_series
-from .check import check_summary
+from .check import check_summary, fit_metrics
 from .config import FitConfig
 from .estimator import DynamapModel
 
@@ -57,7 +57,7 @@ def fit_from_files(
     if ensemble is not None:
         return _fit_ensemble_to(out, series, param_values, ensemble, seed, config, backend, address, jobs)
     model = DynamapModel(config, seed=seed).fit(series, param_values=param_values, progress=progress)
-    metrics = model.free_running_check(series)
+    metrics = fit_metrics(model, series)
     with staged_dir(out) as tmp:
         model.save(tmp)
         write_json(metrics, tmp / "metrics.json")
@@ -152,6 +152,8 @@ def report_fit(model: DynamapModel, metrics: dict, out, prefix: str = "") -> Non
         scores = ", ".join(f"{r['selected_score']:.3g}" for r in rounds)
         print(f"{prefix}{len(rounds)} fit rounds (VAE and map candidates, fresh random streams; selection "
               f"scores {scores}): kept round {model.history_['map']['round'] + 1}", file=sys.stderr)
+    noise = model.sampling_.noise_report()
+    print(f"{prefix}{'WARNING: ' if noise['too_large'] else ''}{noise['message']}", file=sys.stderr)
     if any(model.c_shift_):
         shifts = ", ".join(f"{s:+g} at {v:g}" for s, v in zip(model.c_shift_, model.param_values_))
         print(f"{prefix}control input calibrated (normalised shift per training value): {shifts}",

@@ -29,6 +29,11 @@ MIN_SPIKES = 3
 #: transient of a free run as a fraction of its compared length, in the fit's free-running check and
 #: in the final selection runs that mimic it (our choice)
 CHECK_TRANSIENT_FRACTION = 0.25
+#: the selection's spikes-per-burst statistics split a train into bursts without the labels' local-
+#: variation condition (:data:`dynamap.analysis.spikes.BURST_LV`; 0: every train whose ISIs differ by
+#: more than 1.5x is split, as the labels did until 2026-12-07; docs/experiments.md, "Labels of real
+#: trains")
+SELECTION_BURST_LV = 0.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -76,7 +81,7 @@ def train_stats(traces: np.ndarray, dt: float, threshold: float, keep_trace: boo
         n = n_tr if n == 0 else min(n, n_tr)
         if t.size < MIN_SPIKES:
             return TrainStats(np.empty(0), {}, 0, True, kept)
-        b = burst_stats(t)
+        b = burst_stats(t, min_lv=SELECTION_BURST_LV)
         isis.append(b.isi)
         for v in b.spikes_per_burst:
             spb[int(v)] = spb.get(int(v), 0) + 1
