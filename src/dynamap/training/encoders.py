@@ -54,7 +54,8 @@ def _fit_linear(windows: DelayWindows, cfg, *, x_mean: float, x_std: float, **_)
     dim = cfg.linear.dim
     w, n = windows.window, len(windows)
     if dim > w:
-        raise ValueError(f"the linear encoder's dimension {dim} exceeds the delay window ({w} samples)")
+        raise InputError(f"linear.dim {dim} exceeds the delay window ({w} samples); use a smaller linear.dim "
+                         "or a longer window (window_fast, min_window)")
     total, outer = np.zeros(w), np.zeros((w, w))
     for s in range(0, n, COV_BATCH):
         r = windows.gather(np.arange(s, min(s + COV_BATCH, n))).astype(np.float64)
