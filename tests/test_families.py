@@ -65,16 +65,17 @@ def test_the_linear_encoder_is_the_windows_principal_components():
     x = (np.sin(t) + 0.3 * np.sin(3.1 * t) + 0.05 * rng.standard_normal(t.size)).astype(np.float32)
     w = DelayWindows([x], 10)
     cfg = dynamap.FitConfig(encoder="linear", linear=dynamap.LinearConfig(dim=10))
-    enc, evidence = fit_encoder("linear", w, cfg, seed=0, x_mean=2.0, x_std=3.0)
+    enc, evidence, states = fit_encoder("linear", w, cfg, seed=0, x_mean=2.0, x_std=3.0)
     assert evidence["chosen"] == 10 and evidence["explained"] == pytest.approx(1.0)
     z = enc.encode(w)
+    np.testing.assert_array_equal(states, z)  # the fit returns them, computed once
     np.testing.assert_allclose(np.cov(z.T, bias=True), np.eye(10), atol=2e-4)
     np.testing.assert_allclose(enc.basis.T @ enc.basis, np.eye(10), atol=1e-10)
     newest = w.gather(np.arange(len(w)))[:, 0]
     got = enc.decoder()(torch.from_numpy(z.astype(np.float32))).numpy()
     np.testing.assert_allclose(got, 2.0 + 3.0 * newest, atol=2e-4)
     # fewer components: the leading ones, the same states in those coordinates
-    small, ev2 = fit_encoder("linear", w, dynamap.FitConfig(linear=dynamap.LinearConfig(dim=3)), seed=0,
+    small, ev2, _ = fit_encoder("linear", w, dynamap.FitConfig(linear=dynamap.LinearConfig(dim=3)), seed=0,
                              x_mean=2.0, x_std=3.0)
     np.testing.assert_allclose(small.encode(w), z[:, :3], atol=1e-4)
     assert 0.9 < ev2["explained"] < 1.0

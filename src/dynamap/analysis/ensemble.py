@@ -16,7 +16,7 @@ import numpy as np
 from .._core.errors import InputError
 from .compare import _label_json, point_label
 from .scores import modal_label
-from .sweep import SweepResult, as_sweep
+from .sweep import SweepResult, as_sweep, sweep_dict
 
 __all__ = ["combine_sweeps"]
 
@@ -32,7 +32,7 @@ def combine_sweeps(member_sweeps: Sequence, *, seeds: Sequence[int] | None = Non
     ``agreement`` (n_agree / k) and ``modal_member`` (the representative's index); its ``ensemble``
     is ``{"k", "seeds", "members", "mean_agreement", "member_sources"}``.
     """
-    sweeps = [s.to_dict() if isinstance(s, SweepResult) else dict(s) for s in member_sweeps]
+    sweeps = [dict(sweep_dict(s)) for s in member_sweeps]
     if not sweeps:
         raise InputError("member_sweeps is empty; pass the sweep of every ensemble member")
     k = len(sweeps)

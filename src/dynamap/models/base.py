@@ -89,9 +89,7 @@ class StateMap(nn.Module):
         torch.func.jvp of a float64 copy of the map."""
         from torch.func import jvp
 
-        net = copy.deepcopy(self).to(torch.float64).eval()
-        for prm in net.parameters():
-            prm.requires_grad_(False)
+        net = Float64Map(self).net
         x = torch.as_tensor(np.asarray(z, dtype=np.float64))
         v = torch.as_tensor(np.asarray(v, dtype=np.float64)).clone()
         cc = torch.as_tensor(np.asarray(c, dtype=np.float64))[:, None]

@@ -25,12 +25,17 @@ from typing import ClassVar
 import numpy as np
 import torch
 
-from .vae import VAE, decode_newest
+from .vae import VAE, decode_newest, encode_means
 
 __all__ = ["DelayEncoder", "ENCODERS", "Encoder", "LinearEncoder", "NewestSample", "VAEEncoder"]
 
 #: windows encoded at a time
 ENCODE_BATCH = 8192
+
+
+def _widened(lo: np.ndarray, hi: np.ndarray, margin: float) -> tuple[np.ndarray, np.ndarray]:
+    """[lo, hi] widened by ``margin`` of its width on each side."""
+    return lo - margin * (hi - lo), hi + margin * (hi - lo)
 
 
 class NewestSample:
@@ -70,8 +75,7 @@ class Encoder:
 
     def box(self, states: np.ndarray, margin: float) -> tuple[np.ndarray, np.ndarray]:
         """(lo, hi) per coordinate: the states' range widened by ``margin`` of it on each side."""
-        lo, hi = states.min(0), states.max(0)
-        return lo - margin * (hi - lo), hi + margin * (hi - lo)
+        return _widened(states.min(0), states.max(0), margin)
 
     def params(self) -> dict:
         return {"family": self.family, "window": self.window, "dim": self.dim, "x_mean": self.x_mean,
@@ -114,8 +118,7 @@ class DelayEncoder(Encoder):
         return NewestSample(self.x_mean, self.x_std)
 
     def box(self, states: np.ndarray, margin: float) -> tuple[np.ndarray, np.ndarray]:
-        lo, hi = np.full(self.dim, states.min(0).min()), np.full(self.dim, states.max(0).max())
-        return lo - margin * (hi - lo), hi + margin * (hi - lo)
+        return _widened(np.full(self.dim, states.min(0).min()), np.full(self.dim, states.max(0).max()), margin)
 
     @classmethod
     def restore(cls, params: dict, tensors: dict) -> DelayEncoder:
@@ -196,8 +199,10 @@ class VAEEncoder(Encoder):
         self.z_std = np.asarray(z_std, dtype=np.float64)
 
     def encode(self, windows) -> np.ndarray:
-        with torch.no_grad():
-            mu = self._encode_batches(windows, lambda r: self.vae.encode(torch.from_numpy(r))[0].numpy())
+        return self.standardise(encode_means(self.vae, windows, ENCODE_BATCH))
+
+    def standardise(self, mu: np.ndarray) -> np.ndarray:
+        """Encoder means (n, dim) -> the standardised states (float64)."""
         return (mu - self.z_mean) / self.z_std
 
     def describe(self) -> str:

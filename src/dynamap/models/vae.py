@@ -7,10 +7,11 @@ Widths/depth/activation come from :class:`dynamap.training.config.VAEConfig`.
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import nn
 
-__all__ = ["VAE", "decode_newest", "mlp"]
+__all__ = ["VAE", "decode_newest", "encode_means", "mlp"]
 
 _ACT = {"tanh": nn.Tanh, "silu": nn.SiLU, "gelu": nn.GELU, "elu": nn.ELU}
 
@@ -51,6 +52,18 @@ class VAE(nn.Module):
         recon = self.decode(z)
         kl_units = 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar)  # (B, D_r)
         return {"mu": mu, "logvar": logvar, "recon": recon, "kl_units": kl_units}
+
+
+def encode_means(vae: VAE, windows, batch: int = 8192) -> np.ndarray:
+    """Encoder means u(n) for every window of a :class:`~dynamap.embedding.DelayWindows`,
+    (len(windows), D_r) float32, ``batch`` windows at a time."""
+    out = np.empty((len(windows), vae.latent_dim), dtype=np.float32)
+    with torch.no_grad():
+        for s in range(0, len(windows), batch):
+            idx = np.arange(s, min(s + batch, len(windows)))
+            mu, _ = vae.encode(torch.from_numpy(windows.gather(idx)))
+            out[idx] = mu.numpy()
+    return out
 
 
 #: the decoder computes at least this many rows at once, padding with zeros: torch's CPU matrix

@@ -151,11 +151,10 @@ class DynamapModel:
         cfg, samp = self.config, data["sampling"]
         n_jobs = default_jobs(cfg.num_threads) if cfg.n_jobs is None else cfg.n_jobs
         t1 = time.perf_counter()
-        encoder, evidence = fit_encoder(cfg.encoder, data["windows"], cfg, seed=seed, x_mean=data["x_mean"],
+        encoder, evidence, z = fit_encoder(cfg.encoder, data["windows"], cfg, seed=seed, x_mean=data["x_mean"],
                                         x_std=data["x_std"], progress=progress, n_jobs=n_jobs)
         vae_s = time.perf_counter() - t1
         t2 = time.perf_counter()
-        z = encoder.encode(data["windows"])
         seg = data["windows"].segment_of
         latents = [z[seg == i].astype(np.float32) for i in range(data["n_seg"])]
         out = {"round": r, "seed": seed, "latent_dim": encoder.dim, "encoder": encoder, "evidence": evidence,
@@ -258,7 +257,7 @@ class DynamapModel:
     @classmethod
     def load(cls, directory) -> DynamapModel:
         """Rebuild a fitted model from a bundle written by :meth:`save` (or by an earlier version)."""
-        config, seed, fitted = load_fitted(directory, lambda cfg, mode: cfg.map_settings(mode)[0])
+        config, seed, fitted = load_fitted(directory)
         model = cls(config, seed=seed)
         model.fitted_ = fitted
         return model

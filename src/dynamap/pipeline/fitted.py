@@ -113,9 +113,8 @@ def save_fitted(directory, fitted: Fitted, config: FitConfig, seed: int, extra_f
     write_bundle(directory, Bundle(config.to_dict(), scalars, tensors, fitted.history), extra_files)
 
 
-def load_fitted(directory, map_config) -> tuple[FitConfig, int, Fitted]:
-    """The config, the seed and the fitted reconstruction of a bundle (of any version);
-    ``map_config(config, mode)`` gives the map family's settings its map was built with."""
+def load_fitted(directory) -> tuple[FitConfig, int, Fitted]:
+    """The config, the seed and the fitted reconstruction of a bundle (of any version)."""
     b = _compat.current_bundle(read_bundle(directory))
     f = b.fitted
     try:
@@ -134,7 +133,7 @@ def load_fitted(directory, map_config) -> tuple[FitConfig, int, Fitted]:
     if len(shift) != len(values):
         raise InputError(f"{directory}/config.json: c_shift has {len(shift)} values for {len(values)} training "
                          "values")
-    fmap = blank_map(map_config(config, control.mode), encoder, (config.delay.taps, config.delay.lag))
+    fmap = blank_map(config.map_settings(control.mode)[0], encoder, (config.delay.taps, config.delay.lag))
     fmap.load_state_dict(b.tensors["map"])
     fmap.eval()
     return config, seed, Fitted(sampling, name, x_mean, x_std, control, encoder, fmap, anchors, anchor_c,

@@ -9,8 +9,8 @@ import numpy as np
 from .._core.errors import InputError
 from ..embedding.delay import DelayWindows
 from ..models.encoders import DelayEncoder, Encoder, LinearEncoder, VAEEncoder
+from ..models.vae import encode_means
 from .latent_dim import search_latent_dim
-from .vae import encode_windows
 
 __all__ = ["ENCODER_FITS", "fit_encoder"]
 
@@ -19,37 +19,41 @@ COV_BATCH = 65536
 
 
 def fit_encoder(family: str, windows: DelayWindows, cfg, *, seed: int, x_mean: float, x_std: float,
-                progress: bool = False, n_jobs: int = 1) -> tuple[Encoder, dict]:
+                progress: bool = False, n_jobs: int = 1) -> tuple[Encoder, dict, np.ndarray]:
     """The encoder of ``family`` (:data:`ENCODER_FITS`) fitted to ``windows`` with the settings of the
-    FitConfig ``cfg``, and its evidence (JSON-able: how its dimension was chosen)."""
+    FitConfig ``cfg``, its evidence (JSON-able: how its dimension was chosen) and the windows' states
+    (``encoder.encode(windows)``, computed once)."""
     if family not in ENCODER_FITS:
         raise ValueError(f"unknown encoder family {family!r}; valid: {sorted(ENCODER_FITS)}")
     return ENCODER_FITS[family](windows, cfg, seed=seed, x_mean=x_mean, x_std=x_std, progress=progress,
                                 n_jobs=n_jobs)
 
 
-def _fit_delay(windows: DelayWindows, cfg, *, x_mean: float, x_std: float, **_) -> tuple[DelayEncoder, dict]:
+def _fit_delay(windows: DelayWindows, cfg, *, x_mean: float, x_std: float, **_
+               ) -> tuple[DelayEncoder, dict, np.ndarray]:
     """The newest ``cfg.delay.span`` samples; the window must hold them."""
     d = cfg.delay
     if d.span > windows.window:
         raise InputError(f"the delay map's state spans {d.span} samples (delay.taps {d.taps}, delay.lag {d.lag}), "
                          f"more than the delay window of {windows.window}; use fewer taps, a shorter lag or a "
                          "longer window")
-    return (DelayEncoder(windows.window, d.span, x_mean, x_std),
-            {"state": "delay", "taps": d.taps, "lag": d.lag, "chosen": d.span})
+    enc = DelayEncoder(windows.window, d.span, x_mean, x_std)
+    return enc, {"state": "delay", "taps": d.taps, "lag": d.lag, "chosen": d.span}, enc.encode(windows)
 
 
 def _fit_vae(windows: DelayWindows, cfg, *, seed: int, x_mean: float, x_std: float, progress: bool,
-             n_jobs: int) -> tuple[VAEEncoder, dict]:
+             n_jobs: int) -> tuple[VAEEncoder, dict, np.ndarray]:
     """The VAE with its latent-dimension search; its means standardised over the training windows."""
     d, vae, evidence = search_latent_dim(windows, cfg.vae, seed=seed, progress=progress, n_jobs=n_jobs)
-    mu = encode_windows(vae, windows)
+    mu = encode_means(vae, windows)
     z_mean = mu.mean(0).astype(np.float64)
     z_std = np.maximum(mu.std(0), 1e-6).astype(np.float64)
-    return VAEEncoder(vae, z_mean, z_std, x_mean, x_std), evidence
+    enc = VAEEncoder(vae, z_mean, z_std, x_mean, x_std)
+    return enc, evidence, enc.standardise(mu)
 
 
-def _fit_linear(windows: DelayWindows, cfg, *, x_mean: float, x_std: float, **_) -> tuple[LinearEncoder, dict]:
+def _fit_linear(windows: DelayWindows, cfg, *, x_mean: float, x_std: float, **_
+                ) -> tuple[LinearEncoder, dict, np.ndarray]:
     """Principal components of the windows (float64 covariance over all of them)."""
     dim = cfg.linear.dim
     w, n = windows.window, len(windows)
@@ -71,7 +75,8 @@ def _fit_linear(windows: DelayWindows, cfg, *, x_mean: float, x_std: float, **_)
     explained = np.cumsum(vals) / max(float(vals.sum()), 1e-300)
     evidence = {"state": "linear", "chosen": int(dim), "variances": [float(v) for v in vals],
                 "explained": float(explained[dim - 1])}
-    return LinearEncoder(w, dim, x_mean, x_std, mean, vecs[:, :dim], scale), evidence
+    enc = LinearEncoder(w, dim, x_mean, x_std, mean, vecs[:, :dim], scale)
+    return enc, evidence, enc.encode(windows)
 
 
 #: encoder family -> its fit

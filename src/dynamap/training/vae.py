@@ -7,7 +7,7 @@ import torch
 from tqdm.auto import tqdm
 
 from ..embedding.delay import DelayWindows
-from ..models.vae import VAE
+from ..models.vae import VAE, encode_means
 from ._seeding import build, generators
 from .config import VAEConfig
 
@@ -74,11 +74,6 @@ def fit_vae(
 
 
 def encode_windows(vae: VAE, windows: DelayWindows, batch: int = 8192) -> np.ndarray:
-    """Encoder means u(n) for every window, (len(windows), D_r) float32."""
-    out = np.empty((len(windows), vae.latent_dim), dtype=np.float32)
-    with torch.no_grad():
-        for s in range(0, len(windows), batch):
-            idx = np.arange(s, min(s + batch, len(windows)))
-            mu, _ = vae.encode(torch.from_numpy(windows.gather(idx)))
-            out[idx] = mu.numpy()
-    return out
+    """Encoder means u(n) for every window, (len(windows), D_r) float32
+    (:func:`dynamap.models.vae.encode_means`)."""
+    return encode_means(vae, windows, batch)
