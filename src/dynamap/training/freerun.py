@@ -31,8 +31,7 @@ MIN_SPIKES = 3
 CHECK_TRANSIENT_FRACTION = 0.25
 #: the selection's spikes-per-burst statistics split a train into bursts without the labels' local-
 #: variation condition (:data:`dynamap.analysis.spikes.BURST_LV`; 0: every train whose ISIs differ by
-#: more than 1.5x is split, as the labels did until 2026-12-07; docs/experiments.md, "Labels of real
-#: trains")
+#: more than 1.5x is split; the choice: docs/experiments.md, "Labels of real trains")
 SELECTION_BURST_LV = 0.0
 
 
