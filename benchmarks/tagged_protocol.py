@@ -42,6 +42,7 @@ from dynamap.pipeline.demo import DEMO_RESTARTS, FULL, _heldout_grid
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _settings import configured, kv  # noqa: E402
+from noise_protocol import noisy_copy  # noqa: E402
 
 #: spacing (mV) of the held-out recordings of the one-step error check
 ERR_STEP = 0.5
@@ -67,6 +68,8 @@ def main(argv=None) -> int:
     ap.add_argument("--model-t-end", type=float, default=s.model_t_end)
     ap.add_argument("--model-transient", type=float, default=s.model_transient)
     ap.add_argument("--threshold", type=float, help="spike threshold (default: the system's; HH: the demo's -30)")
+    ap.add_argument("--noise", default="clean", help="measurement noise on every training segment, drawn per "
+                    "seed (noise_protocol.py's white:SD, ou:SD:TAU); the truth stays clean")
     args = ap.parse_args(argv)
 
     system = dynamap.get_system(args.system)
@@ -105,11 +108,13 @@ def main(argv=None) -> int:
         err_values = [round(float(v), 9) for v in np.linspace(lo, hi, 21)]
     err_recs = {v: rec(v, args.segment / 3) for v in err_values if min(abs(v - t) for t in tags) > 1e-9}
     print(f"{args.system}: settings changed: "
-          f"{dict(args.fit) or 'none'}; tags {tags}; {len(grid)} held-out values; seeds {args.seeds}", flush=True)
+          f"{dict(args.fit) or 'none'}; noise {args.noise}; tags {tags}; {len(grid)} held-out values; seeds {args.seeds}",
+          flush=True)
     rows = []
     for seed in args.seeds:
         t0 = time.perf_counter()
-        model = dynamap.DynamapModel(cfg, seed=seed).fit(segs, param_values=tags, progress=False)
+        train = [noisy_copy(s, args.noise, seed, k) for k, s in enumerate(segs)]
+        model = dynamap.DynamapModel(cfg, seed=seed).fit(train, param_values=tags, progress=False)
         t_fit = time.perf_counter() - t0
         sw = dynamap.sweep(model.as_system(), "c", grid,
                            dynamap.SweepSettings(t_end=args.model_t_end, transient=args.model_transient)).to_dict()

@@ -3,7 +3,7 @@
 Public names only; everything else lives in private modules. See the README for a tour.
 """
 
-from ._core.errors import ConfigError, DynamapError, InputError, NumericalError
+from ._core.errors import ConfigError, DynamapError, InputError, NonStationaryWarning, NumericalError
 from ._core.protocols import MapLike
 from ._core.types import Series, Trajectory
 from ._core.version import VERSION
@@ -74,6 +74,7 @@ __all__ = [
     "LinearConfig",
     "MLPConfig",
     "MapLike",
+    "NonStationaryWarning",
     "NumericalError",
     "RegimeInfo",
     "RidgeConfig",

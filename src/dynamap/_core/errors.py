@@ -7,7 +7,7 @@ Messages say what is wrong, where, and how to fix it.
 
 from __future__ import annotations
 
-__all__ = ["DynamapError", "InputError", "ConfigError", "NumericalError"]
+__all__ = ["DynamapError", "InputError", "ConfigError", "NumericalError", "NonStationaryWarning"]
 
 
 class DynamapError(Exception):
@@ -24,3 +24,7 @@ class ConfigError(InputError):
 
 class NumericalError(DynamapError, ArithmeticError):
     """A computation failed numerically (diverged orbit, step size underflow)."""
+
+
+class NonStationaryWarning(UserWarning):
+    """A series given to a fit changes regime over time (:mod:`dynamap.analysis.stationarity`)."""

@@ -19,14 +19,16 @@ from __future__ import annotations
 
 import dataclasses
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from .._core.errors import InputError
+from .._core.errors import InputError, NonStationaryWarning
 from .._core.forking import default_jobs, run_forked
 from .._core.types import Series
+from ..analysis.stationarity import regime_stretches
 from ..embedding.delay import DelayWindows
 from ..models._orbits import torch_threads
 from ..models.learned_map import LearnedMap
@@ -97,6 +99,7 @@ class DynamapModel:
         dt = float(series_list[0].dt)
         xs = [np.asarray(s.values, dtype=np.float64) for s in series_list]
         samp = sampling_for(xs, dt, cfg)
+        stationarity = stationarity_of(series_list, xs, samp)
         res = [x[:: samp.stride] for x in xs]
         pooled = np.concatenate(res)
         x_mean, x_std = float(pooled.mean()), float(pooled.std())
@@ -134,6 +137,7 @@ class DynamapModel:
             "between_tags": between_tags(map_hist, control.param_values),
             "sampling": samp.to_dict(),
             "noise": samp.noise_report(),
+            "stationarity": stationarity,
             "latent_dim": best["evidence"],
             "map": map_hist,
             "data_stats": [r.to_dict() for r in refs],
@@ -261,6 +265,19 @@ class DynamapModel:
         model = cls(config, seed=seed)
         model.fitted_ = fitted
         return model
+
+
+def stationarity_of(series_list, xs: list[np.ndarray], samp) -> list[dict]:
+    """Per series, whether it stays in one regime (:func:`dynamap.analysis.stationarity.regime_stretches`
+    with the fit's spike rule); a :class:`NonStationaryWarning` naming the times of each that does not."""
+    out = []
+    for i, (s, x) in enumerate(zip(series_list, xs)):
+        r = regime_stretches(x, float(s.dt), float(samp.spike_threshold), float(samp.spike_hysteresis),
+                             t0=float(s.t0))
+        out.append(r)
+        if not r["stationary"]:
+            warnings.warn(f"series {i}: {r['message']}", NonStationaryWarning, stacklevel=4)
+    return out
 
 
 def between_tags(map_hist: dict, values) -> list[dict] | None:

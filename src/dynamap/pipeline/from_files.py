@@ -154,6 +154,9 @@ def report_fit(model: DynamapModel, metrics: dict, out, prefix: str = "") -> Non
               f"scores {scores}): kept round {model.history_['map']['round'] + 1}", file=sys.stderr)
     noise = model.sampling_.noise_report()
     print(f"{prefix}{'WARNING: ' if noise['too_large'] else ''}{noise['message']}", file=sys.stderr)
+    for i, r in enumerate(model.history_.get("stationarity") or []):
+        if not r["stationary"]:
+            print(f"{prefix}WARNING: series {i}: {r['message']}", file=sys.stderr)
     if any(model.c_shift_):
         shifts = ", ".join(f"{s:+g} at {v:g}" for s, v in zip(model.c_shift_, model.param_values_))
         print(f"{prefix}control input calibrated (normalised shift per training value): {shifts}",
