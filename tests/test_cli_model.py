@@ -69,6 +69,15 @@ def test_bundle_contents(bundle):
     fitted = json.loads((bundle / "config.json").read_text())["fitted"]
     ev = json.loads((bundle / "fit_report.json").read_text())["latent_dim"]
     assert (fitted["encoder"]["family"], fitted["encoder"]["dim"], ev["chosen"]) == ("delay", 16, 16)
+    # the fit report: its checks, and the rate against c from the bundle's sweep.json
+    sweep = json.loads((bundle / "sweep.json").read_text())
+    from dynamap.report.fit import firing_rates
+
+    c, rate = firing_rates(sweep)
+    assert c.size == 41 and c.min() < metrics["series"][0]["param_value"] < c.max() and np.isfinite(rate).all()
+    html = (bundle / "report.html").read_text()
+    assert "Free-running check at the training values" in html and "Firing rate against the control" in html
+    assert html.count("<img") == 2 and "measurement noise" in html
 
 
 def test_a_vae_bundle_holds_the_latent_dimension_evidence(workdir, tmp_path):

@@ -132,3 +132,20 @@ def test_a_map_family_gets_the_base_members_it_does_not_override():
     q = np.tile(np.eye(2), (3, 1, 1))
     spec = m.spectrum_sums(np.ones((3, 2)), q, np.array([0.0, 1.0, 2.0]), 5, 50) / 50
     np.testing.assert_allclose(spec, np.log([[0.5, 0.5], [0.6, 0.6], [0.7, 0.7]]), rtol=1e-12)
+
+
+def test_noise_beyond_the_warning_level_switches_to_the_noisy_encoder(series, make_tiny_config):
+    """``FitConfig.noisy_encoder``: a series whose measured noise reaches the noise report's warning
+    level is encoded by it (and the report says so); a clean one by ``encoder``."""
+    cfg = make_tiny_config(noisy_encoder="vae")
+    clean = dynamap.fit(series, config=cfg, seed=0, progress=False)
+    assert isinstance(clean.encoder_, DelayEncoder) and clean.history_["noise"]["encoder"] == "delay"
+    v = np.asarray(series.values) + 0.5 * np.random.default_rng(0).standard_normal(len(series.values))
+    noisy = dynamap.fit(dynamap.Series(v, series.dt, name="V", param_value=-40.0), config=cfg, seed=0,
+                        progress=False)
+    assert noisy.history_["noise"]["too_large"] and noisy.history_["noise"]["encoder"] == "vae"
+    assert isinstance(noisy.encoder_, VAEEncoder) and "vae encoder's" in noisy.history_["noise"]["message"]
+    plain = dynamap.fit(dynamap.Series(v, series.dt, name="V"), config=make_tiny_config(), seed=0, progress=False)
+    assert isinstance(plain.encoder_, DelayEncoder)
+    with pytest.raises(dynamap.ConfigError, match="noisy_encoder"):
+        dynamap.FitConfig(noisy_encoder="pca")

@@ -72,6 +72,20 @@ def test_every_real_trace_is_tonic(name):
                            hysteresis_noise=cfg.hysteresis_noise)
     derived = classify(x, s.dt, samp.spike_threshold, hysteresis=samp.spike_hysteresis)
     assert (derived.regime, derived.n_spikes) == ("tonic", r.n_spikes)
+    # each half too, as the free-running check's floor reads them (the first second of a 2 s step
+    # holds its fastest ISIs)
+    half = x.size // 2
+    for part in (x[:half], x[half : 2 * half]):
+        assert classify(part, s.dt, -20.0, hysteresis=samp.spike_hysteresis).regime == "tonic"
+
+
+def test_a_train_split_into_no_complete_burst_is_tonic():
+    """ISIs that vary enough to be split (LV >= BURST_LV, max > 1.5 min) but whose split leaves no
+    complete burst, or only one-spike ones: single spikes, not "bursting" without a spike count."""
+    isi = np.array([0.02, 0.05, 0.08, 0.06, 0.09, 0.065, 0.09, 0.07, 0.09, 0.07, 0.09])
+    assert local_variation(isi) >= BURST_LV
+    r = classify(_train(isi), 1e-4, 0.5)
+    assert (r.regime, r.spikes_per_burst) == ("tonic", [1])
 
 
 def test_the_check_summary_prints_a_missing_floor():

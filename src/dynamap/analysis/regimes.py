@@ -101,7 +101,9 @@ def classify(
     spb_counts = {int(v): int(c) for v, c in zip(values, counts)}
     if times.size < min_spikes:
         regime, spb = "silent", []
-    elif stats.tonic:
+    elif stats.tonic or set(spb_counts) <= {1}:
+        # not split, or split with no complete burst or only one-spike ones (a short adapting train
+        # cut after its first fast ISIs): single spikes
         regime, spb = "tonic", [1]
     else:
         spb = sorted(spb_counts)

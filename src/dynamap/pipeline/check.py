@@ -73,7 +73,7 @@ def free_running_check(model, series_list, second=None) -> dict:
 def fit_metrics(model, series_list) -> dict:
     """A fit's ``metrics.json``: its free-running check, the noise report of its series and whether each
     stays in one regime."""
-    return {**free_running_check(model, series_list), "noise": model.sampling_.noise_report(),
+    return {**free_running_check(model, series_list), "noise": model.history_.get("noise") or model.sampling_.noise_report(),
             "stationarity": [{k: r[k] for k in ("stationary", "stretches", "message")}
                              for r in model.history_.get("stationarity") or []]}
 

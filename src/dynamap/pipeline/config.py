@@ -31,6 +31,9 @@ class FitConfig(ConfigBase):
     #: the states: "delay" (the newest samples, ``delay``), "linear" (principal components of the
     #: window, ``linear``) or "vae" (the paper's VAE means, ``vae``)
     encoder: str = "delay"
+    #: the encoder used instead where the series' measured noise reaches the noise report's warning
+    #: level (``embedding.rules.NOISE_WARN_REL`` of the spike height); None: always ``encoder``
+    noisy_encoder: str | None = None
     #: the map: "ridge" (random features, ridge readouts, ``ridge``) or "mlp" (the paper's, ``mlp``)
     map_family: str = "ridge"
     #: each family's settings, and the free-run selection and calibration all maps share
@@ -99,6 +102,8 @@ class FitConfig(ConfigBase):
             if isinstance(hint, type) and issubclass(hint, ConfigBase) and not isinstance(getattr(self, f.name), hint):
                 raise ConfigError(f"{f.name} must be a {hint.__name__}, got {type(getattr(self, f.name)).__name__}")
         check_choice("encoder", self.encoder, ENCODER_FAMILIES)
+        if self.noisy_encoder is not None:
+            check_choice("noisy_encoder", self.noisy_encoder, ENCODER_FAMILIES)
         check_choice("map_family", self.map_family, MAP_FAMILY_NAMES)
         if self.spike_threshold is not None:
             check_range("spike_threshold", self.spike_threshold, -1e300, 1e300)

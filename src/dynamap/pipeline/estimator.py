@@ -106,13 +106,20 @@ class DynamapModel:
         windows = DelayWindows([(r - x_mean) / x_std for r in res], samp.window)
         timings["embedding_s"] = time.perf_counter() - t0
 
+        noise = samp.noise_report()
+        encoder = cfg.encoder
+        if cfg.noisy_encoder is not None and noise["too_large"] and cfg.noisy_encoder != cfg.encoder:
+            encoder = cfg.noisy_encoder
+            noise["message"] = (f"{noise['message']}: the states are the {encoder} encoder's, not the "
+                                f"{cfg.encoder} encoder's (FitConfig.noisy_encoder)")
+        noise["encoder"] = encoder
         control = Control.of(tags, series_list, cfg)
         refs = [train_stats(r[samp.window - 1 :], float(samp.dt_map), float(samp.spike_threshold),
                             keep_trace=True, hysteresis=float(samp.spike_hysteresis))
                 for r in res]
         c_norm = [float(v) for v in control.normalise(np.asarray(control.param_values))]
         data = {"windows": windows, "n_seg": len(res), "refs": refs, "c_norm": c_norm, "sampling": samp,
-                "x_mean": x_mean, "x_std": x_std, "single": control.mode == "single",
+                "x_mean": x_mean, "x_std": x_std, "single": control.mode == "single", "encoder": encoder,
                 "map_config": cfg.map_settings(control.mode)}  # (the family's settings, the selection's)
 
         # rounds: an encoder and its map candidates; another round with fresh random streams while no
@@ -136,7 +143,7 @@ class DynamapModel:
         history = {
             "between_tags": between_tags(map_hist, control.param_values),
             "sampling": samp.to_dict(),
-            "noise": samp.noise_report(),
+            "noise": noise,
             "stationarity": stationarity,
             "latent_dim": best["evidence"],
             "map": map_hist,
@@ -155,7 +162,7 @@ class DynamapModel:
         cfg, samp = self.config, data["sampling"]
         n_jobs = default_jobs(cfg.num_threads) if cfg.n_jobs is None else cfg.n_jobs
         t1 = time.perf_counter()
-        encoder, evidence, z = fit_encoder(cfg.encoder, data["windows"], cfg, seed=seed, x_mean=data["x_mean"],
+        encoder, evidence, z = fit_encoder(data["encoder"], data["windows"], cfg, seed=seed, x_mean=data["x_mean"],
                                         x_std=data["x_std"], progress=progress, n_jobs=n_jobs)
         vae_s = time.perf_counter() - t1
         t2 = time.perf_counter()

@@ -38,7 +38,8 @@ def fit_from_files(
     address: str | None = None,
     jobs: int | None = None,
 ):
-    """Read and validate the series, fit a model, write the bundle and its metrics.json to ``out``
+    """Read and validate the series, fit a model, write the bundle, its metrics.json, the map's sweep
+    over the control (sweep.json) and the fit report (report.html, :mod:`dynamap.report.fit`) to ``out``
     (``column``: the observed variable in files with several; ``channel``, ``segment``: the trace of
     a recording, see :func:`~dynamap.read_series`).
 
@@ -58,9 +59,14 @@ def fit_from_files(
         return _fit_ensemble_to(out, series, param_values, ensemble, seed, config, backend, address, jobs)
     model = DynamapModel(config, seed=seed).fit(series, param_values=param_values, progress=progress)
     metrics = fit_metrics(model, series)
+    from ..report.fit import report_sweep, write_fit_report
+
+    sw = report_sweep(model, series)
     with staged_dir(out) as tmp:
         model.save(tmp)
         write_json(metrics, tmp / "metrics.json")
+        write_json(sw, tmp / "sweep.json")
+        write_fit_report(tmp / "report.html", model, series, metrics, sw)
     report_fit(model, metrics, out)
     return model, metrics
 
@@ -152,7 +158,7 @@ def report_fit(model: DynamapModel, metrics: dict, out, prefix: str = "") -> Non
         scores = ", ".join(f"{r['selected_score']:.3g}" for r in rounds)
         print(f"{prefix}{len(rounds)} fit rounds (VAE and map candidates, fresh random streams; selection "
               f"scores {scores}): kept round {model.history_['map']['round'] + 1}", file=sys.stderr)
-    noise = model.sampling_.noise_report()
+    noise = model.history_.get("noise") or model.sampling_.noise_report()
     print(f"{prefix}{'WARNING: ' if noise['too_large'] else ''}{noise['message']}", file=sys.stderr)
     for i, r in enumerate(model.history_.get("stationarity") or []):
         if not r["stationary"]:
