@@ -1,8 +1,11 @@
 """Delay windows, data rules and lag/dimension helpers."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
+import dynamap
 from dynamap import ConfigError, InputError
 from dynamap.embedding import (
     DelayWindows,
@@ -132,3 +135,38 @@ def test_noise_estimate_and_hysteresis_keep_the_sampling_of_a_noisy_train():
     assert hyst.fast_time == pytest.approx(clean.fast_time, rel=0.02)
     # (crossing times jitter with the noise: the 10th-percentile ISI is 0.5 % short, stride 19 not 20)
     assert abs(hyst.stride - clean.stride) <= 1 and abs(hyst.window - clean.window) <= 1
+
+
+def test_a_brief_spike_bounds_the_map_step_by_its_rise_time():
+    """A 1.7 Hz train of sawtooth spikes that rise from -60 to +40 in 1.5 ms and decay over 20 ms (the
+    pacemaker's shape, shared/real/sanpy_19114001.csv): the rise time is the threshold-to-peak time
+    (closed form: the part of the 1.5 ms ramp above the threshold), and the map step is at most that
+    where T_f / samples_per_fast would be 9x longer."""
+    from dynamap.embedding.rules import spike_rise_time
+
+    dt, period = 0.0005, 1 / 1.7
+    t = np.arange(0, 30.0, dt)
+    ph = np.mod(t, period)
+    x = np.where(ph < 0.0015, -60 + 100 * ph / 0.0015, -60 + 100 * np.exp(-(ph - 0.0015) / 0.01))
+    th = -10.0  # half-way up the ramp: the peak is 0.75 ms later, to within a sample
+    assert spike_rise_time(x, dt, th) == pytest.approx(0.00075, abs=dt)
+    kw = dict(threshold=th, threshold_level=0.75, samples_per_fast=32.0, window_fast=2.5, min_window=8,
+              max_window=128)
+    assert choose_sampling([x], dt, **kw).stride == int(period / 32 / dt)  # 36: the peak is lost
+    rise = spike_rise_time(x, dt, th)
+    assert choose_sampling([x], dt, **kw, step_per_rise=1.5).stride == int(1.5 * rise / dt + 1e-9) <= 3
+    assert spike_rise_time(np.full(100, -60.0), dt, th) is None
+
+
+@pytest.mark.skipif(not (Path(__file__).resolve().parents[2] / "shared" / "real").is_dir(),
+                    reason="needs shared/real beside the checkout")
+def test_the_pacemakers_map_step_keeps_its_action_potentials():
+    """The pacemaker (2 kHz, 1.72 Hz): T_f / 32 alone gives 14.5 ms, where its action potentials peak
+    19 mV low (28 for 47 mV); its rise (1 ms from -20 mV, interpolated) bounds the step to 1.5 ms."""
+    from dynamap.pipeline._inputs import sampling_for
+
+    s = dynamap.read_series(Path(__file__).resolve().parents[2] / "shared" / "real" / "sanpy_19114001.csv")
+    x = np.asarray(s.values, dtype=np.float64)
+    samp = sampling_for([x], s.dt, dynamap.FitConfig(spike_threshold=-20.0))
+    old = sampling_for([x], s.dt, dynamap.FitConfig(spike_threshold=-20.0, step_per_rise=None))
+    assert (old.stride, samp.stride) == (29, 3)

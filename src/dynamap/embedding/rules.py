@@ -12,7 +12,9 @@ paper's settings are not available) and are exposed as configuration fields by t
   after the series was that far below it, so noise on a spike does not count as more spikes;
 * fast time scale T_f = 10th percentile of the inter-spike intervals (the fastest repeated motion);
   without enough spikes, the first zero crossing of the autocorrelation;
-* sampling step = T_f / ``samples_per_fast``, rounded down to an integer multiple (stride) of the data step;
+* sampling step = T_f / ``samples_per_fast``, rounded down to an integer multiple (stride) of the data step,
+  and at most ``step_per_rise`` times the spikes' median rise time (threshold to peak): a brief spike of
+  a slowly firing cell (the 1.5 ms upstroke of a pacemaker at 1.7 Hz) keeps its peak at the map step;
 * window D_e = round(``window_fast`` * T_f / sampling step) samples.
 """
 
@@ -25,7 +27,7 @@ import numpy as np
 from .._core.errors import InputError
 from .._core.signal import upcrossings
 
-__all__ = ["spike_threshold", "noise_sigma", "measurement_noise", "fast_time_scale", "SamplingChoice",
+__all__ = ["spike_threshold", "spike_rise_time", "noise_sigma", "measurement_noise", "fast_time_scale", "SamplingChoice",
            "choose_sampling", "NOISE_WARN_REL"]
 
 #: measurement noise, relative to the spike height, from which a fit warns that its map may not be
@@ -64,6 +66,19 @@ def spike_threshold(x: np.ndarray, level: float = 0.75) -> float:
     """Threshold at ``level`` of the way from the 1st to the 99.9th percentile of ``x``."""
     lo, hi = _span(x)
     return lo + level * (hi - lo)
+
+
+def spike_rise_time(x: np.ndarray, dt: float, threshold: float, hysteresis: float = 0.0) -> float | None:
+    """The median time from a spike's up-crossing of ``threshold`` (interpolated, counted with
+    ``hysteresis``) to its peak (the largest sample before it falls below the threshold again); None
+    without a whole spike."""
+    x = np.asarray(x, dtype=np.float64)
+    t = upcrossings(x, threshold, dt, hysteresis=hysteresis)
+    k = np.floor(t / dt + 1e-9).astype(int)  # the sample at or before each crossing
+    below = np.flatnonzero(x < threshold)
+    ends = np.searchsorted(below, k, side="right")
+    rise = [(a + int(np.argmax(x[a : below[j]]))) * dt - tc for tc, a, j in zip(t, k, ends) if j < below.size]
+    return float(np.median(rise)) if rise else None
 
 
 def _acf_zero(x: np.ndarray, dt: float) -> float:
@@ -129,6 +144,7 @@ def choose_sampling(
     min_window: int,
     max_window: int,
     hysteresis_noise: float = 0.0,
+    step_per_rise: float | None = None,
 ) -> SamplingChoice:
     """Apply the rules to the training series (pooled; the shortest fast time scale wins)."""
     pooled = np.concatenate([np.asarray(x, dtype=np.float64) for x in xs])
@@ -139,6 +155,10 @@ def choose_sampling(
     scales = [fast_time_scale(x, dt, th, hysteresis=hyst) for x in xs]
     tf, src = min(scales, key=lambda s: s[0])
     stride = max(1, int(np.floor(tf / samples_per_fast / dt)))
+    if step_per_rise:  # the fastest rising spikes of any series
+        rises = [r for r in (spike_rise_time(x, dt, th, hyst) for x in xs) if r is not None]
+        if rises:
+            stride = max(1, min(stride, int(np.floor(step_per_rise * min(rises) / dt + 1e-9))))
     dt_map = stride * dt
     window = int(np.clip(round(window_fast * tf / dt_map), min_window, max_window))
     noise_sd = max(measurement_noise(x) for x in xs)

@@ -59,6 +59,7 @@ def sampling_for(xs: list[np.ndarray], dt: float, cfg) -> SamplingChoice:
         xs, dt, threshold=cfg.spike_threshold, threshold_level=cfg.threshold_level,
         samples_per_fast=cfg.samples_per_fast, window_fast=cfg.window_fast,
         min_window=cfg.min_window, max_window=cfg.max_window, hysteresis_noise=cfg.hysteresis_noise,
+        step_per_rise=cfg.step_per_rise,
     )
     if cfg.dt is not None:
         stride = max(1, int(round(cfg.dt / dt)))

@@ -52,6 +52,8 @@ class FitConfig(ConfigBase):
     hysteresis_noise: float = 5.0
     #: map step = fast time scale (10th percentile ISI) / this, in whole strides of the data step
     samples_per_fast: float = 32.0
+    #: ... and at most this many times the spikes' median rise time, threshold to peak (None: no bound)
+    step_per_rise: float | None = 1.5
     #: the delay window spans this many fast time scales, within [min_window, max_window] samples
     window_fast: float = 2.5
     min_window: int = 8
@@ -110,6 +112,8 @@ class FitConfig(ConfigBase):
         check_range("threshold_level", self.threshold_level, 0.05, 0.95)
         check_range("hysteresis_noise", self.hysteresis_noise, 0.0, 1e3)
         check_positive("samples_per_fast", self.samples_per_fast)
+        if self.step_per_rise is not None:
+            check_positive("step_per_rise", self.step_per_rise)
         check_positive("window_fast", self.window_fast)
         check_int_range("min_window", self.min_window, 1)
         check_int_range("max_window", self.max_window, self.min_window)
