@@ -135,9 +135,11 @@ def test_a_map_family_gets_the_base_members_it_does_not_override():
 
 
 def test_noise_beyond_the_warning_level_switches_to_the_noisy_encoder(series, make_tiny_config):
-    """``FitConfig.noisy_encoder``: a series whose measured noise reaches the noise report's warning
-    level is encoded by it (and the report says so); a clean one by ``encoder``."""
-    cfg = make_tiny_config(noisy_encoder="vae")
+    """``FitConfig.noisy_encoder`` (default "vae"): a single series whose measured noise reaches the
+    noise report's warning level is encoded by it (and the report says so); a clean one by ``encoder``;
+    tagged fits keep ``encoder`` and are told not to trust the map beyond its check."""
+    cfg = make_tiny_config()
+    assert cfg.noisy_encoder == dynamap.FitConfig().noisy_encoder == "vae"
     clean = dynamap.fit(series, config=cfg, seed=0, progress=False)
     assert isinstance(clean.encoder_, DelayEncoder) and clean.history_["noise"]["encoder"] == "delay"
     v = np.asarray(series.values) + 0.5 * np.random.default_rng(0).standard_normal(len(series.values))
@@ -145,7 +147,12 @@ def test_noise_beyond_the_warning_level_switches_to_the_noisy_encoder(series, ma
                         progress=False)
     assert noisy.history_["noise"]["too_large"] and noisy.history_["noise"]["encoder"] == "vae"
     assert isinstance(noisy.encoder_, VAEEncoder) and "vae encoder's" in noisy.history_["noise"]["message"]
-    plain = dynamap.fit(dynamap.Series(v, series.dt, name="V"), config=make_tiny_config(), seed=0, progress=False)
+    plain = dynamap.fit(dynamap.Series(v, series.dt, name="V"), config=make_tiny_config(noisy_encoder=None), seed=0,
+                        progress=False)
     assert isinstance(plain.encoder_, DelayEncoder)
+    half = len(v) // 2
+    tagged = dynamap.fit([dynamap.Series(v[:half], series.dt, name="V"), dynamap.Series(v[half:], series.dt, name="V")],
+                         [-40.0, -39.0], config=cfg, seed=0, progress=False)
+    assert isinstance(tagged.encoder_, DelayEncoder) and "do not trust" in tagged.history_["noise"]["message"]
     with pytest.raises(dynamap.ConfigError, match="noisy_encoder"):
         dynamap.FitConfig(noisy_encoder="pca")

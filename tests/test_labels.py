@@ -112,7 +112,7 @@ def test_measurement_noise_is_read_off_the_second_differences():
     assert not base.noise_report()["too_large"]
     loud = SamplingChoice(-30.0, 0.3, "isi", 2, 0.01, 90, 0.5, noise_sd=NOISE_WARN_REL * 40.0, spike_height=40.0)
     rep = loud.noise_report()
-    assert rep["too_large"] and rep["rel"] == pytest.approx(NOISE_WARN_REL) and "do not trust" in rep["message"]
+    assert rep["too_large"] and rep["rel"] == pytest.approx(NOISE_WARN_REL) and "lose the bursts" in rep["message"]
     assert SamplingChoice(-30.0, 0.3, "isi", 2, 0.01, 90).noise_report()["rel"] is None  # an old bundle's
 
 

@@ -124,8 +124,8 @@ class SamplingChoice:
         msg = (f"measurement noise {self.noise_sd:.3g} ({100 * rel:.2g} % of the spike height)" if rel is not None
                else "measurement noise unknown")
         if large:
-            msg += (f": at or above {100 * NOISE_WARN_REL:g} %, where the default reconstruction was measured to "
-                    "lose the bursts of a clean burster; do not trust the map beyond its free-running check")
+            msg += (f": at or above {100 * NOISE_WARN_REL:g} %, where the delay encoder's map was measured to lose "
+                    "the bursts of a clean burster")
         return {"sd": float(self.noise_sd), "rel": rel, "warn_rel": NOISE_WARN_REL, "too_large": bool(large),
                 "message": msg}
 

@@ -31,9 +31,9 @@ class FitConfig(ConfigBase):
     #: the states: "delay" (the newest samples, ``delay``), "linear" (principal components of the
     #: window, ``linear``) or "vae" (the paper's VAE means, ``vae``)
     encoder: str = "delay"
-    #: the encoder used instead where the series' measured noise reaches the noise report's warning
-    #: level (``embedding.rules.NOISE_WARN_REL`` of the spike height); None: always ``encoder``
-    noisy_encoder: str | None = None
+    #: single-series mode: the encoder used instead where the series' measured noise reaches the noise
+    #: report's warning level (``embedding.rules.NOISE_WARN_REL`` of the spike height); None: ``encoder``
+    noisy_encoder: str | None = "vae"
     #: the map: "ridge" (random features, ridge readouts, ``ridge``) or "mlp" (the paper's, ``mlp``)
     map_family: str = "ridge"
     #: each family's settings, and the free-run selection and calibration all maps share

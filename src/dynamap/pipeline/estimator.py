@@ -106,14 +106,17 @@ class DynamapModel:
         windows = DelayWindows([(r - x_mean) / x_std for r in res], samp.window)
         timings["embedding_s"] = time.perf_counter() - t0
 
+        control = Control.of(tags, series_list, cfg)
         noise = samp.noise_report()
         encoder = cfg.encoder
-        if cfg.noisy_encoder is not None and noise["too_large"] and cfg.noisy_encoder != cfg.encoder:
+        if (cfg.noisy_encoder is not None and noise["too_large"] and cfg.noisy_encoder != cfg.encoder
+                and control.mode == "single"):
             encoder = cfg.noisy_encoder
-            noise["message"] = (f"{noise['message']}: the states are the {encoder} encoder's, not the "
+            noise["message"] = (f"{noise['message']}; the states are the {encoder} encoder's, not the "
                                 f"{cfg.encoder} encoder's (FitConfig.noisy_encoder)")
+        elif noise["too_large"]:
+            noise["message"] += "; do not trust the map beyond its free-running check"
         noise["encoder"] = encoder
-        control = Control.of(tags, series_list, cfg)
         refs = [train_stats(r[samp.window - 1 :], float(samp.dt_map), float(samp.spike_threshold),
                             keep_trace=True, hysteresis=float(samp.spike_hysteresis))
                 for r in res]
