@@ -47,6 +47,9 @@ def test_one_bundle_per_group_equal_to_the_plain_fits(workdir, tmp_path, monkeyp
     assert _metrics(out / "tagged") == _metrics(tmp_path / "p2")
     fitted = json.loads((out / "tagged" / "config.json").read_text())["fitted"]
     assert fitted["mode"] == "tagged" and fitted["param_values"] == [-40.0, -37.0]
+    for g in ("single", "tagged"):  # each group's bundle as a plain fit writes it, its report and sweep too
+        assert (out / g / "sweep.json").read_text() == (tmp_path / ("p1" if g == "single" else "p2") / "sweep.json").read_text()
+        assert "Free-running check" in (out / g / "report.html").read_text()
 
     # groups as ensembles: member i of a group is the group's fit with seed + i
     assert main(["fit", "--manifest", str(workdir / "manifest.csv"), "--config", cfg, "--seed", "1",

@@ -17,7 +17,7 @@ from .check import check_summary, fit_metrics
 from .config import FitConfig
 from .estimator import DynamapModel
 
-__all__ = ["fit_from_files", "load_fit_config", "report_fit", "between_tags_summary"]
+__all__ = ["fit_from_files", "load_fit_config", "report_fit", "between_tags_summary", "write_bundle"]
 
 
 def fit_from_files(
@@ -59,6 +59,15 @@ def fit_from_files(
         return _fit_ensemble_to(out, series, param_values, ensemble, seed, config, backend, address, jobs)
     model = DynamapModel(config, seed=seed).fit(series, param_values=param_values, progress=progress)
     metrics = fit_metrics(model, series)
+    write_bundle(out, model, series, metrics)
+    report_fit(model, metrics, out)
+    return model, metrics
+
+
+def write_bundle(out, model: DynamapModel, series, metrics: dict) -> None:
+    """The bundle of ``model`` fitted on ``series`` in the folder ``out`` (written whole or not at all),
+    with its ``metrics.json``, the map's sweep over the control (``sweep.json``) and the fit report
+    (``report.html``, :mod:`dynamap.report.fit`)."""
     from ..report.fit import report_sweep, write_fit_report
 
     sw = report_sweep(model, series)
@@ -67,8 +76,6 @@ def fit_from_files(
         write_json(metrics, tmp / "metrics.json")
         write_json(sw, tmp / "sweep.json")
         write_fit_report(tmp / "report.html", model, series, metrics, sw)
-    report_fit(model, metrics, out)
-    return model, metrics
 
 
 def _check_param_values(paths: Sequence[str], param_values: Sequence[float] | None) -> None:

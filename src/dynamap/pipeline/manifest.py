@@ -19,9 +19,9 @@ import sys
 from pathlib import Path
 
 from .._core.errors import InputError
-from ..io.outputs import check_out_dir, staged_dir, write_json
+from ..io.outputs import check_out_dir
 from ..io.series import read_series
-from .from_files import backend_words, load_fit_config, refuse_ensemble_folder, report_fit
+from .from_files import backend_words, load_fit_config, refuse_ensemble_folder, report_fit, write_bundle
 
 __all__ = ["COLUMNS", "ManifestGroup", "fit_manifest", "read_manifest"]
 
@@ -179,9 +179,7 @@ def fit_manifest(manifest: str | Path, *, out: str | Path, dt: float | None = No
         where = out / g.name
         if ensemble is None:
             model, metrics = part[0]
-            with staged_dir(where) as tmp:
-                model.save(tmp)
-                write_json(metrics, tmp / "metrics.json")
+            write_bundle(where, model, series[g.name], metrics)
             report_fit(model, metrics, where, prefix=f"{g.name}: ")
             result[g.name] = (model, metrics)
         else:
