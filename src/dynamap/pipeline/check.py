@@ -70,10 +70,16 @@ def free_running_check(model, series_list, second=None) -> dict:
     return {"series": out, "all_match": bool(all(e["match"] for e in out))}
 
 
+def noise_of(model) -> dict:
+    """The fit's noise report as the fit wrote it (with the encoder it chose; bundles from before it:
+    the sampling choice's own)."""
+    return model.history_.get("noise") or model.sampling_.noise_report()
+
+
 def fit_metrics(model, series_list) -> dict:
     """A fit's ``metrics.json``: its free-running check, the noise report of its series and whether each
     stays in one regime."""
-    return {**free_running_check(model, series_list), "noise": model.history_.get("noise") or model.sampling_.noise_report(),
+    return {**free_running_check(model, series_list), "noise": noise_of(model),
             "stationarity": [{k: r[k] for k in ("stationary", "stretches", "message")}
                              for r in model.history_.get("stationarity") or []]}
 

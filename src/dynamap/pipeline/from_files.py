@@ -13,7 +13,7 @@ from .._core.backends import check_backend
 from .._core.errors import InputError
 from ..io.outputs import staged_dir, write_json
 from ..io.series import read_series
-from .check import check_summary, fit_metrics
+from .check import check_summary, fit_metrics, noise_of
 from .config import FitConfig
 from .estimator import DynamapModel
 
@@ -165,7 +165,7 @@ def report_fit(model: DynamapModel, metrics: dict, out, prefix: str = "") -> Non
         scores = ", ".join(f"{r['selected_score']:.3g}" for r in rounds)
         print(f"{prefix}{len(rounds)} fit rounds (VAE and map candidates, fresh random streams; selection "
               f"scores {scores}): kept round {model.history_['map']['round'] + 1}", file=sys.stderr)
-    noise = model.history_.get("noise") or model.sampling_.noise_report()
+    noise = noise_of(model)
     print(f"{prefix}{'WARNING: ' if noise['too_large'] else ''}{noise['message']}", file=sys.stderr)
     for i, r in enumerate(model.history_.get("stationarity") or []):
         if not r["stationary"]:

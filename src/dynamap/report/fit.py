@@ -68,7 +68,7 @@ def report_sweep(model, series_list, num: int = 41) -> dict:
 def write_fit_report(path, model, series_list, metrics: dict, sweep: dict, *, span: float | None = None) -> Path:
     """Write the fit report of ``model`` on its training ``series_list`` to ``path`` (an .html file):
     ``metrics`` is the fit's ``metrics.json`` (:func:`dynamap.pipeline.check.fit_metrics`), ``sweep`` the
-    map's sweep over the control; ``span``: the time shown of each trace (default: 20 mean ISIs)."""
+    map's sweep over the control; ``span``: the time shown of each trace (default: 20 mean ISIs of the slowest recording)."""
     h = model.history_
     r = Report(f"dynamap fit: {model.name_}", f"{model.mode_} mode, {model.config.map_family} map on "
                                             f"{model.encoder_.describe()}, map step {model.dt_:g}")
@@ -83,18 +83,17 @@ def write_fit_report(path, model, series_list, metrics: dict, sweep: dict, *, sp
     r.heading("Free-running check at the training values")
     r.table(_check_rows(metrics))
     tags = [e["param_value"] for e in metrics["series"]]
-    n = max(model.resample(s).size for s in series_list)
-    sims = model.simulate_batch(np.asarray(tags, dtype=float), n, n // 5)
-    traces = []
-    data_points = []
-    for s, e, sim in zip(series_list, metrics["series"], sims):
-        x = model.resample(s)
-        isi = e["data"].get("isi_mean") or np.nan
-        show = span if span is not None else (20 * isi if np.isfinite(isi) else x.size * model.dt_)
+    xs = [model.resample(s) for s in series_list]
+    sims = model.simulate_batch(np.asarray(tags, dtype=float), max(x.size for x in xs), max(x.size for x in xs) // 5)
+    isis = [e["data"].get("isi_mean") or np.nan for e in metrics["series"]]
+    if span is None:  # 20 of the slowest recording's mean ISIs, or everything
+        span = 20 * np.nanmax(isis) if np.isfinite(isis).any() else max(x.size for x in xs) * model.dt_
+    traces, data_points = [], []
+    for x, e, sim in zip(xs, metrics["series"], sims):
         traces += [(x, model.dt_, f"recording at {e['param_value']:g}"), (sim, model.dt_, f"map at {e['param_value']:g}")]
-        n = spike_times(x, model.spike_threshold_, model.dt_, hysteresis=model.spike_hysteresis_).size
-        data_points.append((float(e["param_value"]), n / (x.size * model.dt_)))
-    r.figure(series_figure(traces, ylabel=model.name_, t_unit="time unit", span=show),
+        n_spikes = spike_times(x, model.spike_threshold_, model.dt_, hysteresis=model.spike_hysteresis_).size
+        data_points.append((float(e["param_value"]), n_spikes / (x.size * model.dt_)))
+    r.figure(series_figure(traces, ylabel=model.name_, t_unit="time unit", span=span),
              "the recordings and the map's free runs at their values")
     r.heading("Firing rate against the control")
     r.figure(rate_figure(sweep, data_points, xlabel=f"c ({model.name_} series' tag units)"),
