@@ -51,6 +51,49 @@ def commit() -> str:
         return "unknown"
 
 
+#: why a predictor may be missing from a protocol's stored runs
+NOT_RUN = {f"dynamap-{e}-{f}": "dynamap's other families run on request (`--predictors families`); a VAE or MLP "
+           "fit takes 5-15 minutes, beyond the full set's hour on 2 cores" for e, f in FAMILIES}
+#: the headline score of each mode: (row key, higher is better, format)
+HEADLINE = {"tagged": ("accuracy", True, "{:.2f}"), "single": ("agreement", True, "{:.2f}"),
+            "fi": ("rate_err", False, "{:.0%}")}
+
+
+def _summary(protocols: list[str], store: Path) -> list[str]:
+    """One row per protocol: dynamap's default, the best peer by mean, the baselines."""
+    out = ["| protocol | score | dynamap (default) | best package peer | our NG-RC | nearest-tag lookup | "
+           "interpolation | chance |", "|---|---|---|---|---|---|---|---|"]
+    for key in protocols:
+        path = store / f"{key}.json"
+        if not path.is_file():
+            continue
+        p = H.PROTOCOLS[key]
+        col, up, fmt = HEADLINE[p.mode]
+        by = _group(json.loads(path.read_text())["rows"])
+
+        def mean(k, c=col):
+            v = [r[c] for r in by.get(k, []) if "error" not in r and r.get(c) is not None]
+            return float(np.mean(v)) if v else None
+
+        def cell(k, c=col):
+            m = mean(k, c)
+            return "n/a" if m is None else fmt.format(m)
+
+        peers = [(mean(k), by[k][0]["label"]) for k in by if k not in ("lookup", "interpolation", "ngrc-ours")
+                 and mean(k) is not None and not k.startswith("dynamap")]
+        best = (max if up else min)(peers, key=lambda t: t[0]) if peers else None
+        name = {"tagged": "held-out accuracy", "single": "order agreement", "fi": "rate error (held-out)"}[p.mode]
+        out.append(f"| {key} | {name} | {cell('dynamap')} | "
+                   + (f"{fmt.format(best[0])} ({best[1]})" if best else "n/a") + f" | {cell('ngrc-ours')} | {cell('lookup')} | "
+                   f"{cell('interpolation')} | {cell('dynamap', 'chance') if p.mode == 'single' else ''} |")
+    return out
+
+
+def expected() -> list[tuple[str, str]]:
+    """(key, label) of every predictor of the sets full and families."""
+    return [(p.key, p.label) for p in predictors(["full", "families"])]
+
+
 def _load(path: Path, default):
     return json.loads(path.read_text()) if path.is_file() else default
 
@@ -176,8 +219,10 @@ def _table(p, rows_by: dict[str, list[dict]]) -> list[str]:
     elif p.mode == "single":
         head = "| predictor | order agreement, mean (worst) | chance | p | precision | fit s | free runs s | seeds |"
     else:
-        head = ("| predictor | rate error at 162, 284 pA, mean (worst) | rates (/s) by seed | fit s | free runs s "
-                "| seeds |")
+        first = next(r for rs in rows_by.values() for r in rs if "data_rates" in r)
+        rec = ", ".join(f"{v:g}" for v in first["data_rates"])
+        head = (f"| predictor | rate error at {', '.join(f'{v:g}' for v in p.grid)} pA, mean (worst) | rates (/s) by "
+                f"seed (recorded: {rec}) | fit s | free runs s | seeds |")
     out = [head, "|" + "---|" * (head.count("|") - 1)]
     for rs in rows_by.values():
         ok = [r for r in rs if "error" not in r]
@@ -220,7 +265,9 @@ def render(store: Path, protocols: list[str], page: Path) -> str:
              "tags normalised; \"small search\" settings were picked by free runs at the training tags with "
              f"search seed(s) {list(H.SEARCH_SEEDS)}, never on held-out values. 2 CPU cores, one run at a time. "
              "More measurements, kept by hand, are in [measurements.md](measurements.md); their history in "
-             "[experiments.md](experiments.md).", ""]
+             "[experiments.md](experiments.md).", "",
+             "## Summary (means over seeds; the tables below have the worst seeds, times and every predictor)", ""]
+    lines += _summary(protocols, store) + [""]
     total = 0.0
     for key in protocols:
         path = store / f"{key}.json"
@@ -237,6 +284,10 @@ def render(store: Path, protocols: list[str], page: Path) -> str:
         lines += _table(p, _group(rows))
         for _, s in sorted(stored.get("skipped", {}).items()):
             lines.append(f"* {s['label']}: not run: {s['why']}")
+        for k, label in expected():
+            if k not in {r["predictor"] for r in rows.values()} and k not in stored.get("skipped", {}):
+                lines.append(f"* {label}: not in the stored runs of this protocol ({NOT_RUN.get(k, 'not run yet')}: "
+                             f"`python benchmarks/results.py --protocols {key} --predictors {k}`)")
         ch = chosen_all.get(key, {})
         if ch:
             lines += ["", "Searched settings (the peer's search on the training tags): " + "; ".join(
