@@ -32,11 +32,11 @@ import time
 from pathlib import Path
 
 import numpy as np
+from ngrc_peer import tag_quality  # benchmarks/ is on sys.path (results.py, the tests put it there)
 
 import dynamap
 from dynamap.analysis.compare import evaluate_single, point_label
-from dynamap.analysis.metrics import isi_wasserstein
-from dynamap.analysis.scores import heldout_accuracy, points_at
+from dynamap.analysis.scores import points_at
 from dynamap.analysis.spikes import spike_times
 from dynamap.pipeline._inputs import sampling_for
 from dynamap.pipeline.demo import DEMO_RESTARTS, FULL, QUICK, _heldout_grid
@@ -468,16 +468,6 @@ class Interpolation(Lookup):
 
 
 # ----------------------------------------------------------------------------------------- scoring
-
-
-def tag_quality(pts: list[dict], true_tags: list[dict]) -> tuple[int, float]:
-    """(tag labels reproduced, mean ISI W1 / true mean ISI; 1 for a run without ISIs)."""
-    hits = sum(heldout_accuracy([t], [q]) == 1.0 for t, q in zip(true_tags, pts))
-    w = []
-    for t, q in zip(true_tags, pts):
-        it, ip = np.asarray(t.get("isi") or [], float), np.asarray(q.get("isi") or [], float)
-        w.append(min(isi_wasserstein(ip, it) / it.mean(), 1.0) if it.size and ip.size else 1.0)
-    return int(hits), float(np.mean(w))
 
 
 def score(pred: Predictor, data: Data, seed: int) -> dict:

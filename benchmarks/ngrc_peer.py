@@ -222,7 +222,7 @@ def free_sweep(model: NGRC, series: list[np.ndarray], tags: list[float], values,
                          "spike_threshold": THRESHOLD, "spike_hysteresis": hysteresis}}
 
 
-def _tag_quality(pts: list[dict], true_tags: list[dict]) -> tuple[int, float]:
+def tag_quality(pts: list[dict], true_tags: list[dict]) -> tuple[int, float]:
     """(tag labels reproduced, mean ISI W1 / true mean ISI, 1 for a run without ISIs)."""
     hits = sum(heldout_accuracy([t], [p]) == 1.0 for t, p in zip(true_tags, pts))
     w = []
@@ -242,7 +242,7 @@ def _search(series, tags, true_tags, step, hysteresis, s) -> None:
         for seed in SEARCH_SEEDS:
             m = NGRC(cfg, seed).fit(series, tags)
             pts = free_sweep(m, series, tags, tags, step, hysteresis, s, lyapunov=False)["points"]
-            h, w = _tag_quality(pts, true_tags)
+            h, w = tag_quality(pts, true_tags)
             hits, w1 = hits + h, w1 + [w]
             labs.append(" ".join(_short(p) for p in pts))
         rows.append((-hits, float(np.mean(w1)), cfg))

@@ -71,11 +71,11 @@ def _summary(protocols: list[str], store: Path) -> list[str]:
         col, up, fmt = HEADLINE[p.mode]
         by = _group(json.loads(path.read_text())["rows"])
 
-        def mean(k, c=col):
+        def mean(k, c=col, by=by):
             v = [r[c] for r in by.get(k, []) if "error" not in r and r.get(c) is not None]
             return float(np.mean(v)) if v else None
 
-        def cell(k, c=col):
+        def cell(k, c=col, fmt=fmt):
             m = mean(k, c)
             return "n/a" if m is None else fmt.format(m)
 
@@ -282,6 +282,9 @@ def render(store: Path, protocols: list[str], page: Path) -> str:
                   f"Runs of {', '.join(f'{c} ({d})' for d, c in stamps)}; fits and free runs {secs / 60:.0f} min. "
                   f"Reproduce: `python benchmarks/results.py --protocols {key}`. Noise: {p.noise}.", ""]
         lines += _table(p, _group(rows))
+        if p.mode == "fi":
+            lines.append("* The rate error is |map / recorded - 1|: a silent free run scores 100 %, one firing twice "
+                         "as fast 100 % too, so below 100 % only a map that fires near the recorded rate is useful.")
         for _, s in sorted(stored.get("skipped", {}).items()):
             lines.append(f"* {s['label']}: not run: {s['why']}")
         for k, label in expected():
@@ -289,6 +292,8 @@ def render(store: Path, protocols: list[str], page: Path) -> str:
                 lines.append(f"* {label}: not in the stored runs of this protocol ({NOT_RUN.get(k, 'not run yet')}: "
                              f"`python benchmarks/results.py --protocols {key} --predictors {k}`)")
         ch = chosen_all.get(key, {})
+        if key in H.SEARCH_FROM:
+            lines += ["", f"Searched settings: those of {H.SEARCH_FROM[key]} (the same tags)."]
         if ch:
             lines += ["", "Searched settings (the peer's search on the training tags): " + "; ".join(
                 f"{name}: {json.dumps(v['chosen'], sort_keys=True)} ({len(v['tried'])} tried, {v['s']:.0f} s)"
@@ -296,6 +301,21 @@ def render(store: Path, protocols: list[str], page: Path) -> str:
         lines.append("")
     lines += [f"All protocols: {total / 60:.0f} min of fits and free runs (without the truths and the peers' "
               "searches)."]
+    by_pred: dict[str, list] = {}
+    for key in protocols:
+        path = store / f"{key}.json"
+        for r in (json.loads(path.read_text())["rows"].values() if path.is_file() else []):
+            t = by_pred.setdefault(r["predictor"], [r["label"], 0.0, set()])
+            t[1] += (r.get("fit_s") or 0) + (r.get("run_s") or 0)
+            t[2].add(key)
+    searches: dict[str, float] = {}
+    for d in chosen_all.values():
+        for name, v in d.items():
+            searches[name] = searches.get(name, 0.0) + v["s"]
+    lines += ["", "Time by predictor (fits and free runs over the protocols it ran; a searched peer's search "
+              "apart): " + "; ".join(f"{lab} {sec / 60:.1f} min ({len(ks)} protocols)" for lab, sec, ks in
+                                     sorted(by_pred.values(), key=lambda t: -t[1]))
+              + ". Searches: " + "; ".join(f"{n} {v / 60:.1f} min" for n, v in sorted(searches.items())) + "."]
     text = "\n".join(lines) + "\n"
     page.parent.mkdir(parents=True, exist_ok=True)
     page.write_text(text)
