@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import importlib
 import json
 import subprocess
 import sys
@@ -100,8 +101,10 @@ def _load(path: Path, default):
 
 
 def predictors(names: list[str]) -> list:
-    """The predictors named (keys or the sets ``full``, ``families``), peers whose module fails to
-    import reported as unavailable."""
+    """The predictors named: their keys as on the page (``rc-prediction-searched``), ``ADAPTER:kind``
+    (``rcpred:searched``) or the sets ``full``, ``families``. A peer whose package is missing is still
+    returned: its ``unavailable()`` says so and the run skips it with one line."""
+    by_name = {f"{importlib.import_module(m).NAME}-{k}": f"{m}:{k}" for m in PEERS for k in ("defaults", "searched")}
     out, want = [], []
     for n in names:
         if n == "full":
@@ -111,7 +114,7 @@ def predictors(names: list[str]) -> list:
         elif n == "families":
             want += [f"dynamap-{e}-{f}" for e, f in FAMILIES]
         else:
-            want.append(n)
+            want.append(by_name.get(n, n))
     for w in want:
         if w == "dynamap":
             out.append(H.Dynamap())
