@@ -32,22 +32,24 @@ import time
 from pathlib import Path
 
 import numpy as np
-from ngrc_peer import tag_quality  # benchmarks/ is on sys.path (results.py, the tests put it there)
+
+# benchmarks/ is on sys.path (results.py, the tests put it there)
+from ngrc_peer import tag_quality
+from noise_protocol import noisy_copy
+from real_protocol import B6, REAL, REARM, UP, steady_rate
 
 import dynamap
 from dynamap.analysis.compare import evaluate_single, point_label
 from dynamap.analysis.scores import points_at
-from dynamap.analysis.spikes import spike_times
 from dynamap.pipeline._inputs import sampling_for
 from dynamap.pipeline.demo import DEMO_RESTARTS, FULL, QUICK, _heldout_grid
 
 HERE = Path(__file__).resolve().parent
-REAL = HERE.parents[1] / "shared" / "real"
-#: the B6 steps (pA -> file stem) and the real protocol's spike rule (up through, re-armed below; mV)
-B6 = {106: "181_I106pA", 162: "182_I162pA", 225: "183_I225pA", 284: "184_I284pA", 341: "185_I341pA"}
-UP, REARM = -20.0, -40.0
 #: samples of the nearest tag's series that drive a peer before its free run
 WARM = 2000
+#: why a parameter-aware peer does not run in single-series mode
+ONE_VALUE = ("a parameter input seen at one value carries no knob: the peer's documented use needs series at "
+             "two or more parameter values (dynamap's c is a prior there)")
 #: the seeds of a peer's settings search (never the seeds scored)
 SEARCH_SEEDS = (100,)
 #: protocols that take another's searched settings (the same tags; the noisy demo the clean demo's)
@@ -81,7 +83,7 @@ class Protocol:
     def heldout(self) -> list[float]:
         if self.explicit:
             return [float(v) for v in self.grid]
-        if self.system == "hh-burster" and self.grid == ("demo",):
+        if self.grid == ("demo",):
             return [float(v) for v in _heldout_grid(FULL)]
         if self.grid == ("quick",):
             return [float(v) for v in _heldout_grid(QUICK)]
@@ -145,18 +147,6 @@ class Data:
     tag_points: list | None  # tagged: the true sweep's points at the tags; fi: the tags' rates
 
 
-def _noisy(series, spec: str, seed: int, k: int):
-    from noise_protocol import noisy_copy  # benchmarks/ is on sys.path (results.py puts it there)
-
-    return noisy_copy(series, spec, seed, k)
-
-
-def steady_rate(x: np.ndarray, dt: float, last: float = 1.0) -> float:
-    """Spikes per second over the last ``last`` seconds (up through -20 mV, re-armed below -40 mV)."""
-    n = int(round(last / dt))
-    return spike_times(np.asarray(x, float)[-n:], UP, dt, hysteresis=UP - REARM).size / last
-
-
 def load(p: Protocol, cache: Path | None = None) -> Data:
     """The protocol's clean training series and truths (true sweeps cached in ``cache``)."""
     values = p.heldout()
@@ -188,7 +178,21 @@ def load(p: Protocol, cache: Path | None = None) -> Data:
 
 def training(data: Data, seed: int) -> list:
     """The training series of one seed (its own noise draw)."""
-    return [_noisy(s, data.protocol.noise, seed, k) for k, s in enumerate(data.series)]
+    return [noisy_copy(s, data.protocol.noise, seed, k) for k, s in enumerate(data.series)]
+
+
+def sampled(data: Data, seed: int) -> tuple[list[np.ndarray], float, float]:
+    """A peer's view of one seed's training series: subsampled at the step of dynamap's sampling rule;
+    with that step and the rule's spike hysteresis."""
+    train = training(data, seed)
+    raw = [np.asarray(s.values, dtype=np.float64) for s in train]
+    samp = sampling_for(raw, float(train[0].dt), dynamap.FitConfig(spike_threshold=data.protocol.spike_threshold()))
+    return [x[::samp.stride] for x in raw], float(samp.dt_map), float(samp.spike_hysteresis)
+
+
+def nearest(tags, v: float) -> int:
+    """The index of the tag nearest to ``v``."""
+    return int(np.argmin([abs(v - t) for t in tags]))
 
 
 # ------------------------------------------------------------------------------------ predictors
@@ -304,10 +308,7 @@ class Peer(Predictor):
         return None
 
     def cannot(self, p: Protocol) -> str | None:
-        if p.mode == "single":
-            return ("a parameter input seen at one value carries no knob: the peer's documented use needs "
-                    "series at two or more parameter values (dynamap's c is a prior there)")
-        return None
+        return ONE_VALUE if p.mode == "single" else None
 
     def settings(self, p: Protocol) -> dict:
         if not self.searched:
@@ -321,14 +322,8 @@ class Peer(Predictor):
         return json.dumps(self._settings, sort_keys=True)
 
     def fit(self, data: Data, seed: int, settings: dict | None = None):
-        p = data.protocol
-        self._settings = settings if settings is not None else self.settings(p)
-        train = training(data, seed)
-        raw = [np.asarray(s.values, dtype=np.float64) for s in train]
-        dt = float(train[0].dt)
-        samp = sampling_for(raw, dt, dynamap.FitConfig(spike_threshold=p.spike_threshold()))
-        self.step, self.hysteresis = float(samp.dt_map), float(samp.spike_hysteresis)
-        xs = [x[::samp.stride] for x in raw]
+        self._settings = settings if settings is not None else self.settings(data.protocol)
+        xs, self.step, self.hysteresis = sampled(data, seed)
         pooled = np.concatenate(xs)
         self.mu, self.sd = float(pooled.mean()), float(pooled.std())
         self.lo, self.hi = float(pooled.min()), float(pooled.max())
@@ -345,7 +340,7 @@ class Peer(Predictor):
     def runs(self, values, n: int) -> tuple[np.ndarray, np.ndarray]:
         """Free runs of ``n`` steps (volts) at ``values`` from the nearest tag's last WARM samples; the
         failed flags (non-finite, or outside the training range widened by half its span)."""
-        near = [int(np.argmin([abs(v - t) for t in self.tags])) for v in values]
+        near = [nearest(self.tags, v) for v in values]
         warm = [self.u[k][-min(WARM, self.u[k].size // 2):] for k in near]
         z = np.asarray(self.model.run(warm, [self.c(v) for v in values], int(n)), dtype=np.float64)
         x = z * self.sd + self.mu
@@ -373,10 +368,7 @@ class OurNGRC(Predictor):
     key = "ngrc-ours"
     label = "NG-RC (ours, benchmarks/ngrc_peer.py)"
 
-    def cannot(self, p: Protocol) -> str | None:
-        if p.mode == "single":
-            return "a parameter input seen at one value carries no knob"
-        return None
+    cannot = Peer.cannot
 
     def describe(self) -> str:
         return self.cfg.label()
@@ -384,19 +376,14 @@ class OurNGRC(Predictor):
     def fit(self, data: Data, seed: int):
         import ngrc_peer
 
-        p = data.protocol
-        train = training(data, seed)
-        raw = [np.asarray(s.values, dtype=np.float64) for s in train]
-        samp = sampling_for(raw, float(train[0].dt), dynamap.FitConfig(spike_threshold=p.spike_threshold()))
-        self.step, self.hysteresis = float(samp.dt_map), float(samp.spike_hysteresis)
-        self.series = [x[::samp.stride] for x in raw]
+        self.series, self.step, self.hysteresis = sampled(data, seed)
         self.tags = [float(v) for v in data.tags]
         self.cfg = ngrc_peer.CHOSEN
         self.model = ngrc_peer.NGRC(self.cfg, seed).fit(self.series, self.tags)
         return self
 
     def _run(self, values, n, skip, lyapunov=True):
-        near = [int(np.argmin([abs(v - t) for t in self.tags])) for v in values]
+        near = [nearest(self.tags, v) for v in values]
         hist = np.stack([self.series[k][-(self.model.span_ + 1):] for k in near])
         return self.model.run(hist, list(values), n, skip, lyapunov=lyapunov)
 
@@ -427,7 +414,7 @@ class Lookup(Predictor):
         return self
 
     def near(self, v: float) -> int:
-        return int(np.argmin([abs(v - t) for t in self.data.tags]))
+        return nearest(self.data.tags, v)
 
     def sweep(self, values, p: Protocol) -> dict:
         pts = [{**self.data.tag_points[self.near(v)], "value": float(v)} for v in values]

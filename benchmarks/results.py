@@ -61,17 +61,14 @@ HEADLINE = {"tagged": ("accuracy", True, "{:.2f}"), "single": ("agreement", True
             "fi": ("rate_err", False, "{:.0%}")}
 
 
-def _summary(protocols: list[str], store: Path) -> list[str]:
-    """One row per protocol: dynamap's default, the best peer by mean, the baselines."""
+def _summary(stores: dict[str, dict]) -> list[str]:
+    """One row per protocol (its stored runs): dynamap's default, the best peer by mean, the baselines."""
     out = ["| protocol | score | dynamap (default) | best package peer | our NG-RC | nearest-tag lookup | "
            "interpolation | chance |", "|---|---|---|---|---|---|---|---|"]
-    for key in protocols:
-        path = store / f"{key}.json"
-        if not path.is_file():
-            continue
+    for key, stored in stores.items():
         p = H.PROTOCOLS[key]
         col, up, fmt = HEADLINE[p.mode]
-        by = _group(json.loads(path.read_text())["rows"])
+        by = _group(stored["rows"])
 
         def mean(k, c=col, by=by):
             v = [r[c] for r in by.get(k, []) if "error" not in r and r.get(c) is not None]
@@ -271,14 +268,12 @@ def render(store: Path, protocols: list[str], page: Path) -> str:
              "More measurements, kept by hand, are in [measurements.md](measurements.md); their history in "
              "[experiments.md](experiments.md).", "",
              "## Summary (means over seeds; the tables below have the worst seeds, times and every predictor)", ""]
-    lines += _summary(protocols, store) + [""]
+    stores = {k: json.loads((store / f"{k}.json").read_text()) for k in protocols if (store / f"{k}.json").is_file()}
+    every = expected()
+    lines += _summary(stores) + [""]
     total = 0.0
-    for key in protocols:
-        path = store / f"{key}.json"
-        if not path.is_file():
-            continue
-        p, stored = H.PROTOCOLS[key], json.loads(path.read_text())
-        rows = stored["rows"]
+    for key, stored in stores.items():
+        p, rows = H.PROTOCOLS[key], stored["rows"]
         stamps = sorted({(r["date"], r["commit"]) for r in rows.values()})
         secs = sum((r.get("fit_s") or 0) + (r.get("run_s") or 0) for r in rows.values())
         total += secs
@@ -291,7 +286,7 @@ def render(store: Path, protocols: list[str], page: Path) -> str:
                          "as fast 100 % too, so below 100 % only a map that fires near the recorded rate is useful.")
         for _, s in sorted(stored.get("skipped", {}).items()):
             lines.append(f"* {s['label']}: not run: {s['why']}")
-        for k, label in expected():
+        for k, label in every:
             if k not in {r["predictor"] for r in rows.values()} and k not in stored.get("skipped", {}):
                 lines.append(f"* {label}: not in the stored runs of this protocol ({NOT_RUN.get(k, 'not run yet')}: "
                              f"`python benchmarks/results.py --protocols {key} --predictors {k}`)")
@@ -306,9 +301,8 @@ def render(store: Path, protocols: list[str], page: Path) -> str:
     lines += [f"All protocols: {total / 60:.0f} min of fits and free runs (without the truths and the peers' "
               "searches)."]
     by_pred: dict[str, list] = {}
-    for key in protocols:
-        path = store / f"{key}.json"
-        for r in (json.loads(path.read_text())["rows"].values() if path.is_file() else []):
+    for key, stored in stores.items():
+        for r in stored["rows"].values():
             t = by_pred.setdefault(r["predictor"], [r["label"], 0.0, set()])
             t[1] += (r.get("fit_s") or 0) + (r.get("run_s") or 0)
             t[2].add(key)

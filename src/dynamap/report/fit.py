@@ -84,10 +84,11 @@ def write_fit_report(path, model, series_list, metrics: dict, sweep: dict, *, sp
     r.table(_check_rows(metrics))
     tags = [e["param_value"] for e in metrics["series"]]
     xs = [model.resample(s) for s in series_list]
-    sims = model.simulate_batch(np.asarray(tags, dtype=float), max(x.size for x in xs), max(x.size for x in xs) // 5)
+    n = max(x.size for x in xs)
+    sims = model.simulate_batch(np.asarray(tags, dtype=float), n, n // 5)
     isis = [e["data"].get("isi_mean") or np.nan for e in metrics["series"]]
     if span is None:  # 20 of the slowest recording's mean ISIs, or everything
-        span = 20 * np.nanmax(isis) if np.isfinite(isis).any() else max(x.size for x in xs) * model.dt_
+        span = 20 * np.nanmax(isis) if np.isfinite(isis).any() else n * model.dt_
     traces, data_points = [], []
     for x, e, sim in zip(xs, metrics["series"], sims):
         traces += [(x, model.dt_, f"recording at {e['param_value']:g}"), (sim, model.dt_, f"map at {e['param_value']:g}")]
