@@ -158,6 +158,22 @@ def test_a_brief_spike_bounds_the_map_step_by_its_rise_time():
     assert spike_rise_time(np.full(100, -60.0), dt, th) is None
 
 
+def test_noise_on_a_slow_upstroke_does_not_shorten_the_rise_time():
+    """A slow spike (linear rise over 100 ms from -40 to 0 mV, threshold -20 mV: closed-form rise 50 ms;
+    the HH burster's upstroke is this slow) sampled at 20 kHz with 0.1 mV noise dips back under the
+    threshold right after crossing it; the spike ends only below the re-arm level (threshold -
+    hysteresis), so the rise stays 50 ms (it was read as one sample, 0.016 ms: a 10-minute 20 kHz HH
+    recording got stride 1, 12 M map samples)."""
+    from dynamap.embedding.rules import spike_rise_time
+
+    dt, period = 5e-5, 0.5
+    t = np.arange(0, 10.0, dt)
+    ph = np.mod(t, period)
+    x = np.where(ph < 0.1, -40 + 40 * ph / 0.1, -40 + 40 * np.exp(-(ph - 0.1) / 0.02))
+    x = x + 0.1 * np.random.default_rng(0).standard_normal(t.size)
+    assert spike_rise_time(x, dt, -20.0, hysteresis=0.5) == pytest.approx(0.050, abs=0.002)
+
+
 @pytest.mark.skipif(not (Path(__file__).resolve().parents[2] / "shared" / "real").is_dir(),
                     reason="needs shared/real beside the checkout")
 def test_the_pacemakers_map_step_keeps_its_action_potentials():

@@ -209,6 +209,12 @@ def test_shift_calibration_in_chunks_equals_one_batch(monkeypatch):
     assert whole["final_run"] == [half + half // 4, half // 4]
     np.testing.assert_allclose(parts["calibration"]["scores"], whole["calibration"]["scores"], atol=1e-6)
     assert parts["c_shift"] == whole["c_shift"]
+    # the orbit-memory bound: runs of half + half // 4 steps in 2 dimensions, 2 runs (one shift) a batch
+    monkeypatch.setattr(tm, "MAX_COLUMNS", 256)
+    monkeypatch.setattr(tm, "ORBIT_VALUES", 2 * 2 * whole["final_run"][0])
+    _, bounded = fit_map([lat], [1.0], cfg, sel, **kw)
+    np.testing.assert_allclose(bounded["calibration"]["scores"], whole["calibration"]["scores"], atol=1e-6)
+    assert bounded["c_shift"] == whole["c_shift"]
 
 
 @pytest.mark.parametrize("extra", [dict(), dict(noise=0.01), dict(c_noise=0.2)])

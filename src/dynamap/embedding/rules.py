@@ -70,12 +70,13 @@ def spike_threshold(x: np.ndarray, level: float = 0.75) -> float:
 
 def spike_rise_time(x: np.ndarray, dt: float, threshold: float, hysteresis: float = 0.0) -> float | None:
     """The median time from a spike's up-crossing of ``threshold`` (interpolated, counted with
-    ``hysteresis``) to its peak (the largest sample before it falls below the threshold again); None
-    without a whole spike."""
+    ``hysteresis``) to its peak (the largest sample before it falls below ``threshold - hysteresis``,
+    the level that re-arms the next spike, so that noise dipping under the threshold on the upstroke
+    does not end the spike); None without a whole spike."""
     x = np.asarray(x, dtype=np.float64)
     t = upcrossings(x, threshold, dt, hysteresis=hysteresis)
     k = np.floor(t / dt + 1e-9).astype(int)  # the sample at or before each crossing
-    below = np.flatnonzero(x < threshold)
+    below = np.flatnonzero(x < threshold - hysteresis)
     ends = np.searchsorted(below, k, side="right")
     rise = [(a + int(np.argmax(x[a : below[j]]))) * dt - tc for tc, a, j in zip(t, k, ends) if j < below.size]
     return float(np.median(rise)) if rise else None

@@ -22,6 +22,9 @@ __all__ = ["Checkpoints", "CrossTagScorer", "FreeRunScorer", "calibrate_shifts",
 
 #: free runs iterated side by side in one batch of the selection (bounds the memory of the orbits)
 MAX_COLUMNS = 256
+#: ... and at most this many state values (float32) of their orbits held at once, 128 MiB: the long
+#: runs are half the data long, and 256 runs of a 10-minute recording at a 1.5 ms map step held 4 GiB
+ORBIT_VALUES = 2**25
 #: checkpoints of the short-run selection scored together (their free runs side by side)
 SELECT_BATCH = 8
 
@@ -65,7 +68,8 @@ class FreeRunScorer:
     """Free runs of maps from ``cfg.select_starts`` states of each latent segment, each with its
     segment's control, scored against the data's statistics ``refs`` (arguments as in :func:`fit_map`):
     :meth:`shifts` for one map with the controls shifted, :meth:`maps` for several maps side by side.
-    Both return scores (n, n_seg) and details, in batches of at most ``MAX_COLUMNS`` runs."""
+    Both return scores (n, n_seg) and details, in batches of at most ``MAX_COLUMNS`` runs and
+    ``ORBIT_VALUES`` orbit values."""
 
     def __init__(self, latents: list[np.ndarray], c_norm: list[float], cfg: SelectionConfig, *,
                  decode: Callable[[torch.Tensor], torch.Tensor], refs: list[TrainStats], dt: float,
@@ -88,7 +92,7 @@ class FreeRunScorer:
         shifts = np.asarray(shifts, dtype=np.float64)
         if shifts.ndim == 1:
             shifts = np.repeat(shifts[:, None], self.n_seg, axis=1)
-        per_chunk = max(1, MAX_COLUMNS // (self.n_seg * self.n_start))
+        per_chunk = self._per_chunk(n_steps)
         out = []
         for first in range(0, shifts.shape[0], per_chunk):
             part = shifts[first : first + per_chunk]
@@ -101,13 +105,18 @@ class FreeRunScorer:
     def maps(self, nets: list[StateMap], n_steps: int, n_transient: int
              ) -> tuple[np.ndarray, list[list[dict]]]:
         """Runs of each of ``nets`` (unshifted controls), iterated side by side."""
-        per_chunk = max(1, MAX_COLUMNS // (self.n_seg * self.n_start))
+        per_chunk = self._per_chunk(n_steps)
         out = []
         for first in range(0, len(nets), per_chunk):
             part = nets[first : first + per_chunk]
             orbits = _stacked_tm(part, self.z_eval, self.c_eval, n_steps)[n_transient:]
             out.append(self._score(list(orbits.unbind(1)), len(part)))
         return np.concatenate([o[0] for o in out]), [row for o in out for row in o[1]]
+
+    def _per_chunk(self, n_steps: int) -> int:
+        """Groups (shifts or maps) of n_seg * n_start runs iterated side by side in one batch."""
+        columns = min(MAX_COLUMNS, ORBIT_VALUES // (n_steps * self.z_eval.shape[1]))
+        return max(1, columns // (self.n_seg * self.n_start))
 
     def _score(self, orbits: list[torch.Tensor], n_groups: int) -> tuple[np.ndarray, list[list[dict]]]:
         """Scores (n_groups, n_seg) of runs given as time-major blocks ``orbits`` (T, d, B_k) whose
