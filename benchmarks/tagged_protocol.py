@@ -136,15 +136,20 @@ def main(argv=None) -> int:
                "beyond_lookup_recall": res.get("beyond_lookup_recall"),
                "transition_error": res["transition"]["abs_error"],
                "sign_agreement": res.get("lyapunov_sign_agreement"),
+               "periodic_near_zero": (res.get("lyapunov_periodic") or {}).get("share"),
+               "flow_sign_agreement": res.get("lyapunov_flow_sign_agreement"),
+               "flow_periodic_near_zero": (res.get("lyapunov_flow_periodic") or {}).get("share"),
                "heldout_err1": e1, "heldout_c_gain1": g1,
-               "slow_ratios": None if spectra is None else [p["slow_ratio"] for p in spectra["points"]]}
+               "slow_ratios": None if spectra is None else [p["slow_ratio"] for p in spectra["points"]],
+               "flow_slow_ratios": None if spectra is None else [p.get("flow_slow_ratio") for p in spectra["points"]]}
         rows.append(row)
         print(json.dumps(row), flush=True)
         print(compare_summary(res), file=sys.stderr, flush=True)
         if args.out:
             write_json({"compare": res, "heldout_errors": held, "spectra_at_tags": spectra, "row": row},
                        d / "scores.json")
-    keys = ("heldout_accuracy", "nearest_tag_baseline", "beyond_lookup_recall", "heldout_err1", "fit_s")
+    keys = ("heldout_accuracy", "nearest_tag_baseline", "beyond_lookup_recall", "sign_agreement",
+            "flow_sign_agreement", "flow_periodic_near_zero", "heldout_err1", "fit_s")
     print("mean  " + "  ".join(f"{k} {np.mean([r[k] for r in rows if r[k] is not None]):.3f}" for k in keys))
     worst_acc = min(r["heldout_accuracy"] for r in rows)
     worst_rec = min((r["beyond_lookup_recall"] for r in rows if r["beyond_lookup_recall"] is not None), default=None)

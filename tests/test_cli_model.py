@@ -137,6 +137,13 @@ def test_sweep_and_lyapunov_model(bundle, tmp_path):
     assert spec["units"] == "per unit time"
     per_unit, per_step = (np.array(spec[k], dtype=float) for k in ("spectrum", "spectrum_per_step"))  # null: nan
     np.testing.assert_allclose(per_unit * spec["dt"], per_step, rtol=1e-12)
+    # in a flow's terms (docs/metrics.md section 6): the map's own largest exponent is the spectrum's
+    # first (the same orbit and steps, one tangent), and the flow's largest follows from the parts
+    # (null: -inf, a tangent the map annihilates on its state box, as above)
+    fl = {k: (np.nan if v is None else v) for k, v in spec["flow"].items()}
+    np.testing.assert_allclose(fl["own_largest"], per_unit[0], atol=1e-6, equal_nan=True)
+    want = fl["own_largest"] if fl["at_rest"] else max(fl["motion"], fl["transverse"])
+    np.testing.assert_allclose(fl["largest"], want, equal_nan=True)
 
 
 def test_fit_bad_inputs(workdir, tmp_path, capsys, cli_exit_2):

@@ -622,3 +622,23 @@ def test_the_compiled_spectrum_of_a_linear_delay_map_is_the_log_eigenvalue_modul
     jac[0, [0, 2, 4, 6]] += m.readout.detach().numpy()[0, 1:5].astype(np.float64)
     want = -np.sort(-np.log(np.abs(np.linalg.eigvals(jac))))
     np.testing.assert_allclose(got, want, rtol=0, atol=1e-3)
+
+
+def test_the_compiled_flow_sums_equal_the_generic_path():
+    """The delay map's compiled exponents in a flow's terms (the motion's growth, the largest exponent
+    transverse to the central-difference direction of motion) equal the generic torch.func path of
+    :class:`~dynamap.models.base.StateMap` on the same map, state, tangent and control."""
+    from dynamap.models.base import StateMap
+
+    m = _random_map(taps=6, lag=3, width=40, seed=21, scale=0.2)
+    with torch.no_grad():
+        m.lo.fill_(-50.0)
+        m.hi.fill_(50.0)
+    rng = np.random.default_rng(22)
+    z = rng.standard_normal((2, m.dim)) * 0.5
+    v = rng.standard_normal((2, m.dim))
+    v /= np.linalg.norm(v, axis=1, keepdims=True)
+    c = np.array([0.1, -0.2])
+    got = m.flow_sums(z, v, c, 400, 1e-9)
+    want = StateMap.flow_sums(m, z, v, c, 400, 1e-9)
+    np.testing.assert_allclose(got, want, rtol=1e-8, atol=1e-8)

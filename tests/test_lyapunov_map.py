@@ -80,3 +80,36 @@ def test_logistic_r4_is_ln2():
     spec = lyapunov_map(get_system("logistic"), x0, p, n_steps=20_000, n_transient=100)
     assert np.all(np.isfinite(spec))
     assert spec.mean() == pytest.approx(np.log(2.0), abs=1e-3)
+
+
+def test_exponents_in_a_flows_terms_on_a_uniformly_rotating_attracting_circle():
+    """Closed form: the map r' = 1 + b (r - 1), theta' = theta + omega (an attracting circle, turned
+    uniformly: a time-sampled limit cycle) has the exponents 0 (along the circle) and log b per step.
+    From a state on the circle the direction of motion grows by 0 and the exponent transverse to it
+    is log b (the central difference z(m+1) - z(m-1) is the circle's tangent exactly); the map's
+    own largest exponent is 0 too, and :func:`~dynamap.analysis.sweep.flow_exponent` gives 0."""
+    import torch
+
+    from dynamap.analysis.sweep import flow_exponent
+    from dynamap.models.base import StateMap
+
+    b, omega = 0.8, 0.3
+
+    class Circle(StateMap):
+        def forward(self, u, c):
+            r = torch.sqrt((u ** 2).sum(1, keepdim=True))
+            th = torch.atan2(u[:, 1:2], u[:, 0:1]) + omega
+            r2 = 1.0 + b * (r - 1.0)
+            return torch.cat([r2 * torch.cos(th), r2 * torch.sin(th)], 1)
+
+    z = np.array([[1.0, 0.0], [0.0, 1.0]])
+    v = np.array([[0.3, 0.7], [1.0, 0.0]])
+    v /= np.linalg.norm(v, axis=1, keepdims=True)
+    n = 400
+    sums = Circle().flow_sums(z, v, np.zeros(2), n, 1e-9)
+    quarter = n // 4
+    motion = (sums[:, 1] - sums[:, 0]) / quarter / (n - quarter)
+    np.testing.assert_allclose(motion, 0.0, atol=1e-12)
+    np.testing.assert_allclose(sums[:, 2] / n, np.log(b), atol=1e-9)
+    assert flow_exponent(0.0, float(motion[0]), float(sums[0, 2] / n), at_rest=False) == pytest.approx(0.0, abs=1e-12)
+    assert flow_exponent(-0.4, -0.5, -0.9, at_rest=True) == -0.4  # at rest: the map's own exponent

@@ -101,9 +101,10 @@ def _tonic_onset(values: Sequence[float], regimes: Sequence[str]) -> float | Non
     return found[-1] if found else None
 
 
-def _le(p: Mapping) -> float:
-    """A sweep point's largest Lyapunov exponent (NaN when unknown)."""
-    v = p.get("lyapunov_max")
+def _le(p: Mapping, key: str = "lyapunov_max") -> float:
+    """A sweep point's largest Lyapunov exponent (NaN when unknown); ``key`` "lyapunov_flow": the
+    flow's (a learned map's in a flow's terms, a flow's own largest exponent)."""
+    v = p.get(key, p.get("lyapunov_max"))
     return float("nan") if v is None else float(v)
 
 
@@ -160,12 +161,23 @@ def _transition(tp: list[dict], mp: list[dict], tv: np.ndarray, mv: np.ndarray) 
     }
 
 
-def _lyapunov_agreement(tp: list[dict], mp: list[dict], le_tol: float) -> float | None:
-    """Largest-exponent sign agreement over the points whose true exponent is known (None: none is)."""
+def _lyapunov_agreement(tp: list[dict], mp: list[dict], le_tol: float, key: str = "lyapunov_max"
+                        ) -> float | None:
+    """Largest-exponent sign agreement over the points whose true exponent is known (None: none is);
+    the model's exponent under ``key`` (see :func:`_le`)."""
     le_t = np.array([_le(p) for p in tp])
-    le_m = np.array([_le(p) for p in mp])
+    le_m = np.array([_le(p, key) for p in mp])
     known = np.isfinite(le_t)
     return float(lyapunov_sign_agreement(le_t[known], le_m[known], le_tol)) if known.any() else None
+
+
+def _periodic_near_zero(tp: list[dict], mp: list[dict], le_tol: float, key: str) -> dict:
+    """Over the points where the system is periodic (bursting or tonic with |largest exponent| <=
+    ``le_tol``): how many have the model's exponent under ``key`` within ``le_tol`` of 0."""
+    per = [(a, b) for a, b in zip(tp, mp) if a.get("regime") in ("bursting", "tonic")
+           and np.isfinite(_le(a)) and abs(_le(a)) <= le_tol]
+    near = sum(bool(np.isfinite(_le(b, key)) and abs(_le(b, key)) <= le_tol) for _, b in per)
+    return {"n_periodic": len(per), "n_near_zero": int(near), "share": near / len(per) if per else None}
 
 
 def _isi_w1_rel(tp: list[dict], mp: list[dict]) -> list[float]:
@@ -189,7 +201,10 @@ def evaluate_tagged(
     * ``transition``: bursting -> tonic onset (:func:`_tonic_onset`) of both and the absolute error
       (None when either sweep has none);
     * ``lyapunov_sign_agreement``: largest exponents (per unit time) with zero band ``le_tol``
-      (:data:`LE_SIGN_TOL`), over points where the true exponent is known;
+      (:data:`LE_SIGN_TOL`), over points where the true exponent is known; ``lyapunov_periodic``:
+      of the values where the system is periodic, how many have the map's exponent within ``le_tol``
+      of 0; ``lyapunov_flow_sign_agreement`` and ``lyapunov_flow_periodic``: the same with the map's
+      exponent in a flow's terms (``lyapunov_flow`` of the sweep points; docs/metrics.md section 6);
     * ``isi_w1``: per point Wasserstein-1 between the ISI samples, relative to the true mean ISI;
       the median over points where both spike.
 
@@ -209,6 +224,7 @@ def evaluate_tagged(
     lookup_scores = {} if tag_points is None else _lookup_scores(tp, mp, tv, per_point, tag_points)
     transition = _transition(tp, mp, tv, mv)
     le_agree = _lyapunov_agreement(tp, mp, le_tol)
+    flow_agree = _lyapunov_agreement(tp, mp, le_tol, "lyapunov_flow")
     rel = _isi_w1_rel(tp, mp)
     return {
         "heldout_accuracy": float(acc),
@@ -218,6 +234,9 @@ def evaluate_tagged(
         **lookup_scores,
         "transition": transition,
         "lyapunov_sign_agreement": le_agree,
+        "lyapunov_periodic": _periodic_near_zero(tp, mp, le_tol, "lyapunov_max"),
+        "lyapunov_flow_sign_agreement": flow_agree,
+        "lyapunov_flow_periodic": _periodic_near_zero(tp, mp, le_tol, "lyapunov_flow"),
         "lyapunov_tol": float(le_tol),
         "lyapunov_units": "per unit time",
         "isi_w1_rel_median": float(np.median(rel)) if rel else None,

@@ -218,6 +218,12 @@ def evaluate_ensemble(true_sweep: Mapping, model_sweep: Mapping, *, mode: str = 
     }
 
 
+def _flow_summary(res: Mapping) -> str:
+    """' (in a flow's terms X)' where the model's sweep had exponents in a flow's terms."""
+    fl = res.get("lyapunov_flow_sign_agreement")
+    return "" if fl is None or res.get("lyapunov_sign_agreement") is None else f" (in a flow's terms {fl:.3f})"
+
+
 def compare_summary(res: Mapping) -> str:
     """One line for the terminal about a :func:`compare` result."""
     if res["mode"] == "tagged":
@@ -238,7 +244,7 @@ def compare_summary(res: Mapping) -> str:
                     f"({res['n_lookup_match']} of {res['n_points']}), beyond-lookup recall {rec_s}")
         return (f"tagged: held-out accuracy {res['heldout_accuracy']:.3f} ({res['n_match']} of "
                 f"{res['n_points']}){base}; {tr['kind']} transition: {trans}; Lyapunov sign agreement "
-                + ("n/a" if le is None else f"{le:.3f}") + _ensemble_summary(res))
+                + ("n/a" if le is None else f"{le:.3f}") + _flow_summary(res) + _ensemble_summary(res))
     ch = res["chance"]
     return (f"single: regime-sequence agreement {res['score']:.3f} (the same regimes in random "
             f"order: {ch['mean']:.3f} on average, p {ch['p_value']:.3f}); precision "

@@ -17,7 +17,7 @@ from ..systems.base import Flow
 from ..systems.simulate import check_times, flow_run
 from ..systems.tangent import lyapunov_map, random_basis
 
-__all__ = ["LyapunovResult", "lyapunov_flow", "lyapunov_map", "lyapunov_spectrum"]
+__all__ = ["LyapunovResult", "flow_terms", "lyapunov_flow", "lyapunov_map", "lyapunov_spectrum"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -128,3 +128,29 @@ def lyapunov_spectrum(
         return LyapunovResult(per_step, "per step", "step", n_total - n_tr, float(n_total - n_tr), method)
     return LyapunovResult(per_step / dt, "per unit time", system.time_unit, n_total - n_tr,
                           (n_total - n_tr) * dt, method, spectrum_per_step=per_step, dt=dt)
+
+
+def flow_terms(system, params: Mapping[str, float] | None = None, *, t_end: float | None = None,
+               transient: float | None = None) -> dict | None:
+    """A learned map's largest exponent in a flow's terms (docs/metrics.md section 6), per unit time,
+    over the same steps as :func:`lyapunov_spectrum`: the growth of the direction of motion (0 where
+    the orbit keeps moving: the flow's zero exponent), the largest exponent transverse to it, and the
+    flow's largest exponent from them; None for a system without ``flow_lyapunov`` (a flow's own
+    spectrum already is in these terms)."""
+    if not hasattr(system, "flow_lyapunov"):
+        return None
+    from .sweep import REST_DECAY, flow_exponent
+
+    dt = float(system.dt)
+    t_end = float(system.default_lyapunov_t_end if t_end is None else t_end)
+    transient = float(system.default_transient if transient is None else transient)
+    n_total, n_tr = int(round(t_end / dt)), int(round(transient / dt))
+    p = system.param_vector(params)[None, :]
+    _, final = system.orbits(p, 1, max(0, n_tr - 1), x0=system.initial_states(p))
+    n = n_total - n_tr
+    motion, transverse = system.flow_lyapunov(final, p, n)[0]
+    raw = float(system.largest_lyapunov(final, p, n)[0])
+    at_rest = bool(motion * n < -REST_DECAY)
+    return {"motion": float(motion / dt), "transverse": float(transverse / dt), "own_largest": raw / dt,
+            "at_rest": at_rest, "largest": flow_exponent(raw / dt, motion / dt, transverse / dt, at_rest),
+            "units": "per unit time"}

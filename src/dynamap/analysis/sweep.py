@@ -20,7 +20,11 @@ from ..systems.base import Flow
 from ..systems.simulate import check_times, flow_run
 from .regimes import classify
 
-__all__ = ["SweepSettings", "SweepResult", "as_sweep", "sweep", "sweep_dict", "sweep_values"]
+__all__ = ["SweepSettings", "SweepResult", "as_sweep", "flow_exponent", "sweep", "sweep_dict", "sweep_values"]
+
+#: a map's orbit whose step |z(n+1) - z(n)| shrank by more than e^REST_DECAY over the exponent's
+#: steps is coming to rest (no direction of motion; its own largest exponent is the flow's)
+REST_DECAY = 3.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -160,9 +164,12 @@ def _map_points(system, pvecs: np.ndarray, s: SweepSettings, threshold: float, x
     dt, hysteresis = float(system.dt), float(system.spike_hysteresis)
     xs, finals = system.orbits(pvecs, n_rec, n_skip, x0=x0, progress=progress, processes=n_jobs)
     les = np.full(len(pvecs), np.nan)
+    flows = np.full((len(pvecs), 2), np.nan)
     ok = np.all(np.isfinite(finals), axis=1)
     if s.lyapunov and ok.any():
         les[ok] = system.largest_lyapunov(finals[ok], pvecs[ok], n_le)
+        if hasattr(system, "flow_lyapunov"):
+            flows[ok] = system.flow_lyapunov(finals[ok], pvecs[ok], n_le)
     points = []
     for i, (x, final, le) in enumerate(zip(xs, finals, les)):
         if not np.all(np.isfinite(x)):
@@ -171,8 +178,22 @@ def _map_points(system, pvecs: np.ndarray, s: SweepSettings, threshold: float, x
         le_unit = float(le / dt) if s.lyapunov and np.isfinite(le) else None
         pt = _labelled(x, dt, threshold, hysteresis, le_unit, x0[i], final)
         pt["lyapunov_max_per_step"] = float(le) if s.lyapunov and np.isfinite(le) else None
+        if le_unit is not None and np.all(np.isfinite(flows[i])):
+            motion, transverse = (float(v / dt) for v in flows[i])
+            at_rest = flows[i, 0] * n_le < -REST_DECAY
+            pt.update(lyapunov_motion=motion, lyapunov_transverse=transverse,
+                      lyapunov_flow=flow_exponent(le_unit, motion, transverse, at_rest))
         points.append(pt)
     return points
+
+
+def flow_exponent(raw: float, motion: float, transverse: float, at_rest: bool) -> float:
+    """A time-sampled flow's largest exponent from a map's orbit (docs/metrics.md section 6): on an
+    orbit that keeps moving the larger of ``motion`` (the growth of its direction of motion: a flow's
+    zero exponent, measured) and ``transverse`` (the largest exponent transverse to the motion); on
+    one that comes to rest (``at_rest``) the map's own largest exponent ``raw`` (a fixed point has no
+    direction of motion)."""
+    return float(raw) if at_rest else float(max(motion, transverse))
 
 
 def sweep(

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from .._core.errors import NumericalError
-from .lyapunov import lyapunov_spectrum
+from .lyapunov import flow_terms, lyapunov_spectrum
 
 __all__ = ["SLOW_FACTOR", "spectra_at_tags", "slow_ratio"]
 
@@ -50,8 +50,16 @@ def spectra_at_tags(true_system, true_param: str, model_system, tags: Sequence[f
             continue
         r = slow_ratio(true, model)
         within = None if r is None else bool(1.0 / SLOW_FACTOR <= r <= SLOW_FACTOR)
+        flow = flow_terms(model_system, {"c": tag}, t_end=model_t_end)
+        # in a flow's terms (docs/metrics.md section 6) the map's largest transverse exponent is the
+        # attractor's first nonzero one: beside the system's second where the orbit keeps moving
+        fr = (None if flow is None or flow["at_rest"] else
+              slow_ratio(true, [flow["motion"], flow["transverse"]]))
         points.append({"value": tag, "true": [float(v) for v in true], "model": model,
-                       "slow_ratio": r, "slow_within": within})
+                       "slow_ratio": r, "slow_within": within, "flow": flow, "flow_slow_ratio": fr,
+                       "flow_slow_within": None if fr is None else bool(1.0 / SLOW_FACTOR <= fr <= SLOW_FACTOR)})
     compared = [p for p in points if p["slow_within"] is not None]
+    flow_compared = [p for p in points if p.get("flow_slow_within") is not None]
     return {"points": points, "factor": SLOW_FACTOR, "n_within": int(sum(p["slow_within"] for p in compared)),
-            "n_compared": len(compared), "units": "per unit time"}
+            "n_compared": len(compared), "n_flow_within": int(sum(p["flow_slow_within"] for p in flow_compared)),
+            "n_flow_compared": len(flow_compared), "units": "per unit time"}

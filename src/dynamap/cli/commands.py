@@ -165,7 +165,7 @@ def _sweep_ensemble(args, values, sets) -> int:
 
 
 def cmd_lyapunov(args) -> int:
-    from ..analysis.lyapunov import lyapunov_spectrum
+    from ..analysis.lyapunov import flow_terms, lyapunov_spectrum
 
     out = _check_file_out(args.out, (".json",))
     sets = _parse_sets(args.set)
@@ -174,9 +174,16 @@ def cmd_lyapunov(args) -> int:
     system = _source(args)
     res = lyapunov_spectrum(system, sets, t_end=args.t_end, transient=args.transient, k=args.k).to_dict()
     res.update(system=system.name, params=dict(system.defaults(), **sets))
+    flow = flow_terms(system, sets, t_end=args.t_end, transient=args.transient)
+    if flow is not None:
+        res["flow"] = flow
     write_json(res, out)
     spec = ", ".join(f"{v:.4g}" for v in res["spectrum"])
     print(f"spectrum ({res['units']}): [{spec}] -> {out}", file=sys.stderr)
+    if flow is not None:
+        print(f"in a flow's terms: motion {flow['motion']:.3g}, largest transverse {flow['transverse']:.3g}, "
+              f"largest {flow['largest']:.3g} (the map's own largest {flow['own_largest']:.3g}; "
+              "docs/metrics.md section 6)", file=sys.stderr)
     return 0
 
 

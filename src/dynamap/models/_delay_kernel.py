@@ -254,3 +254,80 @@ def qr_sums(z, q, idx, w, b, r, c, lo, hi, n_transient, n):
                 for p in range(span):
                     qq[p, m] /= nrm
     return out
+
+
+@numba.njit(fastmath=FLAGS, error_model="numpy", cache=True, nogil=True)
+def flow_sums(z, q, idx, w, b, r, c, lo, hi, n_transient, n, still):
+    """The exponents of one run in a flow's terms: :func:`qr_sums` with the tangent basis ``q`` (span,
+    k) kept orthogonal to the direction of motion at each state, the central difference v(m) =
+    z(m+1) - z(m-1) (the orbit's tangent to second order; exactly on a uniformly rotating circle),
+    i.e. the tangent space divided by it, and the growth of the motion itself. Returns (k + 2,): the
+    sums of log |v| over the first and over the last quarter of the last ``n`` steps (their means
+    differ by 0 on a bounded orbit that keeps moving, a flow's zero exponent, and by the contraction
+    onto a fixed point), then the k transverse sums. Where |v| is below ``still`` the orbit is at
+    rest and the basis is not projected (the sums are :func:`qr_sums`'). One more step than
+    ``n_transient`` is not counted: the first projection of ``q`` onto the complement of the motion."""
+    span, k = q.shape
+    taps, width = idx.size, b.size
+    w64, b64, r64 = w.astype(np.float64), b.astype(np.float64), r.astype(np.float64)
+    lo64, hi64, c64 = np.float64(lo), np.float64(hi), np.float64(c)
+    x, s, g = np.empty(taps), np.empty(width), np.empty(width)
+    row, rowp, new0, vh = np.empty(span), np.empty(span), np.empty(k), np.empty(span)
+    zz, qq = z.astype(np.float64), q.copy()
+    zprev, zcur = zz.copy(), np.empty(span)
+    _step64(zz, rowp, idx, w64, b64, r64, c64, lo64, hi64, x, s, g)  # z(1) and J(z(0))
+    out = np.zeros(k + 2)
+    quarter = max(1, n // 4)
+    n_transient += 1
+    for step in range(n_transient + n):
+        for p in range(span):
+            zcur[p] = zz[p]
+        _step64(zz, row, idx, w64, b64, r64, c64, lo64, hi64, x, s, g)  # z(m+1) and J(z(m))
+        vn = 0.0
+        for p in range(span):  # the direction of motion at z(m)
+            vh[p] = zz[p] - zprev[p]
+            vn += vh[p] * vh[p]
+        vn = np.sqrt(vn)
+        if n_transient <= step < n_transient + quarter:
+            out[0] += np.log(max(vn, 1e-300))
+        if step >= n_transient + n - quarter:
+            out[1] += np.log(max(vn, 1e-300))
+        for m in range(k):  # the tangents from z(m-1) to z(m)
+            acc = 0.0
+            for p in range(span):
+                acc += rowp[p] * qq[p, m]
+            new0[m] = acc
+        for p in range(span - 1, 0, -1):
+            for m in range(k):
+                qq[p, m] = qq[p - 1, m]
+        for m in range(k):
+            qq[0, m] = new0[m]
+        moving = vn > still
+        for m in range(k):
+            for _ in range(2):
+                if moving:  # the component along the motion, then modified Gram-Schmidt
+                    dot = 0.0
+                    for p in range(span):
+                        dot += vh[p] * qq[p, m]
+                    dot /= vn * vn
+                    for p in range(span):
+                        qq[p, m] -= dot * vh[p]
+                for j in range(m):
+                    dot = 0.0
+                    for p in range(span):
+                        dot += qq[p, j] * qq[p, m]
+                    for p in range(span):
+                        qq[p, m] -= dot * qq[p, j]
+            nrm = 0.0
+            for p in range(span):
+                nrm += qq[p, m] * qq[p, m]
+            nrm = np.sqrt(nrm)
+            if step >= n_transient:
+                out[2 + m] += np.log(nrm)
+            if nrm > 0.0:
+                for p in range(span):
+                    qq[p, m] /= nrm
+        for p in range(span):
+            zprev[p] = zcur[p]
+            rowp[p] = row[p]
+    return out

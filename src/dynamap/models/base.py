@@ -104,6 +104,43 @@ class StateMap(nn.Module):
                 v = v / nrm
         return acc.numpy()
 
+    def flow_sums(self, z: np.ndarray, v: np.ndarray, c: np.ndarray, n_steps: int, still: float
+                  ) -> np.ndarray:
+        """Sums (B, 3) over ``n_steps`` steps from ``z`` (B, dim) at normalised controls ``c`` (B,):
+        of log |v| (v(m) = z(m+1) - z(m-1), the direction of motion at z(m)) over the first and over
+        the last quarter of the steps, and of the log growth of the unit tangents ``v`` (B, dim) kept
+        orthogonal to the motion (the largest exponent transverse to it; not projected where |v| is
+        below ``still``; the first projection of ``v`` is not counted), by torch.func.jvp of a float64
+        copy of the map (as :func:`dynamap.models._delay_kernel.flow_sums` for the delay map)."""
+        from torch.func import jvp
+
+        net = Float64Map(self).net
+        cc = torch.as_tensor(np.asarray(c, dtype=np.float64))[:, None]
+        prev = torch.as_tensor(np.asarray(z, dtype=np.float64))
+        w = torch.as_tensor(np.asarray(v, dtype=np.float64)).clone()
+        acc = torch.zeros(prev.shape[0], 3, dtype=torch.float64)
+        quarter = max(1, n_steps // 4)
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            cur, w = jvp(lambda s: net(s, cc), (prev,), (w,))  # z(1) and the tangents there
+            for step in range(-1, n_steps):  # step -1: the first projection, not counted
+                nxt = net(cur, cc)
+                mv = nxt - prev
+                vn = mv.norm(dim=1, keepdim=True)
+                if 0 <= step < quarter or step >= n_steps - quarter:
+                    acc[:, 0 if step < quarter else 1] += torch.log(vn[:, 0].clamp_min(1e-300))
+                vh = torch.where(vn > still, mv / vn.clamp_min(1e-300), torch.zeros_like(mv))
+                for _ in range(2):
+                    w = w - (w * vh).sum(1, keepdim=True) * vh
+                nrm = w.norm(dim=1, keepdim=True)
+                if step >= 0:
+                    acc[:, 2] += torch.log(nrm[:, 0])
+                w = w / nrm
+                # the projected tangents at z(m) go on to z(m+1)
+                _, w = jvp(lambda s: net(s, cc), (cur,), (w,))
+                prev, cur = cur, nxt
+        return acc.numpy()
+
     def spectrum_sums(self, z: np.ndarray, q: np.ndarray, c: np.ndarray, n_transient: int,
                       n_steps: int) -> np.ndarray:
         """Each row's sums of log stretches of its tangent basis ``q`` (B, dim, k) over the last

@@ -111,6 +111,20 @@ class DelayMap(RandomFeatures):
         v = np.asarray(v, dtype=np.float64)
         return np.array([self.qr_sums(z[i], v[i][:, None], float(c[i]), 0, n_steps)[0] for i in range(len(c))])
 
+    def flow_sums(self, z: np.ndarray, v: np.ndarray, c: np.ndarray, n_steps: int, still: float
+                  ) -> np.ndarray:
+        """:meth:`StateMap.flow_sums <dynamap.models.base.StateMap.flow_sums>` by the compiled loop
+        :func:`dynamap.models._delay_kernel.flow_sums` (one tangent per row). Releases the GIL."""
+        from . import _delay_kernel
+
+        v = np.asarray(v, dtype=np.float64)
+        out = np.empty((len(c), 3))
+        idx, w, b, r, _, lo, hi = self._kernel_args(np.asarray(c))
+        for i in range(len(c)):
+            out[i] = _delay_kernel.flow_sums(np.asarray(z[i], dtype=np.float64), v[i][:, None], idx, w, b, r,
+                                             float(c[i]), lo, hi, 0, int(n_steps), float(still))
+        return out
+
     def qr_sums(self, z: np.ndarray, q: np.ndarray, c: float, n_transient: int, n_steps: int) -> np.ndarray:
         """The Lyapunov spectrum's sums of one run from the state ``z`` (span,) with the orthonormal
         tangent basis ``q`` (span, k) at control ``c``: the compiled loop of

@@ -163,6 +163,16 @@ class LearnedMap:
         c = np.asarray(p, dtype=np.float64).reshape(-1)
         return _orbits.largest_lyapunov(self._model, x0, c, int(n_steps), v0=v0)
 
+    def flow_lyapunov(self, x0: np.ndarray, p: np.ndarray, n_steps: int,
+                      v0: np.ndarray | None = None) -> np.ndarray:
+        """The largest exponent in a flow's terms, per step (B, 2), from ``x0`` (B, dim): the growth
+        of the direction of motion v = u(n+1) - u(n) (0 on an orbit that keeps moving: a flow's zero
+        exponent, measured; negative onto a fixed point) and the largest exponent transverse to it
+        (the tangent space divided by v). A time-sampled flow's largest exponent is the larger of the
+        two (docs/metrics.md section 6)."""
+        c = np.asarray(p, dtype=np.float64).reshape(-1)
+        return _orbits.flow_lyapunov(self._model, x0, c, int(n_steps), v0=v0)
+
     def spectrum_sums(self, x0: np.ndarray, p: np.ndarray, q: np.ndarray, n_transient: int,
                       n_steps: int) -> np.ndarray:
         """For :func:`dynamap.analysis.lyapunov.lyapunov_map`: each row's sums over the last

@@ -118,6 +118,13 @@ def _tagged_section(r: Report, s, metrics: dict, true_sweep: dict, sw2_full: dic
     _fit_figures(r, f2, "tagged")
 
 
+def _periodic(per: dict | None) -> str:
+    """'; near 0 at k of n periodic values' of a ``lyapunov_periodic`` entry ('' without one)."""
+    if not per or not per.get("n_periodic"):
+        return ""
+    return f"; within the band of 0 at {per['n_near_zero']} of the {per['n_periodic']} values where the system is periodic"
+
+
 def _tagged_rows(ev2: dict) -> list[dict]:
     """The table of tagged mode's scores (:func:`~dynamap.analysis.compare.evaluate_tagged`)."""
     tr = ev2["transition"]
@@ -130,8 +137,10 @@ def _tagged_rows(ev2: dict) -> list[dict]:
          "value": _fmt(ev2.get("beyond_lookup_recall"))},
         {"quantity": "bursting -> tonic: true / map / |error| (mV)",
          "value": f"{_fmt(tr['true'])} / {_fmt(tr['model'])} / {_fmt(tr['abs_error'])}"},
-        {"quantity": f"largest-exponent sign agreement (zero band {ev2['lyapunov_tol']} /s)",
-         "value": _fmt(ev2["lyapunov_sign_agreement"])},
+        {"quantity": f"largest-exponent sign agreement (zero band {ev2['lyapunov_tol']} /s): the map's own exponent",
+         "value": _fmt(ev2["lyapunov_sign_agreement"]) + _periodic(ev2.get("lyapunov_periodic"))},
+        {"quantity": "... the map's exponent in a flow's terms (the motion's growth or the largest transverse one)",
+         "value": _fmt(ev2.get("lyapunov_flow_sign_agreement")) + _periodic(ev2.get("lyapunov_flow_periodic"))},
         {"quantity": "ISI W1 / mean true ISI (median over held-out points)",
          "value": _fmt(ev2["isi_w1_rel_median"])},
         {"quantity": "diverged held-out values", "value": str(ev2["n_failed"])},
@@ -142,11 +151,22 @@ def _spectra_table(r: Report, sp: dict) -> None:
     """The Lyapunov spectra of the map and the system at the training tags, with their paragraph."""
     r.paragraph(f"Lyapunov spectra (/s) at the training tags. The second exponent is the slow direction's "
                 f"contraction, the direction V_S acts through; within {sp['factor']:g}x of the system's at "
-                f"{sp['n_within']} of {sp['n_compared']} tags.")
+                f"{sp['n_within']} of {sp['n_compared']} tags. In a flow's terms (docs/metrics.md section 6: "
+                f"the growth of the map's direction of motion, the flow's zero exponent, and its largest "
+                f"exponent transverse to the motion, the attractor's first nonzero one) the transverse "
+                f"exponent is within {sp['factor']:g}x of the system's second at {sp.get('n_flow_within', 0)} "
+                f"of {sp.get('n_flow_compared', 0)} tags.")
+
+    def flow(p):
+        f = p.get("flow")
+        return "-" if not f else f"{f['motion']:.3g} / {f['transverse']:.3g}"
+
     r.table([{"V_S (mV)": _fmt(p["value"]), "system": ", ".join(f"{v:.3g}" for v in p["true"]),
               "map": (", ".join(f"{v:.3g}" for v in p["model"]) if p["model"] is not None
                       else "not computed (orbit diverged or on the state box)"),
-              "second: map / system": _fmt(p["slow_ratio"])}
+              "second: map / system": _fmt(p["slow_ratio"]),
+              "map in a flow's terms: motion / transverse": flow(p),
+              "transverse / system's second": _fmt(p.get("flow_slow_ratio"))}
              for p in sp["points"]])
 
 
