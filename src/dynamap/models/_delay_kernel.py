@@ -207,6 +207,48 @@ def _step64(zz, row, idx, w, b, r, c, lo, hi, x, s, g):
     zz[0] = min(max(u, lo), hi)
 
 
+@numba.njit(fastmath=FLAGS, error_model="numpy", cache=True, inline="always")
+def _tangent_step(qq, row, new0, vh, vn2):
+    """The tangent basis ``qq`` (span, k) one step on, in place: the new sample's Jacobian row ``row``
+    applied and the shift register moved (``new0`` (k,) scratch), then each column orthogonal to
+    ``vh`` (skipped where ``vn2`` = |vh|^2 is 0) and to the columns before it (modified Gram-Schmidt,
+    twice for orthogonality to round-off) and normalised; returns nothing, the norms in ``new0``."""
+    span, k = qq.shape
+    for m in range(k):
+        acc = 0.0
+        for p in range(span):
+            acc += row[p] * qq[p, m]
+        new0[m] = acc
+    for p in range(span - 1, 0, -1):
+        for m in range(k):
+            qq[p, m] = qq[p - 1, m]
+    for m in range(k):
+        qq[0, m] = new0[m]
+    for m in range(k):
+        for _ in range(2):
+            if vn2 > 0.0:
+                dot = 0.0
+                for p in range(span):
+                    dot += vh[p] * qq[p, m]
+                dot /= vn2
+                for p in range(span):
+                    qq[p, m] -= dot * vh[p]
+            for j in range(m):
+                dot = 0.0
+                for p in range(span):
+                    dot += qq[p, j] * qq[p, m]
+                for p in range(span):
+                    qq[p, m] -= dot * qq[p, j]
+        nrm = 0.0
+        for p in range(span):
+            nrm += qq[p, m] * qq[p, m]
+        nrm = np.sqrt(nrm)
+        new0[m] = nrm
+        if nrm > 0.0:
+            for p in range(span):
+                qq[p, m] /= nrm
+
+
 @numba.njit(fastmath=FLAGS, error_model="numpy", cache=True, nogil=True)
 def qr_sums(z, q, idx, w, b, r, c, lo, hi, n_transient, n):
     """The Lyapunov spectrum's sums of one run: ``n_transient + n`` steps of the state ``z`` (span,)
@@ -226,33 +268,10 @@ def qr_sums(z, q, idx, w, b, r, c, lo, hi, n_transient, n):
     out = np.zeros(k)
     for step in range(n_transient + n):
         _step64(zz, row, idx, w64, b64, r64, c64, lo64, hi64, x, s, g)
-        for m in range(k):
-            acc = 0.0
-            for p in range(span):
-                acc += row[p] * qq[p, m]
-            new0[m] = acc
-        for p in range(span - 1, 0, -1):
+        _tangent_step(qq, row, new0, row, 0.0)
+        if step >= n_transient:
             for m in range(k):
-                qq[p, m] = qq[p - 1, m]
-        for m in range(k):
-            qq[0, m] = new0[m]
-        for m in range(k):  # modified Gram-Schmidt, twice for orthogonality to round-off
-            for _ in range(2):
-                for j in range(m):
-                    dot = 0.0
-                    for p in range(span):
-                        dot += qq[p, j] * qq[p, m]
-                    for p in range(span):
-                        qq[p, m] -= dot * qq[p, j]
-            nrm = 0.0
-            for p in range(span):
-                nrm += qq[p, m] * qq[p, m]
-            nrm = np.sqrt(nrm)
-            if step >= n_transient:
-                out[m] += np.log(nrm)
-            if nrm > 0.0:
-                for p in range(span):
-                    qq[p, m] /= nrm
+                out[m] += np.log(new0[m])
     return out
 
 
@@ -292,41 +311,11 @@ def flow_sums(z, q, idx, w, b, r, c, lo, hi, n_transient, n, still):
             out[0] += np.log(max(vn, 1e-300))
         if step >= n_transient + n - quarter:
             out[1] += np.log(max(vn, 1e-300))
-        for m in range(k):  # the tangents from z(m-1) to z(m)
-            acc = 0.0
-            for p in range(span):
-                acc += rowp[p] * qq[p, m]
-            new0[m] = acc
-        for p in range(span - 1, 0, -1):
+        # the tangents from z(m-1) to z(m), orthogonal to the motion there unless it is at rest
+        _tangent_step(qq, rowp, new0, vh, vn * vn if vn > still else 0.0)
+        if step >= n_transient:
             for m in range(k):
-                qq[p, m] = qq[p - 1, m]
-        for m in range(k):
-            qq[0, m] = new0[m]
-        moving = vn > still
-        for m in range(k):
-            for _ in range(2):
-                if moving:  # the component along the motion, then modified Gram-Schmidt
-                    dot = 0.0
-                    for p in range(span):
-                        dot += vh[p] * qq[p, m]
-                    dot /= vn * vn
-                    for p in range(span):
-                        qq[p, m] -= dot * vh[p]
-                for j in range(m):
-                    dot = 0.0
-                    for p in range(span):
-                        dot += qq[p, j] * qq[p, m]
-                    for p in range(span):
-                        qq[p, m] -= dot * qq[p, j]
-            nrm = 0.0
-            for p in range(span):
-                nrm += qq[p, m] * qq[p, m]
-            nrm = np.sqrt(nrm)
-            if step >= n_transient:
-                out[2 + m] += np.log(nrm)
-            if nrm > 0.0:
-                for p in range(span):
-                    qq[p, m] /= nrm
+                out[2 + m] += np.log(new0[m])
         for p in range(span):
             zprev[p] = zcur[p]
             rowp[p] = row[p]
