@@ -133,7 +133,8 @@ def lyapunov_spectrum(
 def flow_terms(system, params: Mapping[str, float] | None = None, *, t_end: float | None = None,
                transient: float | None = None) -> dict | None:
     """A learned map's largest exponent in a flow's terms (docs/metrics.md section 6), per unit time,
-    over the same steps as :func:`lyapunov_spectrum`: the growth of the direction of motion (0 where
+    over as many steps after the same transient as :func:`lyapunov_spectrum` (the transient iterated
+    by the map's float32 fast path, the exponents in float64): the growth of the direction of motion (0 where
     the orbit keeps moving: the flow's zero exponent), the largest exponent transverse to it, and the
     flow's largest exponent from them; None for a system without ``flow_lyapunov`` (a flow's own
     spectrum already is in these terms)."""
