@@ -140,7 +140,7 @@ def flow_terms(system, params: Mapping[str, float] | None = None, *, t_end: floa
     spectrum already is in these terms)."""
     if not hasattr(system, "flow_lyapunov"):
         return None
-    from .sweep import REST_DECAY, flow_exponent
+    from .sweep import flow_parts
 
     dt = float(system.dt)
     t_end = float(system.default_lyapunov_t_end if t_end is None else t_end)
@@ -149,9 +149,5 @@ def flow_terms(system, params: Mapping[str, float] | None = None, *, t_end: floa
     p = system.param_vector(params)[None, :]
     _, final = system.orbits(p, 1, max(0, n_tr - 1), x0=system.initial_states(p))
     n = n_total - n_tr
-    motion, transverse = system.flow_lyapunov(final, p, n)[0]
     raw = float(system.largest_lyapunov(final, p, n)[0])
-    at_rest = bool(motion * n < -REST_DECAY)
-    return {"motion": float(motion / dt), "transverse": float(transverse / dt), "own_largest": raw / dt,
-            "at_rest": at_rest, "largest": flow_exponent(raw / dt, motion / dt, transverse / dt, at_rest),
-            "units": "per unit time"}
+    return {**flow_parts(raw, system.flow_lyapunov(final, p, n)[0], n, dt), "units": "per unit time"}

@@ -20,7 +20,8 @@ from ..systems.base import Flow
 from ..systems.simulate import check_times, flow_run
 from .regimes import classify
 
-__all__ = ["SweepSettings", "SweepResult", "as_sweep", "flow_exponent", "sweep", "sweep_dict", "sweep_values"]
+__all__ = ["SweepSettings", "SweepResult", "as_sweep", "flow_exponent", "flow_parts", "sweep", "sweep_dict",
+           "sweep_values"]
 
 #: a map's orbit whose step |z(n+1) - z(n)| shrank by more than e^REST_DECAY over the exponent's
 #: steps is coming to rest (no direction of motion; its own largest exponent is the flow's)
@@ -179,12 +180,22 @@ def _map_points(system, pvecs: np.ndarray, s: SweepSettings, threshold: float, x
         pt = _labelled(x, dt, threshold, hysteresis, le_unit, x0[i], final)
         pt["lyapunov_max_per_step"] = float(le) if s.lyapunov and np.isfinite(le) else None
         if le_unit is not None and np.all(np.isfinite(flows[i])):
-            motion, transverse = (float(v / dt) for v in flows[i])
-            at_rest = flows[i, 0] * n_le < -REST_DECAY
-            pt.update(lyapunov_motion=motion, lyapunov_transverse=transverse,
-                      lyapunov_flow=flow_exponent(le_unit, motion, transverse, at_rest))
+            parts = flow_parts(le, flows[i], n_le, dt)
+            pt.update(lyapunov_motion=parts["motion"], lyapunov_transverse=parts["transverse"],
+                      lyapunov_flow=parts["largest"])
         points.append(pt)
     return points
+
+
+def flow_parts(raw: float, flow: np.ndarray, n_steps: int, dt: float) -> dict:
+    """Per unit time, from a map's own largest exponent ``raw`` and its ``flow_lyapunov`` row ``flow``
+    (motion, transverse; per step, over ``n_steps`` steps): the motion's growth, the largest transverse
+    exponent, whether the orbit comes to rest (its step shrank by more than e^:data:`REST_DECAY`) and
+    the flow's largest exponent (:func:`flow_exponent`)."""
+    motion, transverse = (float(v) / dt for v in flow)
+    at_rest = bool(float(flow[0]) * n_steps < -REST_DECAY)
+    return {"motion": motion, "transverse": transverse, "own_largest": float(raw) / dt, "at_rest": at_rest,
+            "largest": flow_exponent(float(raw) / dt, motion, transverse, at_rest)}
 
 
 def flow_exponent(raw: float, motion: float, transverse: float, at_rest: bool) -> float:

@@ -284,8 +284,8 @@ def iterate_model(
 def _tangent_run(model, x0: np.ndarray, c_values: np.ndarray, n_steps: int, v0: np.ndarray | None,
                  sums) -> np.ndarray:
     """``sums(z, v, c, n_steps)`` of the map's tangent loop on each row from tangents ``v0`` (B, d)
-    (default: seeded random ones), per step, the rows split in threads as :func:`iterate_model`'s parts
-    where its loop releases the GIL (``map_.releases_gil``); NaN rows where ``x0`` is not finite."""
+    (default: seeded random ones), the rows split in threads as :func:`iterate_model`'s parts where
+    its loop releases the GIL (``map_.releases_gil``); NaN rows where ``x0`` is not finite."""
     x = torch.as_tensor(np.nan_to_num(np.asarray(x0, dtype=np.float64)))
     if v0 is None:
         v = torch.randn(x.shape, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
@@ -302,7 +302,7 @@ def _tangent_run(model, x0: np.ndarray, c_values: np.ndarray, n_steps: int, v0: 
 
     with model_threads(model):
         _in_threads(part, np.array_split(np.arange(x.shape[0]), n_parts))
-    out = np.array(acc, dtype=np.float64) / n_steps
+    out = np.array(acc, dtype=np.float64)
     out[~np.all(np.isfinite(np.asarray(x0)), axis=1)] = np.nan
     return out
 
@@ -311,7 +311,7 @@ def largest_lyapunov(model, x0: np.ndarray, c_values: np.ndarray, n_steps: int,
                      v0: np.ndarray | None = None) -> np.ndarray:
     """Largest exponent per step of each row (B,), by tangent propagation with renormalisation every
     step: the map's :meth:`~dynamap.models.base.StateMap.log_growth` in float64 (:func:`_tangent_run`)."""
-    return _tangent_run(model, x0, c_values, n_steps, v0, model.map_.log_growth)
+    return _tangent_run(model, x0, c_values, n_steps, v0, model.map_.log_growth) / n_steps
 
 
 #: a state moves less than this in a step (standardised units): at rest, no direction of motion
@@ -325,7 +325,7 @@ def flow_lyapunov(model, x0: np.ndarray, c_values: np.ndarray, n_steps: int,
     transverse to it: the map's :meth:`~dynamap.models.base.StateMap.flow_sums` in float64
     (:func:`_tangent_run`)."""
     sums = _tangent_run(model, x0, c_values, n_steps, v0,
-                        lambda z, v, c, n: model.map_.flow_sums(z, v, c, n, STILL)) * n_steps
+                        lambda z, v, c, n: model.map_.flow_sums(z, v, c, n, STILL))
     quarter = max(1, n_steps // 4)
     motion = (sums[:, 1] - sums[:, 0]) / quarter / max(1, n_steps - quarter)
     return np.stack([motion, sums[:, 2] / n_steps], axis=1)

@@ -166,7 +166,7 @@ class LearnedMap:
     def flow_lyapunov(self, x0: np.ndarray, p: np.ndarray, n_steps: int,
                       v0: np.ndarray | None = None) -> np.ndarray:
         """The largest exponent in a flow's terms, per step (B, 2), from ``x0`` (B, dim): the growth
-        of the direction of motion v = u(n+1) - u(n) (0 on an orbit that keeps moving: a flow's zero
+        of the direction of motion v = u(n+1) - u(n-1) (0 on an orbit that keeps moving: a flow's zero
         exponent, measured; negative onto a fixed point) and the largest exponent transverse to it
         (the tangent space divided by v). A time-sampled flow's largest exponent is the larger of the
         two (docs/metrics.md section 6)."""
