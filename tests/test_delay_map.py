@@ -18,8 +18,12 @@ from dynamap.training._ridge import ridge_readout_sets, ridge_readouts
 from dynamap.training.selection import interior_tags
 
 
-def _random_map(taps=4, lag=2, width=30, seed=0, scale=0.05):
-    m = DelayMap(taps, lag, width)
+#: the leaky averages' decays of the parametrised tests: none (the default) and two
+SLOW = [(), (0.9, 0.995)]
+
+
+def _random_map(taps=4, lag=2, width=30, seed=0, scale=0.05, decay=()):
+    m = DelayMap(taps, lag, width, decay)
     gen = torch.Generator().manual_seed(seed)
     m.init_features(gen)
     with torch.no_grad():
@@ -67,8 +71,53 @@ def test_delay_map_shifts_the_history_and_is_affine_in_c():
     assert float(second.abs().max()) < 1e-5
 
 
-def test_the_fast_step_equals_the_module():
-    m = _random_map(taps=6, lag=3, width=40)
+def test_the_leaky_averages_follow_the_newest_sample():
+    """The map's slow rows: s_k' = a_k s_k + (1 - a_k) u_0' with the new (clamped) sample u_0', the
+    shift register before them; the taps read them after the delay taps."""
+    m = _random_map(taps=4, lag=2, width=30, decay=(0.9, 0.5))
+    with torch.no_grad():
+        m.lo.fill_(-0.5)
+        m.hi.fill_(0.5)
+    assert m.dim == 9 and m.span == 7 and m.tap_index.tolist() == [0, 2, 4, 6, 7, 8]
+    u, c = torch.randn(11, 9), torch.randn(11, 1)
+    with torch.no_grad():
+        out = m(u, c)
+    assert torch.equal(out[:, 1:7], u[:, :6])
+    for k, a in enumerate((0.9, 0.5)):
+        np.testing.assert_allclose(out[:, 7 + k], a * u[:, 7 + k] + (1 - a) * out[:, 0], rtol=1e-6, atol=1e-7)
+    assert float(out[:, 0].abs().max()) <= 0.5
+
+
+def test_the_delay_encoder_adds_leaky_averages_of_each_segment():
+    """The encoder's slow coordinates against an explicit loop: each segment's average started at the
+    mean of its first window and run over its samples, read at every window's newest sample."""
+    rng = np.random.default_rng(3)
+    segs = [rng.standard_normal(40), rng.standard_normal(25)]
+    w = DelayWindows(segs, 6)
+    enc = DelayEncoder(6, 4, 0.0, 1.0, (0.8, 0.3))
+    z = enc.encode(w)
+    assert z.shape == (len(w), 6) and enc.dim == 6
+    row = 0
+    for x in segs:
+        x = x.astype(np.float32).astype(np.float64)
+        for j, a in enumerate((0.8, 0.3)):
+            s, want = x[:6].mean(), []
+            for n in range(len(x)):
+                s = a * s + (1 - a) * x[n]
+                if n >= 5:
+                    want.append(s)
+            np.testing.assert_allclose(z[row : row + len(want), 4 + j], want, rtol=0, atol=1e-12)
+        np.testing.assert_array_equal(z[row, :4], x[5::-1][:4])
+        row += len(x) - 5
+    back = DelayEncoder.restore(enc.params(), {})
+    assert back.decay == enc.decay and back.dim == 6
+    with pytest.raises(ValueError):
+        DelayEncoder(6, 4, 0.0, 1.0, (1.0,))
+
+
+@pytest.mark.parametrize("decay", SLOW)
+def test_the_fast_step_equals_the_module(decay):
+    m = _random_map(taps=6, lag=3, width=40, decay=decay)
     with torch.no_grad():
         m.lo.fill_(-0.5)
         m.hi.fill_(0.5)  # some outputs clamped
@@ -432,7 +481,7 @@ def test_the_compiled_loop_adds_the_taps_in_order_as_a_pass_per_tap_would():
                 if drive:
                     r[1, 1 + taps :] = 0.0
                 got, want = np.empty((1, span, 500), np.float32), np.empty((span, 500), np.float32)
-                kernel.run(z, got, idx, w, b, r, c, np.float32(-50.0), np.float32(50.0))
+                kernel.run(z, got, idx, w, b, r, c, np.float32(-50.0), np.float32(50.0), np.empty(0, np.float32))
                 pass_per_tap(z, want, idx, w, b, r, c, np.float32(-50.0), np.float32(50.0))
                 assert np.abs(want[0] - z[0]).max() > 0.1  # the steps move
                 np.testing.assert_array_equal(got[0], want,
@@ -509,7 +558,8 @@ def test_a_delay_maps_split_batch_runs_in_threads_with_the_one_part_result(monke
     np.testing.assert_array_equal(split_final, one_final)
 
 
-def test_the_compiled_tangent_step_is_the_maps_derivative():
+@pytest.mark.parametrize("decay", SLOW)
+def test_the_compiled_tangent_step_is_the_maps_derivative(decay):
     """One step of the compiled tangent loop against torch's forward-mode derivative of the module in
     float64 at the same states: the same log growth of random unit tangents, to float64 round-off,
     also where the new sample is clamped (its row of the derivative zero)."""
@@ -517,7 +567,7 @@ def test_the_compiled_tangent_step_is_the_maps_derivative():
 
     from torch.func import jvp
 
-    m = _random_map(taps=6, lag=3, width=40, seed=9, scale=0.2)
+    m = _random_map(taps=6, lag=3, width=40, seed=9, scale=0.2, decay=decay)
     with torch.no_grad():
         m.lo.fill_(-3.0)
         m.hi.fill_(3.0)
@@ -570,17 +620,18 @@ def test_the_largest_exponent_of_a_linear_delay_map_is_its_spectral_radius():
         np.testing.assert_allclose(got[k], want, rtol=0, atol=2e-4)
 
 
-def test_the_compiled_spectrum_step_is_a_qr_step_of_the_maps_jacobian():
+@pytest.mark.parametrize("decay", SLOW)
+def test_the_compiled_spectrum_step_is_a_qr_step_of_the_maps_jacobian(decay):
     """One step of the compiled spectrum loop against numpy's QR of J q, J the module's Jacobian in
     float64 (torch.func.jacrev) at the same state: the same log stretches |R_mm|, to float64
     round-off, for all d directions and for the first three; where the new sample is clamped J is
     singular, and both find a last stretch at round-off level."""
     from torch.func import jacrev
 
-    m = _random_map(taps=6, lag=3, width=40, seed=13, scale=0.2)
+    m = _random_map(taps=6, lag=3, width=40, seed=13, scale=0.2, decay=decay)
     with torch.no_grad():
         m.lo.fill_(-3.0)
-        m.hi.fill_(3.0)
+        m.hi.fill_(0.5)  # new samples above it clamped (some of the six)
     rng = np.random.default_rng(14)
     net = copy.deepcopy(m).to(torch.float64)
     n_clamped = 0
@@ -591,7 +642,7 @@ def test_the_compiled_spectrum_step_is_a_qr_step_of_the_maps_jacobian():
         step = lambda x: net(x[None], torch.tensor([[c]], dtype=torch.float64))[0]  # noqa: E731
         x = torch.as_tensor(z, dtype=torch.float64)
         jac = jacrev(step)(x).detach().numpy()
-        clamped = abs(float(step(x)[0].detach())) >= 3.0
+        clamped = float(step(x)[0].detach()) >= 0.5
         n_clamped += clamped
         for k in (m.dim, 3):
             want = np.log(np.abs(np.diagonal(np.linalg.qr(jac @ q[:, :k])[1])))
@@ -624,13 +675,14 @@ def test_the_compiled_spectrum_of_a_linear_delay_map_is_the_log_eigenvalue_modul
     np.testing.assert_allclose(got, want, rtol=0, atol=1e-3)
 
 
-def test_the_compiled_flow_sums_equal_the_generic_path():
+@pytest.mark.parametrize("decay", SLOW)
+def test_the_compiled_flow_sums_equal_the_generic_path(decay):
     """The delay map's compiled exponents in a flow's terms (the motion's growth, the largest exponent
     transverse to the central-difference direction of motion) equal the generic torch.func path of
     :class:`~dynamap.models.base.StateMap` on the same map, state, tangent and control."""
     from dynamap.models.base import StateMap
 
-    m = _random_map(taps=6, lag=3, width=40, seed=21, scale=0.2)
+    m = _random_map(taps=6, lag=3, width=40, seed=21, scale=0.2, decay=decay)
     with torch.no_grad():
         m.lo.fill_(-50.0)
         m.hi.fill_(50.0)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-__all__ = ["qr_sums", "run", "tanh32"]
+__all__ = ["flow_sums", "qr_sums", "run", "tanh32"]
 
 #: the float flags of the loop: contraction, reciprocal and reassociated reductions, but no
 #: assumption of finite values (a NaN state must stay NaN: the callers mark diverged runs by it)
@@ -115,12 +115,14 @@ def _tap_sums(w, b, x, s):
 
 
 @numba.njit(fastmath=FLAGS, error_model="numpy", cache=True, nogil=True)
-def run(z, out, idx, w, b, r, c, lo, hi):
+def run(z, out, idx, w, b, r, c, lo, hi, decay):
     """``out[k]`` = F(``out[k - 1]``) for k = 0 .. n - 1 from ``out[-1]`` := ``z``: states TRANSPOSED,
-    ``z`` (span, B), ``out`` (n, span, B), all float32. ``idx`` (taps,) the tap rows, ``w`` (taps,
+    ``z`` (dim, B), ``out`` (n, dim, B), all float32. ``idx`` (taps,) the tap rows, ``w`` (taps,
     width) and ``b`` (width,) the random features, ``r`` (2, 1 + taps + width) the readouts for 1 and
-    for c, ``c`` (B,) the per-column controls; the newest sample is clamped into [lo, hi]. Releases
-    the GIL: parts of a batch can run in threads.
+    for c, ``c`` (B,) the per-column controls; the newest sample is clamped into [lo, hi]. The last
+    K = len(``decay``) rows are leaky averages of the newest sample, s <- a s + (1 - a) u_0 with a =
+    ``decay[k]`` (float32), the rows before them the shift register. Releases the GIL: parts of a
+    batch can run in threads.
 
     A feature's pre-activation b + w_0 x_0 + w_1 x_1 + ... is summed in passes of up to six taps over
     the features (each pass one expression per feature, kept in a register: one load and one store of
@@ -128,7 +130,9 @@ def run(z, out, idx, w, b, r, c, lo, hi):
     bit for bit (the compiler orders the terms of such a sum as the taps come, under these flags too;
     ``tests/test_delay_map.py`` checks it against a pass per tap).
     """
-    n, span, nb = out.shape
+    n, dim, nb = out.shape
+    n_slow = decay.size
+    span = dim - n_slow
     taps, width = idx.size, b.size
     s = np.empty(width, np.float32)
     x = np.empty(taps, np.float32)
@@ -166,16 +170,23 @@ def run(z, out, idx, w, b, r, c, lo, hi):
         for q in range(1, span):
             for j in range(nb):
                 cur[q, j] = prev[q - 1, j]
+        for m in range(n_slow):
+            a = decay[m]
+            for j in range(nb):
+                cur[span + m, j] = a * prev[span + m, j] + (np.float32(1.0) - a) * cur[0, j]
         prev = cur
 
 
 @numba.njit(fastmath=FLAGS, error_model="numpy", cache=True, inline="always")
-def _step64(zz, row, idx, w, b, r, c, lo, hi, x, s, g):
-    """One step of the map in float64 (tanh by the math library) from the state ``zz`` (span,), in
-    place, and the new sample's row of its Jacobian in ``row`` (span,): 1 at u_0 plus d f / d x_q at
-    the taps (tanh' = 1 - tanh^2), all zero where the new sample is clamped (as torch's clamp). ``w``,
-    ``b``, ``r`` in float64; ``x``, ``s``, ``g`` scratch (taps,), (width,), (width,)."""
-    span, taps, width = zz.size, idx.size, b.size
+def _step64(zz, row, idx, w, b, r, c, lo, hi, x, s, g, decay):
+    """One step of the map in float64 (tanh by the math library) from the state ``zz`` (dim,), in
+    place, and the new sample's row of its Jacobian in ``row`` (dim,): 1 at u_0 plus d f / d x_q at
+    the taps (tanh' = 1 - tanh^2), all zero where the new sample is clamped (as torch's clamp); the
+    last len(``decay``) rows are leaky averages (:func:`run`). ``w``, ``b``, ``r``, ``decay`` in
+    float64; ``x``, ``s``, ``g`` scratch (taps,), (width,), (width,)."""
+    dim, taps, width = zz.size, idx.size, b.size
+    n_slow = decay.size
+    span = dim - n_slow
     a0 = r[0, 0]
     a1 = r[1, 0]
     for t in range(taps):
@@ -191,7 +202,7 @@ def _step64(zz, row, idx, w, b, r, c, lo, hi, x, s, g):
         a1 += r[1, 1 + taps + i] * s[i]
     u = zz[0] + (a0 + c * a1)
     inside = u >= lo and u <= hi
-    for p in range(span):
+    for p in range(dim):
         row[p] = 0.0
     if inside:
         for i in range(width):
@@ -205,18 +216,23 @@ def _step64(zz, row, idx, w, b, r, c, lo, hi, x, s, g):
     for p in range(span - 1, 0, -1):
         zz[p] = zz[p - 1]
     zz[0] = min(max(u, lo), hi)
+    for m in range(n_slow):
+        zz[span + m] = decay[m] * zz[span + m] + (1.0 - decay[m]) * zz[0]
 
 
 @numba.njit(fastmath=FLAGS, error_model="numpy", cache=True, inline="always")
-def _tangent_step(qq, row, new0, vh, vn2):
-    """The tangent basis ``qq`` (span, k) one step on, in place: the new sample's Jacobian row ``row``
-    applied and the shift register moved (``new0`` (k,) scratch), then each column orthogonal to
+def _tangent_step(qq, row, new0, vh, vn2, decay):
+    """The tangent basis ``qq`` (dim, k) one step on, in place: the new sample's Jacobian row ``row``
+    applied, the shift register moved and the leaky averages (the last len(``decay``) rows, float64)
+    updated (``new0`` (k,) scratch), then each column orthogonal to
     ``vh`` (skipped where ``vn2`` = |vh|^2 is 0) and to the columns before it (modified Gram-Schmidt,
     twice for orthogonality to round-off) and normalised; returns nothing, the norms in ``new0``."""
-    span, k = qq.shape
+    dim, k = qq.shape
+    n_slow = decay.size
+    span = dim - n_slow
     for m in range(k):
         acc = 0.0
-        for p in range(span):
+        for p in range(dim):
             acc += row[p] * qq[p, m]
         new0[m] = acc
     for p in range(span - 1, 0, -1):
@@ -224,51 +240,55 @@ def _tangent_step(qq, row, new0, vh, vn2):
             qq[p, m] = qq[p - 1, m]
     for m in range(k):
         qq[0, m] = new0[m]
+    for j in range(n_slow):
+        for m in range(k):
+            qq[span + j, m] = decay[j] * qq[span + j, m] + (1.0 - decay[j]) * new0[m]
     for m in range(k):
         for _ in range(2):
             if vn2 > 0.0:
                 dot = 0.0
-                for p in range(span):
+                for p in range(dim):
                     dot += vh[p] * qq[p, m]
                 dot /= vn2
-                for p in range(span):
+                for p in range(dim):
                     qq[p, m] -= dot * vh[p]
             for j in range(m):
                 dot = 0.0
-                for p in range(span):
+                for p in range(dim):
                     dot += qq[p, j] * qq[p, m]
-                for p in range(span):
+                for p in range(dim):
                     qq[p, m] -= dot * qq[p, j]
         nrm = 0.0
-        for p in range(span):
+        for p in range(dim):
             nrm += qq[p, m] * qq[p, m]
         nrm = np.sqrt(nrm)
         new0[m] = nrm
         if nrm > 0.0:
-            for p in range(span):
+            for p in range(dim):
                 qq[p, m] /= nrm
 
 
 @numba.njit(fastmath=FLAGS, error_model="numpy", cache=True, nogil=True)
-def qr_sums(z, q, idx, w, b, r, c, lo, hi, n_transient, n):
-    """The Lyapunov spectrum's sums of one run: ``n_transient + n`` steps of the state ``z`` (span,)
+def qr_sums(z, q, idx, w, b, r, c, lo, hi, decay, n_transient, n):
+    """The Lyapunov spectrum's sums of one run: ``n_transient + n`` steps of the state ``z`` (dim,)
     at control ``c``, the map in float64 (as torch's float64 path of the module; ``w``, ``b``, ``r``,
-    ``lo``, ``hi`` are :func:`run`'s float32 ones), and of the orthonormal tangent basis ``q`` (span,
+    ``lo``, ``hi`` are :func:`run`'s float32 ones), and of the orthonormal tangent basis ``q`` (dim,
     k, float64), J q re-orthonormalised every step (modified Gram-Schmidt, twice); returns the sums
     over the last ``n`` steps of the log stretch of each basis vector (k,), at round-off level (log
     1e-16 or less) where the Jacobian is singular (a clamped sample). With k = 1 the sums of the
     largest exponent."""
-    span, k = q.shape
+    dim, k = q.shape
     taps, width = idx.size, b.size
     w64, b64, r64 = w.astype(np.float64), b.astype(np.float64), r.astype(np.float64)
     lo64, hi64, c64 = np.float64(lo), np.float64(hi), np.float64(c)
+    d64 = decay.astype(np.float64)
     x, s, g = np.empty(taps), np.empty(width), np.empty(width)
-    row, new0 = np.empty(span), np.empty(k)
+    row, new0 = np.empty(dim), np.empty(k)
     zz, qq = z.astype(np.float64), q.copy()
     out = np.zeros(k)
     for step in range(n_transient + n):
-        _step64(zz, row, idx, w64, b64, r64, c64, lo64, hi64, x, s, g)
-        _tangent_step(qq, row, new0, row, 0.0)
+        _step64(zz, row, idx, w64, b64, r64, c64, lo64, hi64, x, s, g, d64)
+        _tangent_step(qq, row, new0, row, 0.0, d64)
         if step >= n_transient:
             for m in range(k):
                 out[m] += np.log(new0[m])
@@ -276,8 +296,8 @@ def qr_sums(z, q, idx, w, b, r, c, lo, hi, n_transient, n):
 
 
 @numba.njit(fastmath=FLAGS, error_model="numpy", cache=True, nogil=True)
-def flow_sums(z, q, idx, w, b, r, c, lo, hi, n_transient, n, still):
-    """The exponents of one run in a flow's terms: :func:`qr_sums` with the tangent basis ``q`` (span,
+def flow_sums(z, q, idx, w, b, r, c, lo, hi, decay, n_transient, n, still):
+    """The exponents of one run in a flow's terms: :func:`qr_sums` with the tangent basis ``q`` (dim,
     k) kept orthogonal to the direction of motion at each state, the central difference v(m) =
     z(m+1) - z(m-1) (the orbit's tangent to second order; exactly on a uniformly rotating circle),
     i.e. the tangent space divided by it, and the growth of the motion itself. Returns (k + 2,): the
@@ -286,24 +306,25 @@ def flow_sums(z, q, idx, w, b, r, c, lo, hi, n_transient, n, still):
     onto a fixed point), then the k transverse sums. Where |v| is below ``still`` the orbit is at
     rest and the basis is not projected (the sums are :func:`qr_sums`'). One more step than
     ``n_transient`` is not counted: the first projection of ``q`` onto the complement of the motion."""
-    span, k = q.shape
+    dim, k = q.shape
     taps, width = idx.size, b.size
     w64, b64, r64 = w.astype(np.float64), b.astype(np.float64), r.astype(np.float64)
     lo64, hi64, c64 = np.float64(lo), np.float64(hi), np.float64(c)
+    d64 = decay.astype(np.float64)
     x, s, g = np.empty(taps), np.empty(width), np.empty(width)
-    row, rowp, new0, vh = np.empty(span), np.empty(span), np.empty(k), np.empty(span)
+    row, rowp, new0, vh = np.empty(dim), np.empty(dim), np.empty(k), np.empty(dim)
     zz, qq = z.astype(np.float64), q.copy()
-    zprev, zcur = zz.copy(), np.empty(span)
-    _step64(zz, rowp, idx, w64, b64, r64, c64, lo64, hi64, x, s, g)  # z(1) and J(z(0))
+    zprev, zcur = zz.copy(), np.empty(dim)
+    _step64(zz, rowp, idx, w64, b64, r64, c64, lo64, hi64, x, s, g, d64)  # z(1) and J(z(0))
     out = np.zeros(k + 2)
     quarter = max(1, n // 4)
     n_transient += 1
     for step in range(n_transient + n):
-        for p in range(span):
+        for p in range(dim):
             zcur[p] = zz[p]
-        _step64(zz, row, idx, w64, b64, r64, c64, lo64, hi64, x, s, g)  # z(m+1) and J(z(m))
+        _step64(zz, row, idx, w64, b64, r64, c64, lo64, hi64, x, s, g, d64)  # z(m+1) and J(z(m))
         vn = 0.0
-        for p in range(span):  # the direction of motion at z(m)
+        for p in range(dim):  # the direction of motion at z(m)
             vh[p] = zz[p] - zprev[p]
             vn += vh[p] * vh[p]
         vn = np.sqrt(vn)
@@ -312,11 +333,11 @@ def flow_sums(z, q, idx, w, b, r, c, lo, hi, n_transient, n, still):
         if step >= n_transient + n - quarter:
             out[1] += np.log(max(vn, 1e-300))
         # the tangents from z(m-1) to z(m), orthogonal to the motion there unless it is at rest
-        _tangent_step(qq, rowp, new0, vh, vn * vn if vn > still else 0.0)
+        _tangent_step(qq, rowp, new0, vh, vn * vn if vn > still else 0.0, d64)
         if step >= n_transient:
             for m in range(k):
                 out[2 + m] += np.log(new0[m])
-        for p in range(span):
+        for p in range(dim):
             zprev[p] = zcur[p]
             rowp[p] = row[p]
     return out

@@ -1,8 +1,10 @@
 """The map on delay coordinates (the ridge family on the delay encoder): the state is the last ``span`` samples of
-the standardised series, newest first, and one step predicts the next sample and shifts the rest.
+the standardised series, newest first, then K leaky averages of it (``decay``; none by default), and one
+step predicts the next sample, shifts the rest and updates the averages.
 
-    u(n+1) = [u_0 + f(x, c), u_0, u_1, ..., u_{span-2}],   x = (u_0, u_lag, ..., u_{(taps-1) lag})
-    f(x, c) = a . phi(x) + c b . phi(x),                   phi(x) = [1, x, tanh(W x + w)]
+    u(n+1) = [u_0', u_0, u_1, ..., u_{span-2}, s_1', ..., s_K'],   u_0' = u_0 + f(x, c)
+    s_k' = a_k s_k + (1 - a_k) u_0',                             x = (u_0, u_lag, ..., u_{(taps-1) lag}, s_1, ..., s_K)
+    f(x, c) = a . phi(x) + c b . phi(x),                         phi(x) = [1, x, tanh(W x + w)]
 
 ``W`` (``width`` x ``taps``, Gaussian of standard deviation 1 / sqrt(taps)) and ``w`` (uniform in [-1,
 1]) are fixed random features; the readouts a and b are fitted by ridge regression
@@ -70,7 +72,7 @@ class RandomFeatures(StateMap):
 
 
 class DelayMap(RandomFeatures):
-    """Batched delay map: (B, span) states and (B, 1) control inputs -> (B, span). Its stepper is the
+    """Batched delay map: (B, dim) states and (B, 1) control inputs -> (B, dim). Its stepper is the
     compiled loop of :mod:`dynamap.models._delay_kernel`, which releases the GIL."""
 
     releases_gil = True
@@ -80,33 +82,45 @@ class DelayMap(RandomFeatures):
     #: in rounding; over four times as long the spread of such an average halves (docs/experiments.md)
     spectrum_factor = 4
 
-    def __init__(self, taps: int, lag: int, width: int):
+    def __init__(self, taps: int, lag: int, width: int, decay=()):
         lag = int(lag)
-        #: the state: the newest (taps - 1) lag + 1 samples
-        super().__init__((int(taps) - 1) * lag + 1, torch.arange(int(taps)) * lag, width, 1)
+        span, n_slow = (int(taps) - 1) * lag + 1, len(decay)
+        super().__init__(span + n_slow, torch.cat([torch.arange(int(taps)) * lag, span + torch.arange(n_slow)]),
+                         width, 1)
+        #: the shift register: the newest (taps - 1) lag + 1 samples; then one row per leaky average
+        self.span = span
         self.lag = lag
+        #: a_k of the leaky averages s_k' = a_k s_k + (1 - a_k) u_0' (float32, as the compiled loops use them)
+        self.register_buffer("decay", torch.tensor([float(a) for a in decay], dtype=torch.float32), persistent=False)
+        # (not saved with the weights: the encoder's parameters carry it, and bundles before it have none)
 
     def forward(self, u: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
         phi = self.features(u[..., self.tap_index])
         r = self.readout.to(u.dtype)
         inc = phi @ r[0] + c[..., 0] * (phi @ r[1])
         new = torch.clamp(u[..., 0] + inc, self.lo[0].to(u.dtype), self.hi[0].to(u.dtype))
-        return torch.cat([new[..., None], u[..., :-1]], -1)
+        parts = [new[..., None], u[..., : self.span - 1]]
+        if self.decay.numel():
+            a = self.decay.to(u.dtype)
+            parts.append(a * u[..., self.span :] + (1 - a) * new[..., None])
+        return torch.cat(parts, -1)
 
     def _kernel_args(self, c: np.ndarray) -> tuple:
         """The arguments of :mod:`dynamap.models._delay_kernel`'s loops after the states: taps, the
-        random features, the readouts, the per-column controls ``c`` (B,) and the box, in float32."""
+        random features, the readouts, the per-column controls ``c`` (B,), the box and the leaky
+        averages' decays, in float32."""
         with torch.no_grad():
             return (self.tap_index.numpy().astype(np.int64),
                     self.w_in.to(torch.float32).T.contiguous().numpy(),
                     self.b_in.to(torch.float32).contiguous().numpy(),
                     self.readout.detach().to(torch.float32).contiguous().numpy(),
                     np.ascontiguousarray(np.asarray(c, dtype=np.float32)),
-                    np.float32(self.lo[0]), np.float32(self.hi[0]))
+                    np.float32(self.lo[0]), np.float32(self.hi[0]),
+                    self.decay.numpy().astype(np.float32))
 
     def log_growth(self, z: np.ndarray, v: np.ndarray, c: np.ndarray, n_steps: int) -> np.ndarray:
-        """Sums over ``n_steps`` steps of the log growth of unit tangent vectors ``v`` (B, span),
-        renormalised every step, along the orbits from ``z`` (B, span) at controls ``c`` (B,):
+        """Sums over ``n_steps`` steps of the log growth of unit tangent vectors ``v`` (B, dim),
+        renormalised every step, along the orbits from ``z`` (B, dim) at controls ``c`` (B,):
         :meth:`qr_sums` of one tangent vector per row. Releases the GIL."""
         v = np.asarray(v, dtype=np.float64)
         return np.array([self.qr_sums(z[i], v[i][:, None], float(c[i]), 0, n_steps)[0] for i in range(len(c))])
@@ -119,21 +133,21 @@ class DelayMap(RandomFeatures):
 
         v = np.asarray(v, dtype=np.float64)
         out = np.empty((len(c), 3))
-        idx, w, b, r, _, lo, hi = self._kernel_args(np.asarray(c))
+        idx, w, b, r, _, lo, hi, decay = self._kernel_args(np.asarray(c))
         for i in range(len(c)):
             out[i] = _delay_kernel.flow_sums(np.asarray(z[i], dtype=np.float64), v[i][:, None], idx, w, b, r,
-                                             float(c[i]), lo, hi, 0, int(n_steps), float(still))
+                                             float(c[i]), lo, hi, decay, 0, int(n_steps), float(still))
         return out
 
     def qr_sums(self, z: np.ndarray, q: np.ndarray, c: float, n_transient: int, n_steps: int) -> np.ndarray:
-        """The Lyapunov spectrum's sums of one run from the state ``z`` (span,) with the orthonormal
-        tangent basis ``q`` (span, k) at control ``c``: the compiled loop of
+        """The Lyapunov spectrum's sums of one run from the state ``z`` (dim,) with the orthonormal
+        tangent basis ``q`` (dim, k) at control ``c``: the compiled loop of
         :func:`dynamap.models._delay_kernel.qr_sums` (the map and the tangents in float64)."""
         from . import _delay_kernel
 
-        idx, w, b, r, _, lo, hi = self._kernel_args(np.array([c]))
+        idx, w, b, r, _, lo, hi, decay = self._kernel_args(np.array([c]))
         return _delay_kernel.qr_sums(np.asarray(z, dtype=np.float64), np.asarray(q, dtype=np.float64),
-                                     idx, w, b, r, float(c), lo, hi, int(n_transient), int(n_steps))
+                                     idx, w, b, r, float(c), lo, hi, decay, int(n_transient), int(n_steps))
 
     def spectrum_sums(self, z: np.ndarray, q: np.ndarray, c: np.ndarray, n_transient: int,
                       n_steps: int) -> np.ndarray:
@@ -141,11 +155,11 @@ class DelayMap(RandomFeatures):
         return np.array([self.qr_sums(z[i], q[i], float(c[i]), n_transient, n_steps) for i in range(len(c))])
 
     def stepper(self, c: torch.Tensor):
-        """A step function ``step(z_t, out) -> out`` for states kept TRANSPOSED, (span, B), with the
+        """A step function ``step(z_t, out) -> out`` for states kept TRANSPOSED, (dim, B), with the
         per-column controls ``c`` (B, 1), as :func:`dynamap.models.map.fast_stepper` for this map: the
         compiled float32 loop of :mod:`dynamap.models._delay_kernel`, equal to :meth:`forward` up to
         float32 round-off; ``out`` must not be ``z_t``. ``step.run(z_t, out)`` fills a time-major block
-        ``out`` (n, span, B) in one call (what :func:`~dynamap.models.map.iterate_into` uses);
+        ``out`` (n, dim, B) in one call (what :func:`~dynamap.models.map.iterate_into` uses);
         ``step.run_newest(z_t, out)`` fills ``out`` (n, B) with the newest samples alone (the same
         values, whole states kept only :data:`NEWEST_BLOCK` steps at a time) and advances ``z_t`` in
         place to the last state."""

@@ -27,7 +27,7 @@ import torch
 
 from .vae import VAE, decode_newest, encode_means
 
-__all__ = ["DelayEncoder", "ENCODERS", "Encoder", "LinearEncoder", "NewestSample", "VAEEncoder"]
+__all__ = ["DelayEncoder", "ENCODERS", "Encoder", "LinearEncoder", "NewestSample", "VAEEncoder", "leaky_averages"]
 
 #: windows encoded at a time
 ENCODE_BATCH = 8192
@@ -88,31 +88,57 @@ class Encoder:
     def restore(cls, params: dict, tensors: dict) -> Encoder:
         raise NotImplementedError
 
-    def _encode_batches(self, windows, fn) -> np.ndarray:
-        """``fn`` (float32 windows (b, window) -> (b, dim)) over all windows, a batch at a time."""
-        out = np.empty((len(windows), self.dim), dtype=np.float32)
+    def _encode_batches(self, windows, fn, dim: int | None = None) -> np.ndarray:
+        """``fn`` (float32 windows (b, window) -> (b, ``dim``), default the state's) over all windows, a
+        batch at a time."""
+        out = np.empty((len(windows), self.dim if dim is None else dim), dtype=np.float32)
         for s in range(0, len(windows), ENCODE_BATCH):
             idx = np.arange(s, min(s + ENCODE_BATCH, len(windows)))
             out[idx] = fn(windows.gather(idx))
         return out
 
 
+def leaky_averages(windows, decay) -> np.ndarray:
+    """s_k(n) = a_k s_k(n - 1) + (1 - a_k) x(n) of each segment of ``windows`` (a
+    :class:`~dynamap.embedding.DelayWindows`), a_k = ``decay[k]``, started at the mean of the
+    segment's first window; (len(windows), K) at each window's newest sample, float64."""
+    from scipy.signal import lfilter
+
+    out = np.empty((len(windows), len(decay)))
+    starts = np.r_[0, np.flatnonzero(np.diff(windows.segment_of)) + 1]
+    for k0, k1 in zip(starts, np.r_[starts[1:], len(windows)]):
+        first = int(windows.ends[k0]) - windows.window + 1  # the segment's first sample in the buffer
+        x = windows.buffer[first : int(windows.ends[k1 - 1]) + 1].astype(np.float64)
+        x0 = float(x[: windows.window].mean())
+        for j, a in enumerate(decay):
+            s = lfilter([1.0 - a], [1.0, -a], x, zi=[a * x0])[0]
+            out[k0:k1, j] = s[windows.ends[k0:k1] - first]
+    return out
+
+
 class DelayEncoder(Encoder):
-    """The state is the newest ``dim`` samples of the window (newest first), exactly; the decoder
-    returns coordinate 0. Every coordinate is the same series, so the state box is common to all."""
+    """The state is the newest ``span`` samples of the window (newest first), exactly, then the leaky
+    averages of the series with the decays ``decay`` (:func:`leaky_averages`; none by default): dim =
+    span + len(decay). The decoder returns coordinate 0. Every coordinate is the same series (or an
+    average of it), so the state box is common to all."""
 
     family = "delay"
 
-    def __init__(self, window: int, dim: int, x_mean: float, x_std: float):
-        if dim > window:
-            raise ValueError(f"the delay state ({dim} samples) is longer than the window ({window})")
-        super().__init__(window, dim, x_mean, x_std)
+    def __init__(self, window: int, span: int, x_mean: float, x_std: float, decay=()):
+        if span > window:
+            raise ValueError(f"the delay state ({span} samples) is longer than the window ({window})")
+        self.span, self.decay = int(span), tuple(float(a) for a in decay)
+        if not all(0.0 <= a < 1.0 for a in self.decay):
+            raise ValueError(f"the leaky averages' decays must be in [0, 1), got {self.decay}")
+        super().__init__(window, self.span + len(self.decay), x_mean, x_std)
 
     def encode(self, windows) -> np.ndarray:
-        return self._encode_batches(windows, lambda r: r[:, : self.dim]).astype(np.float64)
+        z = self._encode_batches(windows, lambda r: r[:, : self.span], self.span).astype(np.float64)
+        return np.concatenate([z, leaky_averages(windows, self.decay)], 1) if self.decay else z
 
     def describe(self) -> str:
-        return f"the newest {self.dim} samples"
+        slow = f" and {len(self.decay)} leaky averages" if self.decay else ""
+        return f"the newest {self.span} samples{slow}"
 
     def decoder(self) -> NewestSample:
         return NewestSample(self.x_mean, self.x_std)
@@ -120,9 +146,13 @@ class DelayEncoder(Encoder):
     def box(self, states: np.ndarray, margin: float) -> tuple[np.ndarray, np.ndarray]:
         return _widened(np.full(self.dim, states.min(0).min()), np.full(self.dim, states.max(0).max()), margin)
 
+    def params(self) -> dict:
+        return {**super().params(), "span": self.span, "decay": list(self.decay)}
+
     @classmethod
     def restore(cls, params: dict, tensors: dict) -> DelayEncoder:
-        return cls(params["window"], params["dim"], params["x_mean"], params["x_std"])
+        return cls(params["window"], params.get("span", params["dim"]), params["x_mean"], params["x_std"],
+                   params.get("decay", ()))
 
 
 class LinearDecoder:

@@ -166,7 +166,8 @@ class DynamapModel:
         n_jobs = default_jobs(cfg.num_threads) if cfg.n_jobs is None else cfg.n_jobs
         t1 = time.perf_counter()
         encoder, evidence, z = fit_encoder(data["encoder"], data["windows"], cfg, seed=seed, x_mean=data["x_mean"],
-                                        x_std=data["x_std"], progress=progress, n_jobs=n_jobs)
+                                        x_std=data["x_std"], progress=progress, n_jobs=n_jobs,
+                                        sampling=samp)
         vae_s = time.perf_counter() - t1
         t2 = time.perf_counter()
         seg = data["windows"].segment_of

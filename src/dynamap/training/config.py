@@ -108,10 +108,21 @@ class DelayConfig(ConfigBase):
     taps: int = 6
     #: samples between two taps, in map steps
     lag: int = 3
+    #: time constants of leaky averages of the series added to the state and the map's inputs, in the
+    #: series' fast time scale T_f (empty: none); they carry the slow variable, averaged over the noise
+    slow: tuple = ()
 
     def __post_init__(self):
         check_int_range("taps", self.taps, 1, 64)
         check_int_range("lag", self.lag, 1, 64)
+        _check_numbers("slow", self.slow, 1e-3, 1e4)
+        if len(self.slow) > 8:
+            raise ConfigError(f"slow takes at most 8 time constants, got {len(self.slow)}")
+
+    def decay(self, dt_map: float, fast_time: float) -> tuple[float, ...]:
+        """The leaky averages' decays a = exp(-dt_map / (tau T_f)) at the map step ``dt_map`` for the
+        fast time scale ``fast_time``."""
+        return tuple(float(np.exp(-float(dt_map) / (float(t) * float(fast_time)))) for t in self.slow)
 
     @property
     def span(self) -> int:

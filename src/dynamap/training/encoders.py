@@ -19,30 +19,39 @@ COV_BATCH = 65536
 
 
 def fit_encoder(family: str, windows: DelayWindows, cfg, *, seed: int, x_mean: float, x_std: float,
-                progress: bool = False, n_jobs: int = 1) -> tuple[Encoder, dict, np.ndarray]:
+                progress: bool = False, n_jobs: int = 1, sampling=None) -> tuple[Encoder, dict, np.ndarray]:
     """The encoder of ``family`` (:data:`ENCODER_FITS`) fitted to ``windows`` with the settings of the
     FitConfig ``cfg``, its evidence (JSON-able: how its dimension was chosen) and the windows' states
-    (``encoder.encode(windows)``, computed once)."""
+    (``encoder.encode(windows)``, computed once); ``sampling``: the data rules' choice
+    (:class:`~dynamap.embedding.rules.SamplingChoice`; the delay encoder's leaky averages need it)."""
     if family not in ENCODER_FITS:
         raise ValueError(f"unknown encoder family {family!r}; valid: {sorted(ENCODER_FITS)}")
     return ENCODER_FITS[family](windows, cfg, seed=seed, x_mean=x_mean, x_std=x_std, progress=progress,
-                                n_jobs=n_jobs)
+                                n_jobs=n_jobs, sampling=sampling)
 
 
-def _fit_delay(windows: DelayWindows, cfg, *, x_mean: float, x_std: float, **_
+def _fit_delay(windows: DelayWindows, cfg, *, x_mean: float, x_std: float, sampling=None, **_
                ) -> tuple[DelayEncoder, dict, np.ndarray]:
-    """The newest ``cfg.delay.span`` samples; the window must hold them."""
+    """The newest ``cfg.delay.span`` samples (the window must hold them), then the leaky averages of
+    ``cfg.delay.slow`` (their time constants in the fast time scale of ``sampling``)."""
     d = cfg.delay
     if d.span > windows.window:
         raise InputError(f"the delay map's state spans {d.span} samples (delay.taps {d.taps}, delay.lag {d.lag}), "
                          f"more than the delay window of {windows.window}; use fewer taps, a shorter lag or a "
                          "longer window")
-    enc = DelayEncoder(windows.window, d.span, x_mean, x_std)
-    return enc, {"state": "delay", "taps": d.taps, "lag": d.lag, "chosen": d.span}, enc.encode(windows)
+    if d.slow and sampling is None:
+        raise ValueError("the delay encoder's leaky averages (delay.slow) need the sampling choice")
+    decay = d.decay(sampling.dt_map, sampling.fast_time) if d.slow else ()
+    enc = DelayEncoder(windows.window, d.span, x_mean, x_std, decay)
+    evidence = {"state": "delay", "taps": d.taps, "lag": d.lag, "chosen": enc.dim}
+    if d.slow:
+        evidence["slow"] = {"time_constants": [float(t) * float(sampling.fast_time) for t in d.slow],
+                            "decay": list(decay)}
+    return enc, evidence, enc.encode(windows)
 
 
 def _fit_vae(windows: DelayWindows, cfg, *, seed: int, x_mean: float, x_std: float, progress: bool,
-             n_jobs: int) -> tuple[VAEEncoder, dict, np.ndarray]:
+             n_jobs: int, **_) -> tuple[VAEEncoder, dict, np.ndarray]:
     """The VAE with its latent-dimension search; its means standardised over the training windows."""
     d, vae, evidence = search_latent_dim(windows, cfg.vae, seed=seed, progress=progress, n_jobs=n_jobs)
     mu = encode_means(vae, windows)

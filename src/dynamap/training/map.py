@@ -59,10 +59,12 @@ def new_map(cfg: RidgeConfig | MLPConfig, latents: list[np.ndarray], box_margin:
             encoder: Encoder, delay: tuple[int, int] | None = None) -> StateMap:
     """The untrained map of the family whose settings are ``cfg`` on the standardised states
     ``latents`` of ``encoder``, with its state box around them (``box_margin``, negative: none): the
-    ridge family on delay states is the shift-register delay map over the taps ``delay`` = (taps, lag)."""
+    ridge family on delay states is the shift-register delay map over the taps ``delay`` = (taps, lag)
+    and the encoder's leaky averages."""
     d = latents[0].shape[1]
     if isinstance(cfg, RidgeConfig):
-        fmap = new_ridge_map(d, cfg, gen, delay if isinstance(encoder, DelayEncoder) else None)
+        on_delay = isinstance(encoder, DelayEncoder)
+        fmap = new_ridge_map(d, cfg, gen, delay if on_delay else None, encoder.decay if on_delay else ())
     elif isinstance(cfg, MLPConfig):
         fmap = new_mlp_map(d, cfg, gen)
     else:

@@ -17,11 +17,12 @@ from .selection import CrossTagScorer, interior_tags
 __all__ = ["new_ridge_map", "train_ridge", "validate_ridge"]
 
 
-def new_ridge_map(dim: int, cfg: RidgeConfig, gen: torch.Generator, delay: tuple[int, int] | None
-                  ) -> RandomFeatures:
+def new_ridge_map(dim: int, cfg: RidgeConfig, gen: torch.Generator, delay: tuple[int, int] | None,
+                  decay: tuple = ()) -> RandomFeatures:
     """The family's untrained map with its random features drawn from ``gen``: on delay states
-    (``delay`` = (taps, lag)) the shift-register delay map, otherwise a map of the whole state."""
-    fmap = DelayMap(*delay, cfg.features) if delay is not None else FeatureMap(dim, cfg.features)
+    (``delay`` = (taps, lag)) the shift-register delay map with the leaky averages of ``decay``,
+    otherwise a map of the whole state."""
+    fmap = DelayMap(*delay, cfg.features, decay) if delay is not None else FeatureMap(dim, cfg.features)
     fmap.init_features(gen)
     return fmap
 
