@@ -134,10 +134,12 @@ def test_a_map_family_gets_the_base_members_it_does_not_override():
     np.testing.assert_allclose(spec, np.log([[0.5, 0.5], [0.6, 0.6], [0.7, 0.7]]), rtol=1e-12)
 
 
-def test_noise_beyond_the_warning_level_switches_to_the_noisy_encoder(series, make_tiny_config):
+def test_noise_beyond_the_warning_level_switches_to_the_noisy_encoder(series, make_tiny_config, tmp_path):
     """``FitConfig.noisy_encoder`` (default "vae"): a single series whose measured noise reaches the
     noise report's warning level is encoded by it (and the report says so); a clean one by ``encoder``;
-    tagged fits keep ``encoder`` and are told not to trust the map beyond its check."""
+    tagged fits keep the delay encoder, with the leaky averages of ``FitConfig.noisy_slow`` in its state
+    (decays exp(-dt_map / (tau T_f))), and the report says so; with none they are told not to trust the
+    map beyond its check."""
     cfg = make_tiny_config()
     assert cfg.noisy_encoder == dynamap.FitConfig().noisy_encoder == "vae"
     clean = dynamap.fit(series, config=cfg, seed=0, progress=False)
@@ -153,6 +155,19 @@ def test_noise_beyond_the_warning_level_switches_to_the_noisy_encoder(series, ma
     half = len(v) // 2
     tagged = dynamap.fit([dynamap.Series(v[:half], series.dt, name="V"), dynamap.Series(v[half:], series.dt, name="V")],
                          [-40.0, -39.0], config=cfg, seed=0, progress=False)
-    assert isinstance(tagged.encoder_, DelayEncoder) and "do not trust" in tagged.history_["noise"]["message"]
+    assert isinstance(tagged.encoder_, DelayEncoder) and "leaky averages" in tagged.history_["noise"]["message"]
+    samp = tagged.sampling_
+    assert tagged.encoder_.decay == pytest.approx(
+        [np.exp(-samp.dt_map / (t * samp.fast_time)) for t in dynamap.FitConfig().noisy_slow], rel=1e-12)
+    assert tagged.map_.dim == tagged.encoder_.dim == tagged.encoder_.span + 2
+    tagged.save(tmp_path / "m")
+    back = dynamap.DynamapModel.load(tmp_path / "m")
+    assert back.encoder_.decay == tagged.encoder_.decay
+    np.testing.assert_array_equal(back.simulate_batch([-39.5], 300), tagged.simulate_batch([-39.5], 300))
+    none = dynamap.fit([dynamap.Series(v[:half], series.dt, name="V"), dynamap.Series(v[half:], series.dt, name="V")],
+                       [-40.0, -39.0], config=make_tiny_config(noisy_slow=()), seed=0, progress=False)
+    assert none.encoder_.decay == () and "do not trust" in none.history_["noise"]["message"]
     with pytest.raises(dynamap.ConfigError, match="noisy_encoder"):
         dynamap.FitConfig(noisy_encoder="pca")
+    with pytest.raises(dynamap.ConfigError, match="slow"):
+        dynamap.FitConfig(noisy_slow=(0.0,))

@@ -34,6 +34,9 @@ class FitConfig(ConfigBase):
     #: single-series mode: the encoder used instead where the series' measured noise reaches the noise
     #: report's warning level (``embedding.rules.NOISE_WARN_REL`` of the spike height); None: ``encoder``
     noisy_encoder: str | None = "vae"
+    #: the delay encoder's leaky averages (``DelayConfig.slow``, in fast time scales) where the measured
+    #: noise reaches that level and ``delay.slow`` is empty (both modes; empty: none)
+    noisy_slow: tuple = (1.0, 10.0)
     #: the map: "ridge" (random features, ridge readouts, ``ridge``) or "mlp" (the paper's, ``mlp``)
     map_family: str = "ridge"
     #: each family's settings, and the free-run selection and calibration all maps share
@@ -106,6 +109,7 @@ class FitConfig(ConfigBase):
         check_choice("encoder", self.encoder, ENCODER_FAMILIES)
         if self.noisy_encoder is not None:
             check_choice("noisy_encoder", self.noisy_encoder, ENCODER_FAMILIES)
+        DelayConfig(slow=self.noisy_slow)  # the same checks as delay.slow (raises ConfigError)
         check_choice("map_family", self.map_family, MAP_FAMILY_NAMES)
         if self.spike_threshold is not None:
             check_range("spike_threshold", self.spike_threshold, -1e300, 1e300)

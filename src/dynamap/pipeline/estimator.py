@@ -114,7 +114,14 @@ class DynamapModel:
             encoder = cfg.noisy_encoder
             noise["message"] = (f"{noise['message']}; the states are the {encoder} encoder's, not the "
                                 f"{cfg.encoder} encoder's (FitConfig.noisy_encoder)")
-        elif noise["too_large"]:
+        fit_cfg = cfg  # the settings the encoder is fitted with
+        if noise["too_large"] and encoder == "delay" and cfg.noisy_slow and not cfg.delay.slow:
+            fit_cfg = dataclasses.replace(cfg, delay=dataclasses.replace(cfg.delay, slow=cfg.noisy_slow))
+            noise["slow"] = list(cfg.noisy_slow)
+            noise["message"] += (f"; the delay state carries leaky averages of the series with time constants "
+                                 f"{', '.join(f'{t:g}' for t in cfg.noisy_slow)} fast time scales "
+                                 "(FitConfig.noisy_slow)")
+        elif noise["too_large"] and encoder == cfg.encoder:
             noise["message"] += "; do not trust the map beyond its free-running check"
         noise["encoder"] = encoder
         refs = [train_stats(r[samp.window - 1 :], float(samp.dt_map), float(samp.spike_threshold),
@@ -122,6 +129,7 @@ class DynamapModel:
                 for r in res]
         c_norm = [float(v) for v in control.normalise(np.asarray(control.param_values))]
         data = {"windows": windows, "n_seg": len(res), "refs": refs, "c_norm": c_norm, "sampling": samp,
+                "encoder_config": fit_cfg,
                 "x_mean": x_mean, "x_std": x_std, "single": control.mode == "single", "encoder": encoder,
                 "map_config": cfg.map_settings(control.mode)}  # (the family's settings, the selection's)
 
@@ -165,9 +173,9 @@ class DynamapModel:
         cfg, samp = self.config, data["sampling"]
         n_jobs = default_jobs(cfg.num_threads) if cfg.n_jobs is None else cfg.n_jobs
         t1 = time.perf_counter()
-        encoder, evidence, z = fit_encoder(data["encoder"], data["windows"], cfg, seed=seed, x_mean=data["x_mean"],
-                                        x_std=data["x_std"], progress=progress, n_jobs=n_jobs,
-                                        sampling=samp)
+        encoder, evidence, z = fit_encoder(data["encoder"], data["windows"], data["encoder_config"], seed=seed,
+                                           x_mean=data["x_mean"], x_std=data["x_std"], progress=progress,
+                                           n_jobs=n_jobs, sampling=samp)
         vae_s = time.perf_counter() - t1
         t2 = time.perf_counter()
         seg = data["windows"].segment_of
