@@ -5,7 +5,7 @@ scored against the true sweep over the same range by the regime-sequence agreeme
 beside its chance level (the map's own regime runs in random order; ``p`` the share of shuffles that
 score as high).
 
-    python benchmarks/single_protocol.py --seeds 0 1 2 3 4 [--fit K=V ...] [--out DIR]
+    python benchmarks/single_protocol.py --seeds 0 1 2 3 4 [--fit K=V ...] [--out DIR] [--noise white:0.5]
 
 Another built-in system:
 
@@ -35,6 +35,7 @@ from dynamap.io.outputs import write_json
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _settings import configured, kv  # noqa: E402
+from noise_protocol import noisy_copy  # noqa: E402
 
 
 def _runs(points) -> str:
@@ -70,6 +71,9 @@ def main(argv=None) -> int:
                     help="spike threshold of the fit and both sweeps (default: HH -30; other systems: the "
                          "fit picks its own, the true sweep uses the system's)")
     ap.add_argument("--out", help="write each seed's model, sweep and scores here (seed-N/)")
+    ap.add_argument("--noise", default="clean",
+                    help="measurement noise on the fitted series, drawn per seed (noise_protocol.py's white:SD, "
+                         "ou:SD:TAU); the check and the truth stay clean")
     a = ap.parse_args(argv)
 
     p0, half = a.value, a.rel * abs(a.value)
@@ -107,14 +111,15 @@ def main(argv=None) -> int:
         base = dynamap.FitConfig(**({"spike_threshold": threshold} if threshold is not None else {}))
         cfg = configured(base, a.fit)
         t0 = time.perf_counter()
-        model = dynamap.fit([series], config=cfg, seed=seed, progress=False)
+        model = dynamap.fit([noisy_copy(series, a.noise, seed)], config=cfg, seed=seed, progress=False)
         t_fit = time.perf_counter() - t0
         chk = model.free_running_check([series])["series"][0]
         train_spb = chk["data"]["spikes_per_burst"]
         sw = dynamap.sweep(model.as_system(), "c", np.linspace(lo, hi, a.num),
                            dynamap.SweepSettings(t_end=a.model_t_end, transient=a.model_transient)).to_dict()
         ev = evaluate_single(truth, sw, training_spb=train_spb)
-        row = {"seed": seed, "fit_s": round(t_fit, 1), "encoder": model.config.encoder, "map_family": model.config.map_family,
+        row = {"seed": seed, "noise": a.noise, "fit_s": round(t_fit, 1), "encoder": model.encoder_.describe(),
+               "map_family": model.config.map_family,
                "data": chk["data"]["regime"], "data_spb": train_spb, "map": chk["map"]["regime"],
                "map_spb": chk["map"]["spikes_per_burst"], "match": chk["match"],
                "w1_rel": (chk.get("isi_w1") or {}).get("value_rel"),
@@ -124,7 +129,7 @@ def main(argv=None) -> int:
         rows.append(row)
         w1 = f"{100 * row['w1_rel']:.1f} %" if row["w1_rel"] is not None else "-"
         dh = f"{row['dh']:.3f}" if row["dh"] is not None else "-"
-        print(f"seed {seed}: fit {t_fit:.0f} s ({model.config.encoder} x {model.config.map_family}); at p0 data {row['data']} {train_spb}, map "
+        print(f"seed {seed}: fit {t_fit:.0f} s ({row['encoder']} x {model.config.map_family}); at p0 data {row['data']} {train_spb}, map "
               f"{row['map']} {row['map_spb']} ({'match' if row['match'] else 'NO match'}), W1 {w1}, D_H {dh}; "
               f"order along c: score {ev['score']:.2f} beside chance {ev['chance']['mean']:.2f} "
               f"(p {ev['chance']['p_value']:.3f}), precision {ev['precision']:.2f}", flush=True)
