@@ -100,8 +100,8 @@ def test_the_check_summary_prints_a_missing_floor():
 def test_measurement_noise_is_read_off_the_second_differences():
     """White noise of known sigma on a smooth, finely sampled signal (a sine of period 1000 samples):
     the estimate is within 3 % of sigma; on the clean signal it is near 0; the report warns from
-    NOISE_WARN_REL of the spike height on."""
-    from dynamap.embedding.rules import NOISE_WARN_REL, SamplingChoice, measurement_noise
+    NOISE_WARN_REL of the spike height on, and says not to trust the map beyond NOISE_LIMIT_REL."""
+    from dynamap.embedding.rules import NOISE_LIMIT_REL, NOISE_WARN_REL, SamplingChoice, measurement_noise
 
     rng = np.random.default_rng(3)
     x = 20.0 * np.sin(2 * np.pi * np.arange(200_000) / 1000.0)
@@ -113,6 +113,10 @@ def test_measurement_noise_is_read_off_the_second_differences():
     loud = SamplingChoice(-30.0, 0.3, "isi", 2, 0.01, 90, 0.5, noise_sd=NOISE_WARN_REL * 40.0, spike_height=40.0)
     rep = loud.noise_report()
     assert rep["too_large"] and rep["rel"] == pytest.approx(NOISE_WARN_REL) and "lose the bursts" in rep["message"]
+    assert not rep["beyond_measured"]
+    louder = SamplingChoice(-30.0, 0.3, "isi", 2, 0.01, 90, 0.5, noise_sd=1.01 * NOISE_LIMIT_REL * 40.0,
+                            spike_height=40.0).noise_report()
+    assert louder["too_large"] and louder["beyond_measured"] and "do not trust the map" in louder["message"]
     assert SamplingChoice(-30.0, 0.3, "isi", 2, 0.01, 90).noise_report()["rel"] is None  # an old bundle's
 
 
