@@ -268,6 +268,15 @@ def _tangent_step(qq, row, new0, vh, vn2, decay):
                 qq[p, m] /= nrm
 
 
+@numba.njit(fastmath=FLAGS, error_model="numpy", cache=True, inline="always")
+def _float64_args(idx, w, b, r, c, lo, hi, decay):
+    """:func:`run`'s float32 arguments as the float64 loops use them (``w``, ``b``, ``r``, ``lo``,
+    ``hi``, ``c``, ``decay``), and :func:`_step64`'s scratch ``x``, ``s``, ``g``."""
+    taps, width = idx.size, b.size
+    return (w.astype(np.float64), b.astype(np.float64), r.astype(np.float64), np.float64(lo), np.float64(hi),
+            np.float64(c), decay.astype(np.float64), np.empty(taps), np.empty(width), np.empty(width))
+
+
 @numba.njit(fastmath=FLAGS, error_model="numpy", cache=True, nogil=True)
 def qr_sums(z, q, idx, w, b, r, c, lo, hi, decay, n_transient, n):
     """The Lyapunov spectrum's sums of one run: ``n_transient + n`` steps of the state ``z`` (dim,)
@@ -278,11 +287,7 @@ def qr_sums(z, q, idx, w, b, r, c, lo, hi, decay, n_transient, n):
     1e-16 or less) where the Jacobian is singular (a clamped sample). With k = 1 the sums of the
     largest exponent."""
     dim, k = q.shape
-    taps, width = idx.size, b.size
-    w64, b64, r64 = w.astype(np.float64), b.astype(np.float64), r.astype(np.float64)
-    lo64, hi64, c64 = np.float64(lo), np.float64(hi), np.float64(c)
-    d64 = decay.astype(np.float64)
-    x, s, g = np.empty(taps), np.empty(width), np.empty(width)
+    w64, b64, r64, lo64, hi64, c64, d64, x, s, g = _float64_args(idx, w, b, r, c, lo, hi, decay)
     row, new0 = np.empty(dim), np.empty(k)
     zz, qq = z.astype(np.float64), q.copy()
     out = np.zeros(k)
@@ -307,11 +312,7 @@ def flow_sums(z, q, idx, w, b, r, c, lo, hi, decay, n_transient, n, still):
     rest and the basis is not projected (the sums are :func:`qr_sums`'). One more step than
     ``n_transient`` is not counted: the first projection of ``q`` onto the complement of the motion."""
     dim, k = q.shape
-    taps, width = idx.size, b.size
-    w64, b64, r64 = w.astype(np.float64), b.astype(np.float64), r.astype(np.float64)
-    lo64, hi64, c64 = np.float64(lo), np.float64(hi), np.float64(c)
-    d64 = decay.astype(np.float64)
-    x, s, g = np.empty(taps), np.empty(width), np.empty(width)
+    w64, b64, r64, lo64, hi64, c64, d64, x, s, g = _float64_args(idx, w, b, r, c, lo, hi, decay)
     row, rowp, new0, vh = np.empty(dim), np.empty(dim), np.empty(k), np.empty(dim)
     zz, qq = z.astype(np.float64), q.copy()
     zprev, zcur = zz.copy(), np.empty(dim)
